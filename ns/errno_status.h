@@ -1,0 +1,39 @@
+#ifndef TOKENBOX_NS_ERRNO_STATUS_H_
+#define TOKENBOX_NS_ERRNO_STATUS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace tokenbox {
+
+// "EPERM", "ENOENT", ...; "errno 4242" for a number the C library has no name for.
+std::string ErrnoName(int err);
+
+// A failed system call as a Status whose message reads
+//   "<call>: <ENAME> (<description>)[: <remedy>]"
+// for example `fsopen("bpf"): ENODEV (No such device): this kernel has no bpffs`.
+// `call` names the syscall and its key argument. The errno also travels as a payload, so callers
+// and tests can branch on it without parsing text (see ErrnoOf).
+absl::Status ErrnoStatus(int err, absl::string_view call, absl::string_view remedy = {});
+
+// The errno recorded by ErrnoStatus (kept through Annotate), or 0 when there is none.
+int ErrnoOf(const absl::Status& status);
+
+// Returns `status` with `context` put in front of its message: "context: message". The code and
+// payloads are kept, so the errno still reaches the caller after several layers have annotated.
+absl::Status Annotate(const absl::Status& status, absl::string_view context);
+
+// Records `err` as the errno of a status built by hand, for a failure whose message is composed
+// elsewhere but whose cause is still an errno (for example one that crossed a pipe).
+absl::Status WithErrno(absl::Status status, int err);
+
+// A status as one line of text that survives a pipe or a socket, and back: code, errno and
+// message are kept; other payloads are not. Used where a child reports to its parent.
+std::string SerializeStatus(const absl::Status& status);
+absl::Status DeserializeStatus(absl::string_view text);
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_NS_ERRNO_STATUS_H_

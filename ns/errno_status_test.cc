@@ -1,0 +1,42 @@
+#include "ns/errno_status.h"
+
+#include <cerrno>
+
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+TEST_CASE("ErrnoStatus names the call, the errno by name, and the remedy") {
+  absl::Status status = ErrnoStatus(EPERM, "fsopen(\"bpf\")", "run as root");
+  CHECK(status.code() == absl::StatusCode::kPermissionDenied);
+  CHECK(status.message() == "fsopen(\"bpf\"): EPERM (Operation not permitted): run as root");
+  CHECK(ErrnoOf(status) == EPERM);
+  CHECK(ErrnoName(ENOENT) == "ENOENT");
+  CHECK(ErrnoName(4242) == "errno 4242");
+}
+
+TEST_CASE("Annotate keeps the code and the errno") {
+  absl::Status status = Annotate(ErrnoStatus(EBADF, "BPF_TOKEN_CREATE"), "create BPF token");
+  CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(status.message() == "create BPF token: BPF_TOKEN_CREATE: EBADF (Bad file descriptor)");
+  CHECK(ErrnoOf(status) == EBADF);
+  CHECK(ErrnoOf(absl::InternalError("no errno")) == 0);
+}
+
+TEST_CASE("A status survives serialization with its code, errno and message") {
+  absl::Status original = ErrnoStatus(ENOENT, "execve(\"/nope\")", "is the path right?");
+  absl::Status copy = DeserializeStatus(SerializeStatus(original));
+  CHECK(copy.code() == original.code());
+  CHECK(copy.message() == original.message());
+  CHECK(ErrnoOf(copy) == ENOENT);
+  absl::Status plain = DeserializeStatus(SerializeStatus(absl::InvalidArgumentError("a b c")));
+  CHECK(plain.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(plain.message() == "a b c");
+  CHECK(DeserializeStatus("garbage").code() == absl::StatusCode::kDataLoss);
+  CHECK(DeserializeStatus(SerializeStatus(absl::OkStatus())).ok());
+  CHECK(DeserializeStatus("17 0 no such code").code() == absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace tokenbox

@@ -1,0 +1,179 @@
+#include "ns/fd_passing.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+using ::tokenbox::testing::CountOpenFds;
+
+bool SameFile(int a, int b) {
+  struct stat sa, sb;
+  return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+bool IsCloexec(int fd) { return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0; }
+
+TEST_CASE("One fd and a payload cross the socketpair, and arrive close-on-exec") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  UniqueFd file(open("/proc/self/exe", O_RDONLY));  // Deliberately not O_CLOEXEC.
+  REQUIRE(file.valid());
+  int fds[] = {file.get()};
+  TB_REQUIRE_OK(SendFdMessage(pair->parent.get(), 7, "hello", fds));
+  auto message = ReceiveFdMessage(pair->child.get(), absl::Seconds(5));
+  TB_REQUIRE_OK(message);
+  CHECK(message->type == 7);
+  CHECK(message->payload == "hello");
+  REQUIRE(message->fds.size() == 1);
+  CHECK(message->fds[0].get() != file.get());
+  CHECK(SameFile(message->fds[0].get(), file.get()));
+  CHECK(IsCloexec(message->fds[0].get()));
+}
+
+TEST_CASE("Several fds cross in one message, in order") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  UniqueFd a(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd b(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  UniqueFd c(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  int fds[] = {a.get(), b.get(), c.get()};
+  TB_REQUIRE_OK(SendFdMessage(pair->parent.get(), 2, "", fds));
+  auto message = ReceiveExpectedMessage(pair->child.get(), 2, 3, absl::Seconds(5));
+  TB_REQUIRE_OK(message);
+  CHECK(SameFile(message->fds[0].get(), a.get()));
+  CHECK(SameFile(message->fds[1].get(), b.get()));
+  CHECK(SameFile(message->fds[2].get(), c.get()));
+}
+
+TEST_CASE("A peer that closed is an error, never a hang") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  pair->parent.Reset();
+  auto message = ReceiveFdMessage(pair->child.get(), absl::Seconds(5));
+  REQUIRE_FALSE(message.ok());
+  CHECK(message.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(message.status().message()).find("peer closed") != std::string::npos);
+  absl::Status sent = SendFdMessage(pair->child.get(), 1, "x");
+  CHECK(sent.code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("A peer process that died before sending is reported as closed") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    raise(SIGKILL);
+    _exit(1);
+  }
+  pair->child.Reset();
+  int status;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  auto message = ReceiveFdMessage(pair->parent.get(), absl::Seconds(5));
+  REQUIRE_FALSE(message.ok());
+  CHECK(std::string(message.status().message()).find("peer closed") != std::string::npos);
+}
+
+TEST_CASE("A silent peer hits the deadline") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  auto message = ReceiveFdMessage(pair->child.get(), absl::Milliseconds(50));
+  CHECK(message.status().code() == absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_CASE("An unexpected type or fd count is refused, and the fds that came are closed") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  UniqueFd file(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int fds[] = {file.get(), file.get()};
+  int before = CountOpenFds();
+  TB_REQUIRE_OK(SendFdMessage(pair->parent.get(), 3, "", fds));
+  auto message = ReceiveExpectedMessage(pair->child.get(), 3, 1, absl::Seconds(5));
+  REQUIRE_FALSE(message.ok());
+  CHECK(std::string(message.status().message()).find("with 1 fds, got type 3 with 2") !=
+        std::string::npos);
+  CHECK(CountOpenFds() == before);
+}
+
+// Sends `count` copies of fd 0 with a header that claims `claimed` fds, bypassing SendFdMessage.
+void SendRaw(int sock, size_t count, uint32_t claimed) {
+  MessageHeader header = {kMessageMagic, 9, 0, claimed};
+  iovec iov = {&header, sizeof(header)};
+  std::vector<int> fds(count, 0);
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * count));
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * count);
+  memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * count);
+  REQUIRE(sendmsg(sock, &msg, 0) == static_cast<ssize_t>(sizeof(header)));
+}
+
+TEST_CASE("Truncated control data (MSG_CTRUNC) is an error and leaks no fd") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  int before = CountOpenFds();
+  SendRaw(pair->parent.get(), 40, 40);
+  auto message = ReceiveFdMessage(pair->child.get(), absl::Seconds(5));
+  REQUIRE_FALSE(message.ok());
+  CHECK(std::string(message.status().message()).find("MSG_CTRUNC") != std::string::npos);
+  CHECK(CountOpenFds() == before);
+}
+
+TEST_CASE("A header whose fd count disagrees with what arrived is refused") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  int before = CountOpenFds();
+  SendRaw(pair->parent.get(), 2, 5);
+  auto message = ReceiveFdMessage(pair->child.get(), absl::Seconds(5));
+  REQUIRE_FALSE(message.ok());
+  CHECK(message.status().code() == absl::StatusCode::kDataLoss);
+  CHECK(std::string(message.status().message()).find("declares 5 fds but 2 arrived") !=
+        std::string::npos);
+  CHECK(CountOpenFds() == before);
+}
+
+TEST_CASE("DecodeMessageHeader refuses short, foreign and inconsistent datagrams") {
+  MessageHeader header = {kMessageMagic, 1, 3, 0};
+  char datagram[sizeof(header) + 3];
+  memcpy(datagram, &header, sizeof(header));
+  memcpy(datagram + sizeof(header), "abc", 3);
+  CHECK(DecodeMessageHeader(absl::MakeConstSpan(datagram, sizeof(datagram)), 0).ok());
+  CHECK_FALSE(DecodeMessageHeader(absl::MakeConstSpan(datagram, 5), 0).ok());
+  CHECK_FALSE(DecodeMessageHeader(absl::MakeConstSpan(datagram, sizeof(datagram) - 1), 0).ok());
+  CHECK_FALSE(DecodeMessageHeader(absl::MakeConstSpan(datagram, sizeof(datagram)), 1).ok());
+  header.magic = 0x12345678;
+  memcpy(datagram, &header, sizeof(header));
+  CHECK_FALSE(DecodeMessageHeader(absl::MakeConstSpan(datagram, sizeof(datagram)), 0).ok());
+}
+
+TEST_CASE("SendFdMessage refuses more fds or payload than a message holds") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  std::vector<int> fds(kMaxMessageFds + 1, 0);
+  CHECK(SendFdMessage(pair->parent.get(), 1, "", fds).code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(SendFdMessage(pair->parent.get(), 1, std::string(kMaxMessagePayload + 1, 'x')).code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tokenbox

@@ -1,0 +1,42 @@
+#ifndef TOKENBOX_TESTS_COMMAND_RUNNER_H_
+#define TOKENBOX_TESTS_COMMAND_RUNNER_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace tokenbox::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal.
+  int signal = 0;
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+struct CommandOptions {
+  absl::Duration timeout = absl::Seconds(60);
+  std::optional<uid_t> uid;  // Run as this uid and gid (and no supplementary groups).
+  std::optional<std::vector<std::string>> env;  // Replaces the environment when set.
+  std::string stdin_data;
+};
+
+// Runs `argv` (argv[0] is a path) and collects its output. A command that outlives the timeout
+// is killed with SIGKILL and reported as timed out. Never leaves a zombie.
+CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
+
+// The path of a binary built by Bazel, relative to the test's runfiles: "tools/tokenbox".
+std::string RunfilePath(const std::string& workspace_relative);
+
+// Copies `path` into a fresh world-readable directory under /tmp, so that an unprivileged uid can
+// run it (Bazel's output tree lives under root's home). Returns the copy's path.
+std::string CopyForOtherUsers(const std::string& path);
+
+}  // namespace tokenbox::testing
+
+#endif  // TOKENBOX_TESTS_COMMAND_RUNNER_H_

@@ -1,0 +1,78 @@
+#ifndef TOKENBOX_TESTS_TEST_SUPPORT_H_
+#define TOKENBOX_TESTS_TEST_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <ostream>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ns/run_in_child.h"
+
+// Lets doctest print a Status in a failed CHECK.
+namespace absl {
+inline std::ostream& operator<<(std::ostream& os, const Status& status) {
+  return os << status.ToString();
+}
+}  // namespace absl
+
+namespace tokenbox::testing {
+
+inline const absl::Status& ToStatus(const absl::Status& status) { return status; }
+template <typename T>
+const absl::Status& ToStatus(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+// The status is copied: `expr` may be a temporary StatusOr.
+#define TB_CHECK_OK(expr)                                                   \
+  do {                                                                      \
+    const ::absl::Status tb_status_ = ::tokenbox::testing::ToStatus(expr); \
+    CHECK_MESSAGE(tb_status_.ok(), tb_status_.ToString());                  \
+  } while (0)
+
+#define TB_REQUIRE_OK(expr)                                                 \
+  do {                                                                      \
+    const ::absl::Status tb_status_ = ::tokenbox::testing::ToStatus(expr); \
+    REQUIRE_MESSAGE(tb_status_.ok(), tb_status_.ToString());                \
+  } while (0)
+
+// True when the environment says CI=true: then a test that cannot run here must fail, not skip.
+bool RunningUnderCi();
+
+// Empty when this process can set up delegation (root with CAP_SYS_ADMIN in the initial user
+// namespace); otherwise why not.
+std::string WhyNotPrivileged();
+
+// Records a test that returned early because this machine cannot run it. The count and reasons
+// are printed after doctest's summary, and tools/dev subtracts them from "passed".
+void RecordRuntimeSkip(const std::string& reason);
+void PrintRuntimeSkips();
+
+// Forked-child runs for tests are ns/run_in_child.h's RunInChild.
+using ::tokenbox::RunInChild;
+
+// The number of open fds of this process.
+int CountOpenFds();
+
+// Whether /proc/self/mountinfo has a mount at `path` (of type `fstype` when it is not empty).
+bool HasMountAt(const std::string& path, const std::string& fstype = "");
+
+}  // namespace tokenbox::testing
+
+// Skips the rest of the test case (locally, with its reason) or fails it (under CI=true) when this
+// process cannot set up delegation.
+#define TB_REQUIRE_PRIVILEGE()                                                      \
+  do {                                                                              \
+    std::string tb_why_ = ::tokenbox::testing::WhyNotPrivileged();                  \
+    if (!tb_why_.empty()) {                                                         \
+      if (::tokenbox::testing::RunningUnderCi()) FAIL("needs privilege: " << tb_why_); \
+      ::tokenbox::testing::RecordRuntimeSkip(tb_why_);                              \
+      return;                                                                       \
+    }                                                                               \
+  } while (0)
+
+#endif  // TOKENBOX_TESTS_TEST_SUPPORT_H_

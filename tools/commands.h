@@ -1,0 +1,11 @@
+#ifndef TOKENBOX_TOOLS_COMMANDS_H_
+#define TOKENBOX_TOOLS_COMMANDS_H_
+
+namespace tokenbox {
+
+// Each `tokenbox` subcommand: argv[0] is the subcommand's name; the result is the exit code.
+int ProbeCommand(int argc, char** argv);
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_TOOLS_COMMANDS_H_

@@ -1,0 +1,188 @@
+#include "tools/host_probe.h"
+
+#include <bpf/libbpf.h>
+#include <sched.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "ns/errno_status.h"
+#include "ns/mount_api.h"
+#include "ns/privilege.h"
+#include "ns/run_in_child.h"
+
+namespace tokenbox {
+namespace {
+
+constexpr int kMinKernelMajor = 6;
+constexpr int kMinKernelMinor = 9;
+constexpr int kMinLibbpfMajor = 1;
+constexpr int kMinLibbpfMinor = 4;
+
+// The trimmed contents of a small /proc file, or false when it cannot be read.
+bool ReadSmallFile(const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  *out = std::string(absl::StripAsciiWhitespace(buffer.str()));
+  return true;
+}
+
+ProbeCheck CheckKernel() {
+  ProbeCheck check{"kernel"};
+  utsname uts;
+  uname(&uts);
+  int major = 0, minor = 0;
+  check.detail = absl::StrCat("Linux ", uts.release);
+  check.ok = ParseKernelRelease(uts.release, &major, &minor) &&
+             (major > kMinKernelMajor || (major == kMinKernelMajor && minor >= kMinKernelMinor));
+  if (!check.ok) {
+    check.remedy = absl::StrCat("BPF tokens need Linux ", kMinKernelMajor, ".", kMinKernelMinor,
+                                " or newer; boot a newer kernel");
+  }
+  return check;
+}
+
+ProbeCheck CheckMaxUserNamespaces() {
+  ProbeCheck check{"user.max_user_namespaces"};
+  std::string value;
+  int64_t limit = 0;
+  if (!ReadSmallFile("/proc/sys/user/max_user_namespaces", &value) ||
+      !absl::SimpleAtoi(value, &limit)) {
+    check.detail = "cannot read /proc/sys/user/max_user_namespaces";
+    check.remedy = "the kernel needs CONFIG_USER_NS=y";
+    return check;
+  }
+  check.ok = limit > 0;
+  check.detail = absl::StrCat("= ", limit);
+  if (!check.ok) check.remedy = "sysctl -w user.max_user_namespaces=15000";
+  return check;
+}
+
+// Debian's and Ubuntu's switches only restrict unprivileged callers. tokenbox's child creates its
+// user namespace while it is still the privileged parent's copy, so they are reported, not
+// required.
+ProbeCheck CheckDistributionSwitch(const std::string& name, const std::string& path,
+                                   const std::string& restricting_value) {
+  ProbeCheck check{name, true};
+  std::string value;
+  if (!ReadSmallFile(path, &value)) {
+    check.detail = "not present on this kernel";
+  } else if (value == restricting_value) {
+    check.detail = absl::StrCat("= ", value,
+                                " (restricts unprivileged callers only; tokenbox unshares while "
+                                "privileged, so it is unaffected)");
+  } else {
+    check.detail = absl::StrCat("= ", value);
+  }
+  return check;
+}
+
+ProbeCheck CheckUserNamespaceCreation() {
+  ProbeCheck check{"user and mount namespaces"};
+  absl::Status status = RunInChild([] {
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+      return ErrnoStatus(errno, "unshare(CLONE_NEWUSER|CLONE_NEWNS)");
+    }
+    return absl::OkStatus();
+  });
+  check.ok = status.ok();
+  check.detail = check.ok ? "a child created both" : std::string(status.message());
+  if (!check.ok) {
+    check.remedy = "the kernel needs CONFIG_USER_NS; a seccomp filter or LSM may also forbid it";
+  }
+  return check;
+}
+
+ProbeCheck CheckBpffs() {
+  ProbeCheck check{"bpffs"};
+  std::ifstream filesystems("/proc/filesystems");
+  std::string line;
+  while (std::getline(filesystems, line)) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
+    if (!fields.empty() && fields.back() == "bpf") check.ok = true;
+  }
+  check.detail = check.ok ? "listed in /proc/filesystems" : "missing from /proc/filesystems";
+  if (!check.ok) check.remedy = "the kernel needs CONFIG_BPF_SYSCALL=y";
+  return check;
+}
+
+ProbeCheck CheckMountApi() {
+  ProbeCheck check{"new mount API"};
+  absl::StatusOr<UniqueFd> fs = FsOpen("bpf");
+  if (fs.ok()) {
+    check.ok = true;
+    check.detail = "fsopen(\"bpf\") works";
+    return check;
+  }
+  int err = ErrnoOf(fs.status());
+  check.detail = std::string(fs.status().message());
+  check.remedy = err == ENOSYS ? "fsopen/fsconfig/fsmount need Linux >= 5.2"
+                 : err == EPERM ? "could not test: run tokenbox probe as root"
+                                : "";
+  return check;
+}
+
+ProbeCheck CheckPrivilege() {
+  ProbeCheck check{"CAP_SYS_ADMIN in the initial user namespace"};
+  std::string why_not = WhyCannotDelegate();
+  check.ok = why_not.empty();
+  check.detail = check.ok ? absl::StrCat("held (uid ", geteuid(), ")") : why_not;
+  if (!check.ok) {
+    check.remedy =
+        "configuring a delegated bpffs needs CAP_SYS_ADMIN in the initial user namespace: run "
+        "tokenbox as root (sudo), outside any container's user namespace";
+  }
+  return check;
+}
+
+ProbeCheck CheckLibbpf() {
+  ProbeCheck check{"libbpf"};
+  int major = static_cast<int>(libbpf_major_version());
+  int minor = static_cast<int>(libbpf_minor_version());
+  check.detail = libbpf_version_string();
+  check.ok = major > kMinLibbpfMajor || (major == kMinLibbpfMajor && minor >= kMinLibbpfMinor);
+  if (!check.ok) {
+    check.remedy = absl::StrCat("the token API needs libbpf >= ", kMinLibbpfMajor, ".",
+                                kMinLibbpfMinor, " (Debian: bookworm-backports libbpf1)");
+  }
+  return check;
+}
+
+}  // namespace
+
+bool ParseKernelRelease(const std::string& release, int* major, int* minor) {
+  std::vector<absl::string_view> parts = absl::StrSplit(release, absl::MaxSplits('.', 2));
+  if (parts.size() < 2) return false;
+  absl::string_view minor_text = parts[1];
+  size_t digits = 0;
+  while (digits < minor_text.size() && absl::ascii_isdigit(minor_text[digits])) ++digits;
+  return absl::SimpleAtoi(parts[0], major) &&
+         absl::SimpleAtoi(minor_text.substr(0, digits), minor);
+}
+
+std::vector<ProbeCheck> ProbeHost() {
+  return {
+      CheckKernel(),
+      CheckMaxUserNamespaces(),
+      CheckDistributionSwitch("kernel.unprivileged_userns_clone (Debian)",
+                              "/proc/sys/kernel/unprivileged_userns_clone", "0"),
+      CheckDistributionSwitch("kernel.apparmor_restrict_unprivileged_userns (Ubuntu)",
+                              "/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"),
+      CheckUserNamespaceCreation(),
+      CheckBpffs(),
+      CheckMountApi(),
+      CheckPrivilege(),
+      CheckLibbpf(),
+  };
+}
+
+}  // namespace tokenbox
