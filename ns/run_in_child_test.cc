@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ns/errno_status.h"
+#include "ns/fd_passing.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -41,6 +42,41 @@ TEST_CASE("RunInChild kills a child that does not report in time") {
       absl::Milliseconds(100));
   CHECK(status.code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(std::string(status.message()).find("killed by signal 9") != std::string::npos);
+}
+
+TEST_CASE("RunInChild lets parent and child talk, and returns the child's status") {
+  absl::Status status = RunInChild(
+      [](int sock) -> absl::Status {
+        auto question = ReceiveExpectedMessage(sock, 1, 0, absl::Seconds(5));
+        if (!question.ok()) return question.status();
+        return SendFdMessage(sock, 2, question->payload + " pong");
+      },
+      [](pid_t, int sock) -> absl::Status {
+        if (absl::Status s = SendFdMessage(sock, 1, "ping"); !s.ok()) return s;
+        auto answer = ReceiveExpectedMessage(sock, 2, 0, absl::Seconds(5));
+        if (!answer.ok()) return answer.status();
+        if (answer->payload != "ping pong") return absl::InternalError(answer->payload);
+        return absl::OkStatus();
+      });
+  TB_CHECK_OK(status);
+}
+
+TEST_CASE("RunInChild returns the parent side's error and kills the waiting child") {
+  absl::Status status = RunInChild(
+      [](int sock) -> absl::Status {
+        return ReceiveFdMessage(sock, absl::Seconds(30)).status();  // Never answered.
+      },
+      [](pid_t, int) { return absl::UnavailableError("parent gave up"); });
+  CHECK(status.code() == absl::StatusCode::kUnavailable);
+  CHECK(status.message() == "parent gave up");
+}
+
+TEST_CASE("RunInChild returns the child's error when the child fails while the parent waits") {
+  absl::Status status = RunInChild(
+      [](int) { return absl::NotFoundError("the real cause"); },
+      [](pid_t, int sock) { return ReceiveFdMessage(sock, absl::Seconds(5)).status(); });
+  CHECK(status.code() == absl::StatusCode::kNotFound);
+  CHECK(status.message() == "the real cause");
 }
 
 }  // namespace

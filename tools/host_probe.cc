@@ -17,6 +17,7 @@
 #include "ns/mount_api.h"
 #include "ns/privilege.h"
 #include "ns/run_in_child.h"
+#include "token/token_probe.h"
 
 namespace tokenbox {
 namespace {
@@ -169,8 +170,34 @@ bool ParseKernelRelease(const std::string& release, int* major, int* minor) {
          absl::SimpleAtoi(minor_text.substr(0, digits), minor);
 }
 
+// Token checks configure real bpffs contexts, which only a privileged caller can do.
+static void AddTokenChecks(std::vector<ProbeCheck>* checks) {
+  const char* names[] = {"BPF token: delegate options", "BPF token: BTF names",
+                         "BPF token: creation"};
+  if (!WhyCannotDelegate().empty()) {
+    for (const char* name : names) {
+      checks->push_back({name, false, "not tested: needs CAP_SYS_ADMIN in the initial user namespace",
+                         "run tokenbox probe as root"});
+    }
+    return;
+  }
+  TokenSupport support = ProbeTokenSupport();
+  const std::pair<absl::Status, const char*> results[] = {
+      {support.delegate_options, "the kernel refuses a bogus delegate_cmds value (EINVAL)"},
+      {support.btf_names, "delegate names resolve through the kernel's BTF"},
+      {support.token, "a throwaway user namespace created a token that reads back its policy"},
+  };
+  for (int i = 0; i < 3; ++i) {
+    const auto& [status, ok_detail] = results[i];
+    ProbeCheck check{names[i], status.ok()};
+    check.detail = status.ok() ? ok_detail : std::string(status.message());
+    if (!status.ok()) check.remedy = "BPF tokens need Linux >= 6.9 with CONFIG_DEBUG_INFO_BTF=y";
+    checks->push_back(check);
+  }
+}
+
 std::vector<ProbeCheck> ProbeHost() {
-  return {
+  std::vector<ProbeCheck> checks = {
       CheckKernel(),
       CheckMaxUserNamespaces(),
       CheckDistributionSwitch("kernel.unprivileged_userns_clone (Debian)",
@@ -181,8 +208,10 @@ std::vector<ProbeCheck> ProbeHost() {
       CheckBpffs(),
       CheckMountApi(),
       CheckPrivilege(),
-      CheckLibbpf(),
   };
+  AddTokenChecks(&checks);
+  checks.push_back(CheckLibbpf());
+  return checks;
 }
 
 }  // namespace tokenbox

@@ -1,5 +1,3 @@
-#include <getopt.h>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,6 +6,7 @@
 #include "tools/commands.h"
 #include "tools/host_probe.h"
 #include "tools/json.h"
+#include "tools/option_parser.h"
 
 namespace tokenbox {
 namespace {
@@ -19,7 +18,8 @@ constexpr int kExitUsage = 2;
 constexpr char kProbeHelp[] = R"(Usage: tokenbox probe [--json]
 
 Reports what this machine offers a delegated BPF sandbox: the kernel version, user
-namespaces, the new mount API and bpffs, the caller's privilege, and the libbpf version.
+namespaces, the new mount API and bpffs, the caller's privilege, BPF token support, and
+the libbpf version.
 Each line says ok or MISSING, what was found, and for a missing item what to do.
 Checks are real: throwaway namespaces are created in forked children; nothing on the host
 is changed.
@@ -59,33 +59,25 @@ void PrintJson(const std::vector<ProbeCheck>& checks, bool all_ok) {
 }  // namespace
 
 int ProbeCommand(int argc, char** argv) {
-  bool json = false;
-  static const option kOptions[] = {
-      {"json", no_argument, nullptr, 'j'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
-  opterr = 0;
-  optind = 1;
-  for (;;) {
-    int opt = getopt_long(argc, argv, "+", kOptions, nullptr);
-    if (opt == -1) break;
-    switch (opt) {
-      case 'j':
-        json = true;
-        break;
-      case 'h':
-        std::fputs(kProbeHelp, stdout);
-        return kExitAllPresent;
-      default:
-        std::fprintf(stderr, "tokenbox probe: unknown option '%s' (see tokenbox probe --help)\n",
-                     argv[optind - 1]);
-        return kExitUsage;
-    }
+  enum { kOptJson = 1, kOptHelp = 2 };
+  static constexpr OptionSpec kSpecs[] = {{"json", false, kOptJson}, {"help", false, kOptHelp}};
+  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv, kSpecs);
+  if (!line.ok()) {
+    std::fprintf(stderr, "tokenbox probe: %s (see tokenbox probe --help)\n",
+                 std::string(line.status().message()).c_str());
+    return kExitUsage;
   }
-  if (optind < argc) {
+  bool json = false;
+  for (const ParsedOption& option : line->options) {
+    if (option.id == kOptHelp) {
+      std::fputs(kProbeHelp, stdout);
+      return kExitAllPresent;
+    }
+    json = json || option.id == kOptJson;
+  }
+  if (!line->operands.empty()) {
     std::fprintf(stderr, "tokenbox probe: unexpected argument '%s' (see tokenbox probe --help)\n",
-                 argv[optind]);
+                 line->operands[0].c_str());
     return kExitUsage;
   }
   std::vector<ProbeCheck> checks = ProbeHost();

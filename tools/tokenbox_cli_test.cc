@@ -1,5 +1,7 @@
 // The `tokenbox` command as a user meets it: exit codes, one-line errors, help, JSON.
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
@@ -55,6 +57,14 @@ TEST_CASE("tokenbox probe reports every check ok as root, and exits 0") {
   CHECK(Contains(r.out, "tokenbox can run delegated BPF sandboxes here."));
 }
 
+TEST_CASE("tokenbox probe reports BPF token support from real checks") {
+  TB_REQUIRE_PRIVILEGE();
+  CommandResult r = RunCommand({Tokenbox(), "probe"});
+  CHECK(Contains(r.out, "ok      BPF token: delegate options"));
+  CHECK(Contains(r.out, "ok      BPF token: BTF names"));
+  CHECK(Contains(r.out, "ok      BPF token: creation"));
+}
+
 TEST_CASE("tokenbox probe --json prints one JSON object") {
   TB_REQUIRE_PRIVILEGE();
   CommandResult r = RunCommand({Tokenbox(), "probe", "--json"});
@@ -83,6 +93,86 @@ TEST_CASE("tokenbox probe run by an unprivileged user reports the missing privil
   CHECK(Contains(r.out, "run tokenbox as root"));
   std::remove(copy.c_str());
   std::remove(copy.substr(0, copy.rfind('/')).c_str());
+}
+
+TEST_CASE("tokenbox explain shows the canonical policy, capabilities and warnings") {
+  CommandResult r = RunCommand({Tokenbox(), "explain", "--delegate-cmds=PROG_LOAD:0x1",
+                                "--delegate-maps", "array,hash", "--delegate-progs=xdp",
+                                "--delegate-attachs=any"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "delegate_cmds     map_create:prog_load\n"));
+  CHECK(Contains(r.out, "delegate_maps     hash:array\n"));
+  CHECK(Contains(r.out, "delegate_progs    xdp\n"));
+  CHECK(Contains(r.out, "delegate_attachs  any\n"));
+  CHECK(Contains(r.out, "required caps     cap_net_admin,cap_bpf\n"));
+  CHECK(Contains(r.out, "kept caps         cap_bpf\n"));
+  CHECK(Contains(r.out, "warning: program types xdp are delegated, but loading them needs "
+                        "CAP_NET_ADMIN"));
+  CHECK(Contains(r.out, "without btf_load"));
+}
+
+TEST_CASE("tokenbox explain with --keep-caps=net_admin drops the CAP_NET_ADMIN warning") {
+  CommandResult r = RunCommand({Tokenbox(), "explain", "--delegate-cmds=prog_load:btf_load",
+                                "--delegate-progs=xdp:socket_filter", "--delegate-attachs=any",
+                                "--keep-caps=net_admin"});
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "kept caps         cap_net_admin,cap_bpf\n"));
+  CHECK_FALSE(Contains(r.out, "warning"));
+}
+
+TEST_CASE("tokenbox explain --json prints one JSON object with masks and any") {
+  CommandResult r = RunCommand({Tokenbox(), "explain", "--delegate-cmds=map_create",
+                                "--delegate-progs=any", "--json"});
+  CHECK(r.exit_code == 0);
+  CHECK(Lines(r.out) == 1);
+  CHECK(Contains(r.out, "\"delegate_cmds\":{\"canonical\":\"map_create\",\"mask\":\"0x1\","
+                        "\"any\":false}"));
+  CHECK(Contains(r.out, "\"delegate_progs\":{\"canonical\":\"any\",\"mask\":"
+                        "\"0xffffffffffffffff\",\"any\":true}"));
+  CHECK(Contains(r.out, "\"required_caps\":\"cap_net_admin,cap_perfmon,cap_bpf\""));
+}
+
+TEST_CASE("tokenbox explain refuses a bad policy in one line, exit 2, and needs no privilege") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const Case cases[] = {
+      {{"--delegate-progs=xpd"},
+       "tokenbox explain: delegate_progs: unknown program type 'xpd' (did you mean 'xdp'?)\n"},
+      {{"--delegate-maps=any:hash"},
+       "tokenbox explain: delegate_maps: 'any' already allows every map type and cannot be "
+       "combined with other items in 'any:hash'\n"},
+      {{"--keep-caps=net_admn"},
+       "tokenbox explain: --keep-caps: unknown capability 'net_admn' (names look like net_admin "
+       "or cap_bpf)\n"},
+      {{"--delegate-cmds=map_create", "--delegate-cmds=prog_load"},
+       "tokenbox explain: option '--delegate-cmds' is given twice; list every item in one "
+       "option\n"},
+      {{"--delegate-cmd=map_create"},
+       "tokenbox explain: unknown option '--delegate-cmd' (see tokenbox explain --help)\n"},
+  };
+  std::string copy = testing::CopyForOtherUsers(Tokenbox());
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {copy, "explain"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    CommandResult r = RunCommand(argv, {.uid = 65534});
+    INFO(c.args[0]);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == c.error);
+    CHECK(r.out.empty());
+  }
+  std::remove(copy.c_str());
+  std::remove(copy.substr(0, copy.rfind('/')).c_str());
+}
+
+TEST_CASE("tokenbox explain --help documents the policy options and exit codes") {
+  CommandResult r = RunCommand({Tokenbox(), "explain", "--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "--delegate-attachs=LIST"));
+  CHECK(Contains(r.out, "--keep-caps=LIST"));
+  CHECK(Contains(r.out, "Exit status"));
 }
 
 }  // namespace

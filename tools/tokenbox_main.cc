@@ -15,7 +15,8 @@ filesystem, so that it can create a BPF token and load exactly the BPF maps, pro
 and attach types a policy names while holding nothing but CAP_BPF.
 
 Commands:
-  probe     report what this machine supports (kernel, namespaces, bpffs, libbpf)
+  probe     report what this machine supports (kernel, namespaces, bpffs, tokens, libbpf)
+  explain   show what a delegation policy means: canonical form, capabilities, warnings
   help      print this help
 
 Run 'tokenbox COMMAND --help' for a command's options and exit codes.
@@ -28,6 +29,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"probe", tokenbox::ProbeCommand},
+    {"explain", tokenbox::ExplainCommand},
 };
 
 }  // namespace

@@ -1,0 +1,64 @@
+#include "sandbox/capabilities.h"
+
+#include <sys/capability.h>
+
+#include <cerrno>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "ns/errno_status.h"
+
+namespace tokenbox {
+
+absl::Status RestrictCapabilities(CapabilitySet keep) {
+  cap_t caps = cap_init();  // All clear.
+  if (caps == nullptr) return ErrnoStatus(errno, "cap_init");
+  for (int cap = 0; cap < 64; ++cap) {
+    if (!keep.Has(cap)) continue;
+    cap_value_t value = cap;
+    for (cap_flag_t flag : {CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE}) {
+      cap_set_flag(caps, flag, 1, &value, CAP_SET);
+    }
+  }
+  int result = cap_set_proc(caps);
+  int err = errno;
+  cap_free(caps);
+  if (result != 0) {
+    return ErrnoStatus(err, absl::StrCat("capset(", keep.empty() ? "none" : keep.ToString(), ")"),
+                       "a capability can be kept only if the process still holds it");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProcessCapabilities> ReadProcessCapabilities() {
+  std::ifstream status("/proc/self/status");
+  if (!status) return ErrnoStatus(errno, "open(/proc/self/status)");
+  ProcessCapabilities result;
+  struct Field {
+    const char* key;
+    CapabilitySet* set;
+  } fields[] = {{"CapEff:", &result.effective},   {"CapPrm:", &result.permitted},
+                {"CapInh:", &result.inheritable}, {"CapBnd:", &result.bounding},
+                {"CapAmb:", &result.ambient}};
+  int found = 0;
+  std::string line;
+  while (std::getline(status, line)) {
+    for (const Field& field : fields) {
+      absl::string_view rest = line;
+      if (!absl::ConsumePrefix(&rest, field.key)) continue;
+      uint64_t bits = 0;
+      if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(rest), &bits)) {
+        return absl::DataLossError(absl::StrCat("/proc/self/status: bad ", field.key, " line"));
+      }
+      *field.set = CapabilitySet(bits);
+      ++found;
+    }
+  }
+  if (found != 5) return absl::DataLossError("/proc/self/status lacks a Cap* line");
+  return result;
+}
+
+}  // namespace tokenbox

@@ -1,0 +1,81 @@
+#include "tools/option_parser.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace tokenbox {
+namespace {
+
+// Keeps error lines short and printable when the argument is huge or not text.
+std::string Shown(absl::string_view arg) {
+  std::string shown;
+  for (unsigned char c : arg.substr(0, 64)) {
+    if (c >= 0x20 && c < 0x7f) {
+      shown += static_cast<char>(c);
+    } else {
+      absl::StrAppend(&shown, "\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  if (arg.size() > 64) absl::StrAppend(&shown, "... (", arg.size(), " bytes)");
+  return shown;
+}
+
+}  // namespace
+
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv,
+                                             absl::Span<const OptionSpec> specs) {
+  CommandLine line;
+  int i = 1;
+  for (; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") {
+      line.saw_double_dash = true;
+      ++i;
+      break;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      if (absl::StartsWith(arg, "-") && arg.size() > 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown option '", Shown(arg), "' (options are long: --name)"));
+      }
+      break;  // The first operand.
+    }
+    absl::string_view body = arg.substr(2);
+    absl::string_view name = body;
+    absl::string_view value;
+    bool has_inline_value = false;
+    if (size_t eq = body.find('='); eq != absl::string_view::npos) {
+      name = body.substr(0, eq);
+      value = body.substr(eq + 1);
+      has_inline_value = true;
+    }
+    const OptionSpec* spec = nullptr;
+    for (const OptionSpec& candidate : specs) {
+      if (name == candidate.name) spec = &candidate;
+    }
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option '--", Shown(name), "'"));
+    }
+    if (!spec->takes_value) {
+      if (has_inline_value) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option '--", spec->name, "' takes no value"));
+      }
+      line.options.push_back({spec->id, spec->name, ""});
+      continue;
+    }
+    if (!has_inline_value) {
+      if (i + 1 >= argc) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option '--", spec->name, "' needs a value"));
+      }
+      value = argv[++i];
+    }
+    line.options.push_back({spec->id, spec->name, std::string(value)});
+  }
+  for (; i < argc; ++i) line.operands.emplace_back(argv[i]);
+  return line;
+}
+
+}  // namespace tokenbox

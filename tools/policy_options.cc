@@ -1,0 +1,48 @@
+#include "tools/policy_options.h"
+
+#include <linux/capability.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace tokenbox {
+
+const char kPolicyOptionsHelp[] = R"(Delegation policy (the kernel's bpffs syntax: items separated by ':' or ',', each a
+name without its enum prefix in any case, a mask as decimal or 0x hex, or 'any'):
+  --delegate-cmds=LIST      commands, e.g. map_create:prog_load:btf_load
+  --delegate-maps=LIST      map types, e.g. hash:array:ringbuf
+  --delegate-progs=LIST     program types, e.g. socket_filter:xdp
+  --delegate-attachs=LIST   attach types, e.g. any or cgroup_inet_ingress
+  --keep-caps=LIST          capabilities kept besides CAP_BPF, e.g. net_admin,perfmon
+)";
+
+absl::StatusOr<PolicyRequest> PolicyFromCommandLine(const CommandLine& line) {
+  std::string texts[4];
+  bool given[5] = {};
+  std::string keep_caps;
+  for (const ParsedOption& option : line.options) {
+    if (option.id < kOptDelegateCmds || option.id > kOptKeepCaps) continue;
+    int index = option.id - kOptDelegateCmds;
+    if (given[index]) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "option '--", option.name, "' is given twice; list every item in one option"));
+    }
+    given[index] = true;
+    if (option.id == kOptKeepCaps) {
+      keep_caps = option.value;
+    } else {
+      texts[index] = option.value;
+    }
+  }
+  absl::StatusOr<DelegationPolicy> policy =
+      ParseDelegationPolicy(texts[0], texts[1], texts[2], texts[3]);
+  if (!policy.ok()) return policy.status();
+  absl::StatusOr<CapabilitySet> kept = CapabilitySet::Parse(keep_caps);
+  if (!kept.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--keep-caps: ", kept.status().message()));
+  }
+  return PolicyRequest{*policy, kept->With(CAP_BPF)};
+}
+
+}  // namespace tokenbox

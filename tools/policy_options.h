@@ -1,0 +1,41 @@
+#ifndef TOKENBOX_TOOLS_POLICY_OPTIONS_H_
+#define TOKENBOX_TOOLS_POLICY_OPTIONS_H_
+
+#include "absl/status/statusor.h"
+#include "token/capability_set.h"
+#include "token/delegation_policy.h"
+#include "tools/option_parser.h"
+
+namespace tokenbox {
+
+// The options every command that takes a policy shares (explain, run, fuzz).
+enum PolicyOptionId {
+  kOptDelegateCmds = 100,
+  kOptDelegateMaps,
+  kOptDelegateProgs,
+  kOptDelegateAttachs,
+  kOptKeepCaps,
+};
+inline constexpr OptionSpec kPolicyOptionSpecs[] = {
+    {"delegate-cmds", true, kOptDelegateCmds},
+    {"delegate-maps", true, kOptDelegateMaps},
+    {"delegate-progs", true, kOptDelegateProgs},
+    {"delegate-attachs", true, kOptDelegateAttachs},
+    {"keep-caps", true, kOptKeepCaps},
+};
+
+struct PolicyRequest {
+  DelegationPolicy policy;
+  CapabilitySet kept_caps;  // CAP_BPF plus --keep-caps.
+};
+
+// Reads the policy options out of a parsed command line (others are ignored). An option given
+// twice is an error: all items go in one option.
+absl::StatusOr<PolicyRequest> PolicyFromCommandLine(const CommandLine& line);
+
+// The help text block describing the options above.
+extern const char kPolicyOptionsHelp[];
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_TOOLS_POLICY_OPTIONS_H_
