@@ -1,6 +1,8 @@
 #include "sandbox/capabilities.h"
 
+#include <linux/securebits.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 #include <cerrno>
 #include <fstream>
@@ -29,6 +31,35 @@ absl::Status RestrictCapabilities(CapabilitySet keep) {
   if (result != 0) {
     return ErrnoStatus(err, absl::StrCat("capset(", keep.empty() ? "none" : keep.ToString(), ")"),
                        "a capability can be kept only if the process still holds it");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LockCapabilitiesForExec(CapabilitySet keep) {
+  constexpr unsigned long kSecureBits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+                                        SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED;
+  if (prctl(PR_SET_SECUREBITS, kSecureBits, 0, 0, 0) != 0) {
+    return ErrnoStatus(errno, "prctl(PR_SET_SECUREBITS, NOROOT|NO_SETUID_FIXUP, locked)",
+                       "needs CAP_SETPCAP in the sandbox's user namespace");
+  }
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (keep.Has(cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAPBSET_DROP, ", CapabilityName(cap), ")"));
+    }
+  }
+  if (absl::Status s = RestrictCapabilities(keep); !s.ok()) return s;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
+    return ErrnoStatus(errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  }
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (!keep.Has(cap)) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAP_AMBIENT_RAISE, ", CapabilityName(cap), ")"));
+    }
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return ErrnoStatus(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@ namespace tokenbox {
 // Each `tokenbox` subcommand: argv[0] is the subcommand's name; the result is the exit code.
 int ProbeCommand(int argc, char** argv);
 int ExplainCommand(int argc, char** argv);
+int RunCommand(int argc, char** argv);
 
 }  // namespace tokenbox
 

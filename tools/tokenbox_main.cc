@@ -15,6 +15,7 @@ filesystem, so that it can create a BPF token and load exactly the BPF maps, pro
 and attach types a policy names while holding nothing but CAP_BPF.
 
 Commands:
+  run       run a program in a delegated BPF sandbox (tokenbox run --help)
   probe     report what this machine supports (kernel, namespaces, bpffs, tokens, libbpf)
   explain   show what a delegation policy means: canonical form, capabilities, warnings
   help      print this help
@@ -30,6 +31,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"probe", tokenbox::ProbeCommand},
     {"explain", tokenbox::ExplainCommand},
+    {"run", tokenbox::RunCommand},
 };
 
 }  // namespace

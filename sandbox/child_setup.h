@@ -1,0 +1,26 @@
+#ifndef TOKENBOX_SANDBOX_CHILD_SETUP_H_
+#define TOKENBOX_SANDBOX_CHILD_SETUP_H_
+
+#include <sys/types.h>
+
+#include "absl/time/time.h"
+#include "sandbox/sandbox_spec.h"
+
+namespace tokenbox {
+
+struct ChildContext {
+  int sock;             // The child's end of the handshake socketpair.
+  pid_t launcher_pid;   // To notice a launcher that died before PR_SET_PDEATHSIG took hold.
+  bool verbose;         // Print each step and its time to stderr.
+  absl::Time started;   // When the launch began, for --verbose.
+};
+
+// Runs in the forked child: takes it from a copy of the privileged launcher to the sandboxed
+// program, in the order the kernel requires (see README.md, "How a launch works"), then execs
+// the program or runs the function. Never returns. Any failure is reported to the launcher as
+// its step and status, and the child exits with kSetupFailedExitCode.
+[[noreturn]] void RunSandboxChild(const SandboxSpec& spec, const ChildContext& context);
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_SANDBOX_CHILD_SETUP_H_

@@ -1,0 +1,42 @@
+#include "sandbox/handshake.h"
+
+#include <vector>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ns/errno_status.h"
+
+namespace tokenbox {
+namespace {
+
+constexpr absl::string_view kStepPayload = "tokenbox/step";
+
+}  // namespace
+
+std::string EncodeSetupFailure(absl::string_view step, const absl::Status& status) {
+  return absl::StrCat(step, "\n", SerializeStatus(status));
+}
+
+absl::Status SetupFailure(absl::string_view step, const absl::Status& status) {
+  absl::Status failure = Annotate(status, absl::StrCat("sandbox set-up failed at '", step, "'"));
+  failure.SetPayload(kStepPayload, absl::Cord(step));
+  return failure;
+}
+
+absl::Status DecodeSetupFailure(absl::string_view payload) {
+  std::vector<absl::string_view> parts = absl::StrSplit(payload, absl::MaxSplits('\n', 1));
+  if (parts.size() != 2) {
+    return absl::DataLossError(absl::StrCat("malformed set-up failure report: '", payload, "'"));
+  }
+  absl::Status status = DeserializeStatus(parts[1]);
+  if (status.ok()) status = absl::UnknownError("the child reported a failure without a cause");
+  return SetupFailure(parts[0], status);
+}
+
+std::string SetupStepOf(const absl::Status& status) {
+  auto step = status.GetPayload(kStepPayload);
+  return step.has_value() ? std::string(*step) : "";
+}
+
+}  // namespace tokenbox

@@ -1,0 +1,43 @@
+#ifndef TOKENBOX_SANDBOX_HANDSHAKE_H_
+#define TOKENBOX_SANDBOX_HANDSHAKE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace tokenbox {
+
+// Messages between the launcher and the child it is setting up, over one SOCK_SEQPACKET
+// socketpair (ns/fd_passing.h). The child's end is close-on-exec, so the launcher reads a
+// successful execve as end-of-file, as systemd's exec path does: a failure is always a message
+// with its step and errno, never just an exit code.
+enum SandboxMessage : uint32_t {
+  kChildUnshared = 1,     // child -> parent: new namespaces exist; write my id maps.
+  kIdMapsWritten = 2,     // parent -> child.
+  kFunctionStarted = 3,   // child -> parent: set-up done, running the function (no exec).
+  kSetupFailed = 4,       // child -> parent: payload = EncodeSetupFailure().
+};
+
+// The exit code of a child that reported a set-up failure (as `tokenbox run` uses for its own
+// errors), so that even its bare exit status says "tokenbox error".
+inline constexpr int kSetupFailedExitCode = 125;
+
+// "step\n<serialized status>": what failed and why.
+std::string EncodeSetupFailure(absl::string_view step, const absl::Status& status);
+
+// The launcher's error for a failed step: "sandbox set-up failed at '<step>': <message>", with
+// the code and errno kept, and the step recorded for SetupStepOf().
+absl::Status SetupFailure(absl::string_view step, const absl::Status& status);
+absl::Status DecodeSetupFailure(absl::string_view payload);
+
+// The step recorded by SetupFailure ("exec", "create BPF token", ...), or "" for other errors.
+std::string SetupStepOf(const absl::Status& status);
+
+// The step names, in the order the child runs them.
+inline constexpr char kStepExec[] = "exec";
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_SANDBOX_HANDSHAKE_H_
