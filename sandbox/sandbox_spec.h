@@ -35,7 +35,9 @@ struct ResourceLimit {
   rlim_t hard;
 };
 
-// An fd of the launcher that the sandboxed program gets at `target`. The spec owns a duplicate.
+// An fd of the launcher that the sandboxed program gets at `target`. The spec (and its builder)
+// own a duplicate until they are destroyed, so a pipe passed this way reaches end-of-file only
+// after both are gone.
 struct PassedFd {
   std::shared_ptr<UniqueFd> fd;
   int target;

@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <dirent.h>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -109,17 +111,39 @@ std::string RunfilePath(const std::string& workspace_relative) {
   return workspace_relative;
 }
 
-std::string CopyForOtherUsers(const std::string& path) {
-  std::string dir = "/tmp/tokenbox-test-XXXXXX";
-  if (mkdtemp(dir.data()) == nullptr) return "";
-  chmod(dir.c_str(), 0755);
-  std::string copy = absl::StrCat(dir, "/", path.substr(path.rfind('/') + 1));
-  std::ifstream in(path, std::ios::binary);
-  std::ofstream out(copy, std::ios::binary);
-  out << in.rdbuf();
-  out.close();
-  chmod(copy.c_str(), 0755);
-  return copy;
+StagedFiles::StagedFiles(const std::vector<std::string>& paths) {
+  std::string templ = "/tmp/tokenbox-stage-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) return;
+  dir_ = templ;
+  chmod(dir_.c_str(), 0755);
+  for (const std::string& source : paths) {
+    std::string name = source.substr(source.rfind('/') + 1);
+    std::ifstream in(source, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    Write(name, content.str(), 0755);
+  }
+}
+
+StagedFiles::~StagedFiles() {
+  if (dir_.empty()) return;
+  if (DIR* dir = opendir(dir_.c_str())) {
+    while (dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] != '.') unlink(path(entry->d_name).c_str());
+    }
+    closedir(dir);
+  }
+  rmdir(dir_.c_str());
+}
+
+std::string StagedFiles::Write(const std::string& name, const std::string& content, int mode) {
+  std::string target = path(name);
+  {
+    std::ofstream out(target, std::ios::binary | std::ios::trunc);
+    out << content;
+  }
+  chmod(target.c_str(), static_cast<mode_t>(mode));
+  return target;
 }
 
 }  // namespace tokenbox::testing

@@ -33,9 +33,25 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
 // The path of a binary built by Bazel, relative to the test's runfiles: "tools/tokenbox".
 std::string RunfilePath(const std::string& workspace_relative);
 
-// Copies `path` into a fresh world-readable directory under /tmp, so that an unprivileged uid can
-// run it (Bazel's output tree lives under root's home). Returns the copy's path.
-std::string CopyForOtherUsers(const std::string& path);
+// Copies files into a fresh directory under /tmp that every user can search, so that the
+// sandbox's unprivileged user can run and read them (Bazel's output tree lives under root's
+// home, which it cannot enter). Removes the directory and its files when destroyed.
+class StagedFiles {
+ public:
+  explicit StagedFiles(const std::vector<std::string>& paths = {});
+  ~StagedFiles();
+  StagedFiles(const StagedFiles&) = delete;
+  StagedFiles& operator=(const StagedFiles&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  // The staged copy of a file given by its base name.
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  // Writes a new file into the directory and returns its path.
+  std::string Write(const std::string& name, const std::string& content, int mode);
+
+ private:
+  std::string dir_;
+};
 
 }  // namespace tokenbox::testing
 

@@ -84,15 +84,12 @@ TEST_CASE("tokenbox probe with a bad option says so in one line and exits 2") {
 
 TEST_CASE("tokenbox probe run by an unprivileged user reports the missing privilege and exits 1") {
   TB_REQUIRE_PRIVILEGE();
-  std::string copy = testing::CopyForOtherUsers(Tokenbox());
-  REQUIRE_FALSE(copy.empty());
-  CommandResult r = RunCommand({copy, "probe"}, {.uid = 65534});
+  testing::StagedFiles staged({Tokenbox()});
+  CommandResult r = RunCommand({staged.path("tokenbox"), "probe"}, {.uid = 65534});
   INFO(r.out, r.err);
   CHECK(r.exit_code == 1);
   CHECK(Contains(r.out, "MISSING CAP_SYS_ADMIN in the initial user namespace"));
   CHECK(Contains(r.out, "run tokenbox as root"));
-  std::remove(copy.c_str());
-  std::remove(copy.substr(0, copy.rfind('/')).c_str());
 }
 
 TEST_CASE("tokenbox explain shows the canonical policy, capabilities and warnings") {
@@ -153,9 +150,9 @@ TEST_CASE("tokenbox explain refuses a bad policy in one line, exit 2, and needs 
       {{"--delegate-cmd=map_create"},
        "tokenbox explain: unknown option '--delegate-cmd' (see tokenbox explain --help)\n"},
   };
-  std::string copy = testing::CopyForOtherUsers(Tokenbox());
+  testing::StagedFiles staged({Tokenbox()});
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {copy, "explain"};
+    std::vector<std::string> argv = {staged.path("tokenbox"), "explain"};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     CommandResult r = RunCommand(argv, {.uid = 65534});
     INFO(c.args[0]);
@@ -163,8 +160,6 @@ TEST_CASE("tokenbox explain refuses a bad policy in one line, exit 2, and needs 
     CHECK(r.err == c.error);
     CHECK(r.out.empty());
   }
-  std::remove(copy.c_str());
-  std::remove(copy.substr(0, copy.rfind('/')).c_str());
 }
 
 TEST_CASE("tokenbox explain --help documents the policy options and exit codes") {

@@ -1,0 +1,243 @@
+// `tokenbox run` as a user meets it: the bundled example, an unmodified bpftool, exit codes,
+// one-line errors, help, warnings and --verbose.
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/command_runner.h"
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+using ::tokenbox::testing::CommandResult;
+using ::tokenbox::testing::RunCommand;
+using ::tokenbox::testing::StagedFiles;
+
+const std::string kTokenbox = "tools/tokenbox";
+const std::vector<std::string> kDemoPolicy = {
+    "--delegate-cmds=map_create:prog_load:btf_load", "--delegate-maps=array",
+    "--delegate-progs=socket_filter", "--delegate-attachs=any"};
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+int Lines(const std::string& text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
+std::vector<std::string> append(std::vector<std::string> list, const std::string& item) {
+  list.push_back(item);
+  return list;
+}
+
+CommandResult Run(std::vector<std::string> options, std::vector<std::string> program,
+                  testing::CommandOptions command_options = {}) {
+  std::vector<std::string> argv = {kTokenbox, "run"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), program.begin(), program.end());
+  return RunCommand(argv, command_options);
+}
+
+StagedFiles& Example() {
+  static StagedFiles staged({"examples/packet_counter/packet_counter",
+                             "examples/packet_counter/packet_counter.bpf.o"});
+  return staged;
+}
+
+TEST_CASE("The bundled example loads BPF through the token as nobody with only CAP_BPF") {
+  TB_REQUIRE_PRIVILEGE();
+  CommandResult r = Run(kDemoPolicy, {Example().path("packet_counter")});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "capabilities: effective=cap_bpf permitted=cap_bpf bounding=cap_bpf\n"));
+  CHECK(Contains(r.out, "token allows: delegate_cmds=map_create:prog_load:btf_load "
+                        "delegate_maps=array delegate_progs=socket_filter delegate_attachs=any\n"));
+  CHECK(Contains(r.out, "loaded program id "));
+  CHECK(Contains(r.out, "(socket_filter), map id "));
+  CHECK(Contains(r.out, "sent 10 packets on loopback, the program counted 10\n"));
+  CHECK(Contains(r.out, "refused as expected: creating a hash map (not delegated): EPERM\n"));
+  CHECK(r.err.empty());  // No warning for a complete policy, and libbpf stays quiet.
+}
+
+TEST_CASE("The example fails to load when the policy does not delegate its program type") {
+  TB_REQUIRE_PRIVILEGE();
+  CommandResult r = Run({"--delegate-cmds=map_create:prog_load:btf_load", "--delegate-maps=array",
+                         "--delegate-progs=xdp", "--delegate-attachs=any"},
+                        {Example().path("packet_counter")});
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.err, "packet_counter: loading the program failed"));
+  CHECK_FALSE(Contains(r.out, "the program counted"));
+}
+
+TEST_CASE("An unmodified bpftool loads and pins a program with only CAP_BPF when delegated") {
+  TB_REQUIRE_PRIVILEGE();
+  const std::string object = Example().path("packet_counter.bpf.o");
+  CommandResult r = Run({"--delegate-cmds=prog_load:map_create:btf_load:obj_pin",
+                         "--delegate-maps=array", "--delegate-progs=socket_filter",
+                         "--delegate-attachs=any"},
+                        {"/bin/sh", "-c",
+                         absl::StrCat("/usr/sbin/bpftool prog load ", object,
+                                      " /sys/fs/bpf/counter && test -e /sys/fs/bpf/counter && "
+                                      "grep CapEff /proc/self/status")});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "CapEff:\t0000008000000000"));
+}
+
+TEST_CASE("The same bpftool command fails without the delegation") {
+  TB_REQUIRE_PRIVILEGE();
+  const std::string object = Example().path("packet_counter.bpf.o");
+  for (std::vector<std::string> policy :
+       {std::vector<std::string>{"--delegate-cmds=map_create", "--delegate-maps=array"},
+        std::vector<std::string>{"--delegate-cmds=prog_load:map_create:btf_load:obj_pin",
+                                 "--delegate-maps=array", "--delegate-progs=xdp",
+                                 "--delegate-attachs=any"}}) {
+    INFO(policy[0]);
+    CommandResult r = Run(policy, {"/usr/sbin/bpftool", "prog", "load", object, "/sys/fs/bpf/x"});
+    CHECK(r.exit_code != 0);
+    CHECK(Contains(r.err, "failed to load object"));
+  }
+}
+
+TEST_CASE("tokenbox run passes the program's exit code and signal through") {
+  TB_REQUIRE_PRIVILEGE();
+  CHECK(Run(kDemoPolicy, {"/bin/sh", "-c", "exit 3"}).exit_code == 3);
+  CHECK(Run(kDemoPolicy, {"/bin/true"}).exit_code == 0);
+  CHECK(Run(kDemoPolicy, {"/bin/sh", "-c", "kill -TERM $$"}).exit_code == 128 + 15);
+  CHECK(Run(append(kDemoPolicy, "--unshare-pid"), {"/bin/sh", "-c", "kill -KILL $$"}).exit_code ==
+        128 + 9);
+}
+
+TEST_CASE("tokenbox run exits 124 when the timeout kills the sandbox, and says so") {
+  TB_REQUIRE_PRIVILEGE();
+  CommandResult r = Run({"--delegate-cmds=map_create", "--delegate-maps=array", "--timeout=200ms"},
+                        {"/bin/sleep", "30"});
+  CHECK(r.exit_code == 124);
+  CHECK(r.err == "tokenbox run: the timeout of 200ms passed; the sandbox was killed\n");
+}
+
+TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it cannot run") {
+  TB_REQUIRE_PRIVILEGE();
+  StagedFiles files;
+  std::string not_executable = files.Write("data.txt", "not a program\n", 0644);
+  struct Case {
+    std::string program;
+    int exit_code;
+    std::string error;
+  };
+  const Case cases[] = {
+      {"/no/such/program", 127, "program not found"},
+      {"tokenbox_no_such_program_name", 127, "or in its PATH"},
+      {not_executable, 126, "is not executable by the sandbox's user (host uid 65534)"},
+      {"/usr", 126, "EACCES"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.program);
+    CommandResult r = Run({"--delegate-cmds=map_create", "--delegate-maps=array"}, {c.program});
+    CHECK(r.exit_code == c.exit_code);
+    CHECK(Lines(r.err) == 1);
+    CHECK(Contains(r.err, "tokenbox run: sandbox set-up failed at 'exec': execve("));
+    CHECK(Contains(r.err, c.error));
+  }
+}
+
+TEST_CASE("tokenbox run refuses bad usage with one line and exit 125, before starting anything") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const Case cases[] = {
+      {{"run"}, "missing '-- PROGRAM [ARGS...]'"},
+      {{"run", "--delegate-cmds=map_create", "/bin/true"}, "put '--' before the program"},
+      {{"run", "--delegate-cmds=map_create", "--"}, "missing the program after '--'"},
+      {{"run", "--delegate-progs=xpd", "--", "/bin/true"},
+       "delegate_progs: unknown program type 'xpd' (did you mean 'xdp'?)"},
+      {{"run", "--delegate-maps=any:hash", "--", "/bin/true"}, "cannot be combined"},
+      {{"run", "--", "/bin/true"}, "delegates nothing"},
+      {{"run", "--delegate-cmds=map_create", "--timeout=-1s", "--", "/bin/true"},
+       "must be positive"},
+      {{"run", "--delegate-cmds=map_create", "--timeout=soon", "--", "/bin/true"},
+       "is not a duration"},
+      {{"run", "--delegate-cmds=map_create", "--map-users=0:1000:10,5:2000:10", "--", "/bin/true"},
+       "overlap inside"},
+      {{"run", "--delegate-cmds=map_create", "--uid=4294967296", "--", "/bin/true"},
+       "out of range"},
+      {{"run", "--delegate-cmds=map_create", "--keep-caps=sys_admn", "--", "/bin/true"},
+       "unknown capability 'sys_admn'"},
+      {{"run", "--delegate-cmds=map_create", "--bpffs=relative", "--", "/bin/true"},
+       "must be an absolute path"},
+      {{"run", "--delegate-cmds=map_create", "--frobnicate", "--", "/bin/true"},
+       "unknown option '--frobnicate'"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {kTokenbox};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    CommandResult r = RunCommand(argv);
+    INFO(r.err);
+    CHECK(r.exit_code == 125);
+    CHECK(Lines(r.err) == 1);
+    CHECK(Contains(r.err, c.error));
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("tokenbox run as a user without CAP_SYS_ADMIN says exactly that, and exits 125") {
+  TB_REQUIRE_PRIVILEGE();
+  StagedFiles staged({kTokenbox});
+  CommandResult r = RunCommand({staged.path("tokenbox"), "run", "--delegate-cmds=map_create",
+                                "--delegate-maps=array", "--", "/bin/true"},
+                               {.uid = 1000});
+  CHECK(r.exit_code == 125);
+  CHECK(r.err ==
+        "tokenbox run: sandbox set-up failed at 'check privileges': uid 1000 lacks "
+        "CAP_SYS_ADMIN: the launcher needs CAP_SYS_ADMIN in the initial user namespace to "
+        "configure a delegated bpffs; run it as root (e.g. with sudo)\n");
+}
+
+TEST_CASE("tokenbox run prints lint warnings before launching, and launches anyway") {
+  TB_REQUIRE_PRIVILEGE();
+  CommandResult r = Run({"--delegate-cmds=prog_load", "--delegate-progs=xdp",
+                         "--delegate-attachs=any"},
+                        {"/bin/true"});
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.err, "tokenbox run: warning: program types xdp are delegated, but loading "
+                        "them needs CAP_NET_ADMIN"));
+}
+
+TEST_CASE("tokenbox run --verbose shows each set-up step with its time") {
+  TB_REQUIRE_PRIVILEGE();
+  CommandResult r = Run(append(kDemoPolicy, "--verbose"), {"/bin/true"});
+  CHECK(r.exit_code == 0);
+  for (const char* step : {"launcher: forked the child", "child: create namespaces",
+                           "launcher: wrote id maps", "launcher: configured delegated bpffs",
+                           "child: create BPF token", "child: drop capabilities",
+                           "launcher: program started (execve succeeded)",
+                           "tokenbox run: the sandbox exited with code 0"}) {
+    INFO(step);
+    CHECK(Contains(r.err, step));
+  }
+  CHECK(Contains(r.err, " ms  "));
+}
+
+TEST_CASE("tokenbox run --help documents every option, the exit codes, and examples") {
+  CommandResult r = RunCommand({kTokenbox, "run", "--help"});
+  CHECK(r.exit_code == 0);
+  for (const char* text : {"--delegate-cmds=LIST", "--bpffs=PATH", "--no-bpffs", "--uid=ID",
+                           "--map-users=IN:OUT:COUNT", "--keep-caps=LIST", "--unshare-net",
+                           "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--timeout=DURATION",
+                           "--chdir=DIR", "--setenv=KEY=VALUE", "--unsetenv=KEY", "--clearenv",
+                           "--verbose", "124", "125", "126", "127", "128+N", "Examples:"}) {
+    INFO(text);
+    CHECK(Contains(r.out, text));
+  }
+}
+
+}  // namespace
+}  // namespace tokenbox
