@@ -76,6 +76,9 @@ class ChildSetup {
   // tell (pid 1 of a new pid namespace sees its parent as 0).
   absl::Status SetParentDeathSignal(std::optional<pid_t> expected_parent);
   void BuildEnvironment();
+  // The last steps before exec or the function: fds, environment, working directory,
+  // capabilities, parent-death signal.
+  void FinishSetup();
   [[noreturn]] void EnterPidNamespace();
   [[noreturn]] void Exec();
   [[noreturn]] void RunFunction();
@@ -295,7 +298,7 @@ void ChildSetup::EnterPidNamespace() {
   _exit(128 + sig);
 }
 
-void ChildSetup::Exec() {
+void ChildSetup::FinishSetup() {
   Step("arrange fds", ArrangeFds());
   BuildEnvironment();
   if (spec_.working_directory().has_value()) {
@@ -306,6 +309,10 @@ void ChildSetup::Exec() {
   }
   Step("drop capabilities", LockCapabilitiesForExec(spec_.kept_capabilities()));
   Step("set parent-death signal", SetParentDeathSignal(expected_parent_));
+}
+
+void ChildSetup::Exec() {
+  FinishSetup();
   std::vector<char*> argv;
   for (const std::string& arg : spec_.argv()) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -363,18 +370,9 @@ void ChildSetup::Exec() {
 }
 
 void ChildSetup::RunFunction() {
-  Step("arrange fds", ArrangeFds());
-  BuildEnvironment();
+  FinishSetup();
   clearenv();
   for (std::string& entry : environment_) putenv(entry.data());
-  if (spec_.working_directory().has_value()) {
-    const std::string& dir = *spec_.working_directory();
-    Step("change directory",
-         chdir(dir.c_str()) == 0 ? absl::OkStatus()
-                                 : ErrnoStatus(errno, absl::StrCat("chdir(", dir, ")")));
-  }
-  Step("drop capabilities", LockCapabilitiesForExec(spec_.kept_capabilities()));
-  Step("set parent-death signal", SetParentDeathSignal(expected_parent_));
   (void)SendFdMessage(context_.sock, kFunctionStarted);
   close(context_.sock);
   std::fflush(nullptr);

@@ -55,6 +55,16 @@ void PrintRuntimeSkips();
 // Forked-child runs for tests are ns/run_in_child.h's RunInChild.
 using ::tokenbox::RunInChild;
 
+// Whether `haystack` contains `needle`; and how many lines `text` has. For checking output.
+inline bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+inline int CountLines(const std::string& text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
 // The number of open fds of this process.
 int CountOpenFds();
 

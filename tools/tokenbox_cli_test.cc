@@ -18,15 +18,7 @@ const std::string& Tokenbox() {
   return path;
 }
 
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-int Lines(const std::string& text) {
-  int lines = 0;
-  for (char c : text) lines += c == '\n';
-  return lines;
-}
+using ::tokenbox::testing::Contains;
 
 TEST_CASE("tokenbox with no command prints usage to stderr and exits 2") {
   CommandResult r = RunCommand({Tokenbox()});
@@ -70,7 +62,7 @@ TEST_CASE("tokenbox probe --json prints one JSON object") {
   CommandResult r = RunCommand({Tokenbox(), "probe", "--json"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("{\"ok\":true,\"checks\":[{\"name\":\"kernel\"", 0) == 0);
-  CHECK(Lines(r.out) == 1);
+  CHECK(testing::CountLines(r.out) == 1);
 }
 
 TEST_CASE("tokenbox probe with a bad option says so in one line and exits 2") {
@@ -79,7 +71,7 @@ TEST_CASE("tokenbox probe with a bad option says so in one line and exits 2") {
   CHECK(r.err == "tokenbox probe: unknown option '--jsn' (see tokenbox probe --help)\n");
   r = RunCommand({Tokenbox(), "probe", "extra"});
   CHECK(r.exit_code == 2);
-  CHECK(Lines(r.err) == 1);
+  CHECK(testing::CountLines(r.err) == 1);
 }
 
 TEST_CASE("tokenbox probe run by an unprivileged user reports the missing privilege and exits 1") {
@@ -122,7 +114,7 @@ TEST_CASE("tokenbox explain --json prints one JSON object with masks and any") {
   CommandResult r = RunCommand({Tokenbox(), "explain", "--delegate-cmds=map_create",
                                 "--delegate-progs=any", "--json"});
   CHECK(r.exit_code == 0);
-  CHECK(Lines(r.out) == 1);
+  CHECK(testing::CountLines(r.out) == 1);
   CHECK(Contains(r.out, "\"delegate_cmds\":{\"canonical\":\"map_create\",\"mask\":\"0x1\","
                         "\"any\":false}"));
   CHECK(Contains(r.out, "\"delegate_progs\":{\"canonical\":\"any\",\"mask\":"

@@ -21,15 +21,7 @@ const std::vector<std::string> kDemoPolicy = {
     "--delegate-cmds=map_create:prog_load:btf_load", "--delegate-maps=array",
     "--delegate-progs=socket_filter", "--delegate-attachs=any"};
 
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-int Lines(const std::string& text) {
-  int lines = 0;
-  for (char c : text) lines += c == '\n';
-  return lines;
-}
+using ::tokenbox::testing::Contains;
 
 std::vector<std::string> append(std::vector<std::string> list, const std::string& item) {
   list.push_back(item);
@@ -142,7 +134,7 @@ TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it canno
     INFO(c.program);
     CommandResult r = Run({"--delegate-cmds=map_create", "--delegate-maps=array"}, {c.program});
     CHECK(r.exit_code == c.exit_code);
-    CHECK(Lines(r.err) == 1);
+    CHECK(testing::CountLines(r.err) == 1);
     CHECK(Contains(r.err, "tokenbox run: sandbox set-up failed at 'exec': execve("));
     CHECK(Contains(r.err, c.error));
   }
@@ -182,7 +174,7 @@ TEST_CASE("tokenbox run refuses bad usage with one line and exit 125, before sta
     CommandResult r = RunCommand(argv);
     INFO(r.err);
     CHECK(r.exit_code == 125);
-    CHECK(Lines(r.err) == 1);
+    CHECK(testing::CountLines(r.err) == 1);
     CHECK(Contains(r.err, c.error));
     CHECK(r.out.empty());
   }
