@@ -85,7 +85,8 @@ absl::Status SendFdMessage(int sock, uint32_t type, absl::string_view payload,
     if (sent >= 0) return absl::OkStatus();  // SEQPACKET sends a datagram whole or not at all.
     if (errno == EINTR) continue;
     if (errno == EPIPE || errno == ECONNRESET) {
-      return WithErrno(PeerClosed(absl::StrCat("sendmsg(message type ", type, ")")), errno);
+      return ErrnoStatus(errno, absl::StrCat("sendmsg(message type ", type, ")"),
+                         "the peer closed its end of the socket (did it exit or crash?)");
     }
     return ErrnoStatus(errno, absl::StrCat("sendmsg(message type ", type, ", ", fds.size(), " fds)"));
   }
@@ -141,7 +142,10 @@ absl::StatusOr<FdMessage> ReceiveFdMessage(int sock, absl::Duration timeout) {
     received = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     if (received >= 0) break;
     if (errno == EINTR || errno == EAGAIN) continue;
-    if (errno == ECONNRESET) return WithErrno(PeerClosed("recvmsg"), errno);
+    if (errno == ECONNRESET) {
+      return ErrnoStatus(errno, "recvmsg",
+                         "the peer closed its end of the socket (did it exit or crash?)");
+    }
     return ErrnoStatus(errno, "recvmsg(message socket)");
   }
 

@@ -46,7 +46,7 @@ struct SocketPair {
 // A close-on-exec SOCK_SEQPACKET socketpair.
 absl::StatusOr<SocketPair> MakeSocketPair();
 
-// Sends one message. A peer that closed gives FailedPrecondition ("peer closed"), not SIGPIPE.
+// Sends one message. A peer that closed gives EPIPE (FailedPrecondition), never SIGPIPE.
 absl::Status SendFdMessage(int sock, uint32_t type, absl::string_view payload = {},
                            absl::Span<const int> fds = {});
 

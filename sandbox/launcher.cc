@@ -98,14 +98,20 @@ absl::Status Launcher::Handshake(pid_t pid) {
     return SetupFailure("write id maps", s);
   }
   Note("wrote id maps");
-  absl::Status served = ServeDelegatedBpffs(sock_.get(), spec_.policy(), kHandshakeTimeout);
-  if (!served.ok()) {
-    // The child may have failed first (before or while asking for the bpffs): its report is
-    // the root cause.
-    if (absl::StatusOr<FdMessage> m = Receive(0); !m.ok() && !SetupStepOf(m.status()).empty()) {
-      return m.status();
-    }
-    return SetupFailure("configure delegated bpffs", served);
+  absl::StatusOr<FdMessage> request = Receive(kBpffsContextMessage);
+  if (!request.ok()) {
+    return SetupStepOf(request.status()).empty()
+               ? SetupFailure("wait for the child's bpffs context", request.status())
+               : request.status();
+  }
+  if (request->fds.size() != 1) {
+    return SetupFailure("wait for the child's bpffs context",
+                        absl::DataLossError(absl::StrCat("the request carried ",
+                                                         request->fds.size(), " fds, not 1")));
+  }
+  if (absl::Status s = AnswerBpffsRequest(sock_.get(), request->fds[0].get(), spec_.policy());
+      !s.ok()) {
+    return SetupFailure("configure delegated bpffs", s);
   }
   Note("configured delegated bpffs");
   // End-of-file means execve succeeded: the child's end of the socket is close-on-exec.
@@ -155,13 +161,14 @@ absl::StatusOr<Child> Launcher::Run() {
   Note("forked the child");
   // The pid is ours and unreaped, so it cannot have been reused: the pidfd names our child.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  const int pidfd_errno = errno;  // Before anything else can overwrite it.
   const bool group = !spec_.namespaces().pid;
   if (group) setpgid(pid, pid);  // Also done by the child; whichever runs first wins the race.
   std::optional<absl::Time> deadline;
   if (spec_.timeout().has_value()) deadline = started_ + *spec_.timeout();
   Child child(pid, std::move(pidfd), group, deadline, group && HandTerminalTo(pid));
   if (!child.pidfd_) {
-    return Abandon(child, SetupFailure("open pidfd", ErrnoStatus(errno, "pidfd_open")));
+    return Abandon(child, SetupFailure("open pidfd", ErrnoStatus(pidfd_errno, "pidfd_open")));
   }
   if (absl::Status s = Handshake(pid); !s.ok()) return Abandon(child, s);
   return child;

@@ -218,19 +218,6 @@ TEST_CASE("In a pid namespace the program is pid 2 under a tiny init, or pid 1 i
   CHECK(RunCaptured(std::move(pid1)).out == "1\n");
 }
 
-// Whether any process on the host has `marker` in its command line.
-bool ProcessWithMarkerExists(const std::string& marker) {
-  DIR* proc = opendir("/proc");
-  bool found = false;
-  while (dirent* entry = readdir(proc)) {
-    std::ifstream cmdline(absl::StrCat("/proc/", entry->d_name, "/cmdline"));
-    std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
-    if (text.find(marker) != std::string::npos) found = true;
-  }
-  closedir(proc);
-  return found;
-}
-
 TEST_CASE("A timeout kills the whole sandbox, grandchildren included") {
   TB_REQUIRE_PRIVILEGE();
   for (bool pid_ns : {false, true}) {
@@ -255,7 +242,7 @@ TEST_CASE("A timeout kills the whole sandbox, grandchildren included") {
     // The grandchild dies with its group or namespace; give the kernel a moment to reap it.
     bool alive = true;
     for (int i = 0; i < 100 && alive; ++i) {
-      alive = ProcessWithMarkerExists(marker);
+      alive = testing::ProcessWithArgument(marker);
       if (alive) usleep(20000);
     }
     CHECK_FALSE(alive);
@@ -409,12 +396,6 @@ TEST_CASE("The sandbox dies with its launcher") {
   prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
-int CountMounts() {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  return static_cast<int>(std::count(std::istreambuf_iterator<char>(mountinfo),
-                                     std::istreambuf_iterator<char>(), '\n'));
-}
-
 TEST_CASE("200 launches leave no fd, mount or zombie behind") {
   TB_REQUIRE_PRIVILEGE();
   auto spec = Base().Program({"/bin/true"}).Build();
@@ -422,7 +403,7 @@ TEST_CASE("200 launches leave no fd, mount or zombie behind") {
   TB_REQUIRE_OK(spec);
   TB_REQUIRE_OK(failing);
   const int fds_before = testing::CountOpenFds();
-  const int mounts_before = CountMounts();
+  const int mounts_before = testing::CountMounts();
   for (int i = 0; i < 200; ++i) {
     if (i % 10 == 9) {
       CHECK_FALSE(Launch(*failing).ok());
@@ -433,7 +414,7 @@ TEST_CASE("200 launches leave no fd, mount or zombie behind") {
     REQUIRE(*child->Wait() == ExitStatus::Exited(0));
   }
   CHECK(testing::CountOpenFds() == fds_before);
-  CHECK(CountMounts() == mounts_before);
+  CHECK(testing::CountMounts() == mounts_before);
   errno = 0;
   CHECK(waitpid(-1, nullptr, WNOHANG) == -1);  // No child left, zombie or running.
   CHECK(errno == ECHILD);

@@ -1,19 +1,14 @@
 #include "tests/test_support.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "ns/privilege.h"
 
 namespace tokenbox::testing {
@@ -72,32 +67,6 @@ void PrintRuntimeSkips() {
   }
   std::printf("tokenbox-tests: %zu skipped at run time\n", Skips().size());
   std::fflush(stdout);
-}
-
-int CountOpenFds() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int count = 0;
-  while (dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
-  }
-  closedir(dir);
-  return count - 1;  // The directory stream's own fd.
-}
-
-bool HasMountAt(const std::string& path, const std::string& fstype) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
-    std::vector<std::string> fields = absl::StrSplit(line, ' ');
-    if (fields.size() < 5 || fields[4] != path) continue;
-    if (fstype.empty()) return true;
-    for (size_t i = 5; i + 1 < fields.size(); ++i) {
-      if (fields[i] == "-" && fields[i + 1] == fstype) return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace tokenbox::testing

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ns/run_in_child.h"
+#include "tests/process_state.h"
 
 // Lets doctest print a Status in a failed CHECK.
 namespace absl {
@@ -65,11 +66,6 @@ inline int CountLines(const std::string& text) {
   return lines;
 }
 
-// The number of open fds of this process.
-int CountOpenFds();
-
-// Whether /proc/self/mountinfo has a mount at `path` (of type `fstype` when it is not empty).
-bool HasMountAt(const std::string& path, const std::string& fstype = "");
 
 }  // namespace tokenbox::testing
 

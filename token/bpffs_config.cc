@@ -13,7 +13,7 @@ namespace {
 
 // Message types of the bpffs exchange.
 enum : uint32_t {
-  kBpffsContext = 0x100,  // child -> parent, 1 fd: the fsopen("bpf") context
+  kBpffsContext = kBpffsContextMessage,  // child -> parent, 1 fd: the fsopen("bpf") context
   kBpffsMount = 0x101,    // parent -> child, 1 fd: the configured detached mount
   kBpffsRefused = 0x102,  // parent -> child, 0 fds: why it could not configure, as a status
 };
@@ -78,11 +78,8 @@ absl::StatusOr<UniqueFd> RequestDelegatedBpffs(int sock, absl::Duration timeout)
   return std::move(reply->fds[0]);
 }
 
-absl::Status ServeDelegatedBpffs(int sock, const DelegationPolicy& policy,
-                                 absl::Duration timeout) {
-  absl::StatusOr<FdMessage> request = ReceiveExpectedMessage(sock, kBpffsContext, 1, timeout);
-  if (!request.ok()) return Annotate(request.status(), "waiting for the child's bpffs context");
-  absl::StatusOr<UniqueFd> mount = ConfigureDelegatedBpffs(request->fds[0].get(), policy);
+absl::Status AnswerBpffsRequest(int sock, int context_fd, const DelegationPolicy& policy) {
+  absl::StatusOr<UniqueFd> mount = ConfigureDelegatedBpffs(context_fd, policy);
   if (!mount.ok()) {
     // Tell the child, so it stops waiting; the caller reports the error itself.
     (void)SendFdMessage(sock, kBpffsRefused, SerializeStatus(mount.status()));
@@ -90,6 +87,13 @@ absl::Status ServeDelegatedBpffs(int sock, const DelegationPolicy& policy,
   }
   int fds[] = {mount->get()};
   return SendFdMessage(sock, kBpffsMount, "", fds);
+}
+
+absl::Status ServeDelegatedBpffs(int sock, const DelegationPolicy& policy,
+                                 absl::Duration timeout) {
+  absl::StatusOr<FdMessage> request = ReceiveExpectedMessage(sock, kBpffsContext, 1, timeout);
+  if (!request.ok()) return Annotate(request.status(), "waiting for the child's bpffs context");
+  return AnswerBpffsRequest(sock, request->fds[0].get(), policy);
 }
 
 }  // namespace tokenbox

@@ -1,6 +1,8 @@
 #ifndef TOKENBOX_TOKEN_BPFFS_CONFIG_H_
 #define TOKENBOX_TOKEN_BPFFS_CONFIG_H_
 
+#include <cstdint>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ns/unique_fd.h"
@@ -23,6 +25,13 @@ absl::StatusOr<UniqueFd> ConfigureDelegatedBpffs(int fs_fd, const DelegationPoli
 absl::StatusOr<UniqueFd> RequestDelegatedBpffs(int sock, absl::Duration timeout);
 absl::Status ServeDelegatedBpffs(int sock, const DelegationPolicy& policy,
                                  absl::Duration timeout);
+
+// The parent's half in two pieces, for a caller that receives the child's messages itself (the
+// launcher, which must tell a set-up failure report from the request): the request is a message
+// of type kBpffsContextMessage carrying one fd, and AnswerBpffsRequest configures that context
+// and replies with the mount, or with the error when configuring fails.
+inline constexpr uint32_t kBpffsContextMessage = 0x100;
+absl::Status AnswerBpffsRequest(int sock, int context_fd, const DelegationPolicy& policy);
 
 }  // namespace tokenbox
 

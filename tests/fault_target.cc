@@ -1,0 +1,41 @@
+// Launches one sandbox through the library and reports what the launch left behind, for the
+// fault-injection test to run under `strace --inject`: the launcher's open fds before and
+// after, whether any child is left (running or zombie), and the error.
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+
+#include "sandbox/launcher.h"
+#include "tests/process_state.h"
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: fault_target PROGRAM [ARGS...]\n");
+    return 2;
+  }
+  auto policy = tokenbox::ParseDelegationPolicy("map_create", "array", "", "");
+  auto spec = tokenbox::SandboxBuilder()
+                  .Program(std::vector<std::string>(argv + 1, argv + argc))
+                  .Policy(*policy)
+                  .Build();
+  if (!spec.ok()) return 2;
+  const int fds_before = tokenbox::testing::CountOpenFds();
+  std::string result;
+  {
+    auto child = tokenbox::Launch(*spec);
+    if (child.ok()) {
+      auto status = child->Wait();
+      result = status.ok() ? status->ToString() : std::string(status.status().message());
+    } else {
+      result = std::string(child.status().message());
+    }
+  }
+  const int fds_after = tokenbox::testing::CountOpenFds();
+  errno = 0;
+  const bool children_left = !(waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD);
+  std::printf("fds_before=%d\nfds_after=%d\nchildren_left=%d\nresult=%s\n", fds_before, fds_after,
+              children_left, result.c_str());
+  return 0;
+}

@@ -1,0 +1,73 @@
+#include "tests/process_state.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace tokenbox::testing {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Calls `fn` with each numeric entry of /proc (each process).
+void ForEachProcess(const std::function<void(const std::string& pid)>& fn) {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return;
+  while (dirent* entry = readdir(proc)) {
+    if (entry->d_name[0] >= '0' && entry->d_name[0] <= '9') fn(entry->d_name);
+  }
+  closedir(proc);
+}
+
+}  // namespace
+
+int CountOpenFds() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(dir);
+  return count - 1;  // The directory stream's own fd.
+}
+
+int CountMounts() {
+  std::string text = ReadAll("/proc/self/mountinfo");
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+bool HasMountAt(const std::string& path, const std::string& fstype) {
+  for (absl::string_view line : absl::StrSplit(ReadAll("/proc/self/mountinfo"), '\n')) {
+    // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    if (fields.size() < 5 || fields[4] != path) continue;
+    if (fstype.empty()) return true;
+    for (size_t i = 5; i + 1 < fields.size(); ++i) {
+      if (fields[i] == "-" && fields[i + 1] == fstype) return true;
+    }
+  }
+  return false;
+}
+
+bool ProcessWithArgument(const std::string& marker) {
+  bool found = false;
+  ForEachProcess([&](const std::string& pid) {
+    if (ReadAll(absl::StrCat("/proc/", pid, "/cmdline")).find(marker) != std::string::npos) {
+      found = true;
+    }
+  });
+  return found;
+}
+
+}  // namespace tokenbox::testing

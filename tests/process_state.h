@@ -1,0 +1,25 @@
+#ifndef TOKENBOX_TESTS_PROCESS_STATE_H_
+#define TOKENBOX_TESTS_PROCESS_STATE_H_
+
+#include <string>
+
+namespace tokenbox::testing {
+
+// What a launch could leave behind, measured from the outside. No test framework needed, so
+// helper programs run under strace can use it too.
+
+// The number of open fds of this process.
+int CountOpenFds();
+
+// The number of mounts in this process's mount namespace.
+int CountMounts();
+
+// Whether /proc/self/mountinfo has a mount at `path` (of type `fstype` when it is not empty).
+bool HasMountAt(const std::string& path, const std::string& fstype = "");
+
+// Whether any process on the host has `marker` in its command line.
+bool ProcessWithArgument(const std::string& marker);
+
+}  // namespace tokenbox::testing
+
+#endif  // TOKENBOX_TESTS_PROCESS_STATE_H_
