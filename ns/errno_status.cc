@@ -50,6 +50,19 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   return annotated;
 }
 
+std::string Printable(absl::string_view text, size_t max_bytes) {
+  std::string shown;
+  for (unsigned char c : text.substr(0, max_bytes)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      shown += static_cast<char>(c);
+    } else {
+      absl::StrAppend(&shown, "\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  if (text.size() > max_bytes) absl::StrAppend(&shown, "... (", text.size(), " bytes)");
+  return shown;
+}
+
 std::string SerializeStatus(const absl::Status& status) {
   return absl::StrCat(static_cast<int>(status.code()), " ", ErrnoOf(status), " ",
                       status.message());

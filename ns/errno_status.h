@@ -29,6 +29,11 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context);
 // elsewhere but whose cause is still an errno (for example one that crossed a pipe).
 absl::Status WithErrno(absl::Status status, int err);
 
+// `text` made fit for a one-line error message: bytes that are not printable ASCII become \xNN,
+// and text longer than `max_bytes` is cut, with its full size noted. User input quoted back in
+// an error (a 1 MiB argument, bytes that are not UTF-8) goes through this.
+std::string Printable(absl::string_view text, size_t max_bytes = 64);
+
 // A status as one line of text that survives a pipe or a socket, and back: code, errno and
 // message are kept; other payloads are not. Used where a child reports to its parent.
 std::string SerializeStatus(const absl::Status& status);

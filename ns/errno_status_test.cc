@@ -38,5 +38,13 @@ TEST_CASE("A status survives serialization with its code, errno and message") {
   CHECK(DeserializeStatus("17 0 no such code").code() == absl::StatusCode::kDataLoss);
 }
 
+TEST_CASE("Printable escapes what is not printable ASCII and cuts what is long") {
+  CHECK(Printable("plain text") == "plain text");
+  CHECK(Printable(std::string("a\xff\nb\\", 5)) == "a\\xff\\x0ab\\x5c");
+  std::string huge(1 << 20, 'x');
+  std::string shown = Printable(huge);
+  CHECK(shown == std::string(64, 'x') + "... (1048576 bytes)");
+}
+
 }  // namespace
 }  // namespace tokenbox

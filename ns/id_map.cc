@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "ns/errno_status.h"
 
 namespace tokenbox {
 namespace {
@@ -31,14 +32,14 @@ absl::StatusOr<uint32_t> ParseId(absl::string_view text, absl::string_view what)
   for (char c : text) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what, " '", text, "' is not an unsigned decimal number"));
+          absl::StrCat(what, " '", Printable(text), "' is not an unsigned decimal number"));
     }
     value = value * 10 + static_cast<uint64_t>(c - '0');
     if (value > kIdLimit) break;
   }
   if (value >= kIdLimit) {
     return absl::OutOfRangeError(
-        absl::StrCat(what, " '", text, "' is out of range: ids go up to ", kIdLimit - 1));
+        absl::StrCat(what, " '", Printable(text), "' is out of range: ids go up to ", kIdLimit - 1));
   }
   return static_cast<uint32_t>(value);
 }
@@ -90,7 +91,7 @@ absl::StatusOr<IdMap> IdMap::Parse(absl::string_view text) {
     std::vector<absl::string_view> fields = absl::StrSplit(item, ':');
     if (fields.size() != 3) {
       return absl::InvalidArgumentError(
-          absl::StrCat("id range '", item, "' is not INSIDE:OUTSIDE:COUNT"));
+          absl::StrCat("id range '", Printable(item), "' is not INSIDE:OUTSIDE:COUNT"));
     }
     absl::StatusOr<uint32_t> inside = ParseId(fields[0], "inside id");
     if (!inside.ok()) return inside.status();

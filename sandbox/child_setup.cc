@@ -352,21 +352,24 @@ void ChildSetup::Exec() {
   }
   std::string remedy;
   if (err == ENOENT) {
-    remedy = absl::StrCat("program not found: '", program, "' does not exist inside the sandbox",
+    remedy = absl::StrCat("program not found: '", Printable(program, 256),
+                          "' does not exist inside the sandbox",
                           program.find('/') == std::string::npos ? " or in its PATH" : "");
     if (!unsearchable.empty()) {
       absl::StrAppend(&remedy, " (PATH directories the sandbox's user cannot search: ",
                       absl::StrJoin(unsearchable, ", "), ")");
     }
   } else if (err == EACCES || err == EPERM) {
-    remedy = absl::StrCat("'", program, "' is not executable by the sandbox's user (host uid ",
+    remedy = absl::StrCat("'", Printable(program, 256),
+                          "' is not executable by the sandbox's user (host uid ",
                           spec_.uid_map().ToOutside(0).value_or(0),
                           "): check its mode, and that every directory above it lets that user "
                           "search it");
   } else if (err == ENOEXEC) {
-    remedy = absl::StrCat("'", program, "' is not in an executable format (a script without #!?)");
+    remedy = absl::StrCat("'", Printable(program, 256),
+                          "' is not in an executable format (a script without #!?)");
   }
-  Fail(kStepExec, ErrnoStatus(err, absl::StrCat("execve(", program, ")"), remedy));
+  Fail(kStepExec, ErrnoStatus(err, absl::StrCat("execve(", Printable(program, 256), ")"), remedy));
 }
 
 void ChildSetup::RunFunction() {

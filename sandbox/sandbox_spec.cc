@@ -50,20 +50,24 @@ SandboxBuilder& SandboxBuilder::ClearEnvironment() {
 }
 
 SandboxBuilder& SandboxBuilder::SetEnv(const std::string& key, const std::string& value) {
-  if (!ValidEnvKey(key)) Fail(absl::StrCat("environment variable name '", key, "' is invalid"));
+  if (!ValidEnvKey(key)) {
+    Fail(absl::StrCat("environment variable name '", Printable(key), "' is invalid"));
+  }
   environment_changes_[key] = value;
   return *this;
 }
 
 SandboxBuilder& SandboxBuilder::UnsetEnv(const std::string& key) {
-  if (!ValidEnvKey(key)) Fail(absl::StrCat("environment variable name '", key, "' is invalid"));
+  if (!ValidEnvKey(key)) {
+    Fail(absl::StrCat("environment variable name '", Printable(key), "' is invalid"));
+  }
   environment_changes_[key] = std::nullopt;
   return *this;
 }
 
 SandboxBuilder& SandboxBuilder::WorkingDirectory(std::string path) {
   if (path.empty() || path[0] != '/') {
-    Fail(absl::StrCat("working directory '", path, "' must be an absolute path"));
+    Fail(absl::StrCat("working directory '", Printable(path), "' must be an absolute path"));
   }
   spec_.working_directory_ = std::move(path);
   return *this;
@@ -107,7 +111,7 @@ SandboxBuilder& SandboxBuilder::Policy(DelegationPolicy policy) {
 
 SandboxBuilder& SandboxBuilder::BpffsPath(std::string path) {
   if (path.empty() || path[0] != '/') {
-    Fail(absl::StrCat("bpffs path '", path, "' must be an absolute path"));
+    Fail(absl::StrCat("bpffs path '", Printable(path), "' must be an absolute path"));
   }
   spec_.bpffs_path_ = std::move(path);
   return *this;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "ns/errno_status.h"
 
 namespace tokenbox {
 
@@ -23,7 +24,8 @@ absl::StatusOr<CapabilitySet> CapabilitySet::Parse(absl::string_view text) {
   if (text.empty()) return set;
   for (absl::string_view item : absl::StrSplit(text, absl::ByAnyChar(",:"))) {
     if (item.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("empty capability name in '", text, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("empty capability name in '", Printable(text), "'"));
     }
     std::string name = absl::AsciiStrToLower(item);
     if (!absl::StartsWith(name, "cap_")) name = absl::StrCat("cap_", name);
@@ -31,7 +33,8 @@ absl::StatusOr<CapabilitySet> CapabilitySet::Parse(absl::string_view text) {
     if (cap_from_name(name.c_str(), &value) != 0 || value < 0 || value >= 64 ||
         absl::ascii_isdigit(static_cast<unsigned char>(name[4]))) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown capability '", item, "' (names look like net_admin or cap_bpf)"));
+          absl::StrCat("unknown capability '", Printable(item),
+                       "' (names look like net_admin or cap_bpf)"));
     }
     set = set.With(value);
   }

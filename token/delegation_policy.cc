@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "ns/errno_status.h"
 
 namespace tokenbox {
 namespace {
@@ -40,7 +41,7 @@ absl::StatusOr<uint64_t> ParseNumber(DelegateKind kind, absl::string_view item) 
                      [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); }) &&
          absl::SimpleHexAtoi(digits, &value);
   } else if (item.size() > 1 && item[0] == '0') {
-    return ItemError(kind, absl::StrCat("number '", item,
+    return ItemError(kind, absl::StrCat("number '", Printable(item),
                                         "' has a leading 0, which the kernel reads as octal; "
                                         "write it in decimal or as 0x hex"));
   } else {
@@ -49,11 +50,12 @@ absl::StatusOr<uint64_t> ParseNumber(DelegateKind kind, absl::string_view item) 
          absl::SimpleAtoi(item, &value);
   }
   if (!ok) {
-    return ItemError(kind, absl::StrCat("'", item, "' is not a valid number (decimal or 0x hex, "
-                                                   "at most 64 bits)"));
+    return ItemError(kind, absl::StrCat("'", Printable(item),
+                                        "' is not a valid number (decimal or 0x hex, at most 64 "
+                                        "bits)"));
   }
   if (uint64_t unknown = value & ~KnownBits(kind)) {
-    return ItemError(kind, absl::StrCat("number '", item, "' sets bits beyond the last ",
+    return ItemError(kind, absl::StrCat("number '", Printable(item), "' sets bits beyond the last ",
                                         ItemNoun(kind), " this build knows (", KnownValueCount(kind) - 1,
                                         "): 0x", absl::Hex(unknown), "; use 'any' to allow all"));
   }
@@ -61,7 +63,7 @@ absl::StatusOr<uint64_t> ParseNumber(DelegateKind kind, absl::string_view item) 
 }
 
 absl::Status UnknownName(DelegateKind kind, absl::string_view item) {
-  std::string message = absl::StrCat("unknown ", ItemNoun(kind), " '", item, "'");
+  std::string message = absl::StrCat("unknown ", ItemNoun(kind), " '", Printable(item), "'");
   if (std::optional<int> kernel_value = KernelOnlyValue(kind, item)) {
     return ItemError(kind, absl::StrCat(ItemNoun(kind), " '", item, "' is known to this kernel (",
                                         *kernel_value, ") but not to this build of tokenbox; "
@@ -104,13 +106,13 @@ absl::StatusOr<DelegateMask> ParseDelegateMask(DelegateKind kind, absl::string_v
   std::vector<absl::string_view> items = absl::StrSplit(text, absl::ByAnyChar(":,"));
   for (absl::string_view item : items) {
     if (item.empty()) {
-      return ItemError(kind, absl::StrCat("empty item in '", text, "'"));
+      return ItemError(kind, absl::StrCat("empty item in '", Printable(text), "'"));
     }
     if (absl::EqualsIgnoreCase(item, "any")) {
       if (items.size() != 1) {
         return ItemError(kind, absl::StrCat("'any' already allows every ", ItemNoun(kind),
                                             " and cannot be combined with other items in '",
-                                            text, "'"));
+                                            Printable(text), "'"));
       }
       return DelegateMask{kAllBits, true};
     }
@@ -125,8 +127,9 @@ absl::StatusOr<DelegateMask> ParseDelegateMask(DelegateKind kind, absl::string_v
       bits = uint64_t{1} << *value;
     }
     if (uint64_t repeated = bits & mask.bits) {
-      return ItemError(kind, absl::StrCat("'", item, "' repeats ", ItemNoun(kind), " bit(s) 0x",
-                                          absl::Hex(repeated), " given earlier in '", text, "'"));
+      return ItemError(kind, absl::StrCat("'", Printable(item), "' repeats ", ItemNoun(kind),
+                                          " bit(s) 0x", absl::Hex(repeated), " given earlier in '",
+                                          Printable(text), "'"));
     }
     mask.bits |= bits;
   }

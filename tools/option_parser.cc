@@ -3,26 +3,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ns/errno_status.h"
 
 namespace tokenbox {
-namespace {
-
-// Keeps error lines short and printable when the argument is huge or not text.
-std::string Shown(absl::string_view arg) {
-  std::string shown;
-  for (unsigned char c : arg.substr(0, 64)) {
-    if (c >= 0x20 && c < 0x7f) {
-      shown += static_cast<char>(c);
-    } else {
-      absl::StrAppend(&shown, "\\x", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  if (arg.size() > 64) absl::StrAppend(&shown, "... (", arg.size(), " bytes)");
-  return shown;
-}
-
-}  // namespace
-
 absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv,
                                              absl::Span<const OptionSpec> specs) {
   CommandLine line;
@@ -37,7 +20,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv,
     if (!absl::StartsWith(arg, "--")) {
       if (absl::StartsWith(arg, "-") && arg.size() > 1) {
         return absl::InvalidArgumentError(
-            absl::StrCat("unknown option '", Shown(arg), "' (options are long: --name)"));
+            absl::StrCat("unknown option '", Printable(arg), "' (options are long: --name)"));
       }
       break;  // The first operand.
     }
@@ -55,7 +38,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv,
       if (name == candidate.name) spec = &candidate;
     }
     if (spec == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option '--", Shown(name), "'"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown option '--", Printable(name), "'"));
     }
     if (!spec->takes_value) {
       if (has_inline_value) {

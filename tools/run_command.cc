@@ -127,15 +127,20 @@ int Fail(absl::string_view message) {
   return kExitTokenboxError;
 }
 
+// "30s", "1.5m", "500ms" (absl::ParseDuration), or a plain number of seconds.
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
   absl::Duration duration;
   double seconds;
-  bool parsed = absl::SimpleAtod(text, &seconds) ? (duration = absl::Seconds(seconds), true)
-                                                 : absl::ParseDuration(text, &duration);
-  if (!parsed || text.empty() || duration == absl::InfiniteDuration() ||
-      duration == -absl::InfiniteDuration() || std::isnan(seconds = absl::ToDoubleSeconds(duration))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--timeout: '", text, "' is not a duration (30s, 1.5m, 500ms, or seconds)"));
+  bool parsed;
+  if (absl::SimpleAtod(text, &seconds)) {
+    parsed = std::isfinite(seconds);
+    duration = absl::Seconds(seconds);
+  } else {
+    parsed = absl::ParseDuration(text, &duration);
+  }
+  if (!parsed || duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout: '", Printable(text), "' is not a duration (30s, 1.5m, 500ms, or seconds)"));
   }
   return duration;
 }
@@ -220,7 +225,7 @@ int RunCommand(int argc, char** argv) {
       case kOptSetenv: {
         size_t eq = option.value.find('=');
         if (eq == std::string::npos) {
-          return Fail(absl::StrCat("--setenv: '", option.value, "' is not KEY=VALUE"));
+          return Fail(absl::StrCat("--setenv: '", Printable(option.value), "' is not KEY=VALUE"));
         }
         builder.SetEnv(option.value.substr(0, eq), option.value.substr(eq + 1));
         break;

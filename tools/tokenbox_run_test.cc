@@ -140,46 +140,6 @@ TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it canno
   }
 }
 
-TEST_CASE("tokenbox run refuses bad usage with one line and exit 125, before starting anything") {
-  struct Case {
-    std::vector<std::string> args;
-    std::string error;
-  };
-  const Case cases[] = {
-      {{"run"}, "missing '-- PROGRAM [ARGS...]'"},
-      {{"run", "--delegate-cmds=map_create", "/bin/true"}, "put '--' before the program"},
-      {{"run", "--delegate-cmds=map_create", "--"}, "missing the program after '--'"},
-      {{"run", "--delegate-progs=xpd", "--", "/bin/true"},
-       "delegate_progs: unknown program type 'xpd' (did you mean 'xdp'?)"},
-      {{"run", "--delegate-maps=any:hash", "--", "/bin/true"}, "cannot be combined"},
-      {{"run", "--", "/bin/true"}, "delegates nothing"},
-      {{"run", "--delegate-cmds=map_create", "--timeout=-1s", "--", "/bin/true"},
-       "must be positive"},
-      {{"run", "--delegate-cmds=map_create", "--timeout=soon", "--", "/bin/true"},
-       "is not a duration"},
-      {{"run", "--delegate-cmds=map_create", "--map-users=0:1000:10,5:2000:10", "--", "/bin/true"},
-       "overlap inside"},
-      {{"run", "--delegate-cmds=map_create", "--uid=4294967296", "--", "/bin/true"},
-       "out of range"},
-      {{"run", "--delegate-cmds=map_create", "--keep-caps=sys_admn", "--", "/bin/true"},
-       "unknown capability 'sys_admn'"},
-      {{"run", "--delegate-cmds=map_create", "--bpffs=relative", "--", "/bin/true"},
-       "must be an absolute path"},
-      {{"run", "--delegate-cmds=map_create", "--frobnicate", "--", "/bin/true"},
-       "unknown option '--frobnicate'"},
-  };
-  for (const Case& c : cases) {
-    std::vector<std::string> argv = {kTokenbox};
-    argv.insert(argv.end(), c.args.begin(), c.args.end());
-    CommandResult r = RunCommand(argv);
-    INFO(r.err);
-    CHECK(r.exit_code == 125);
-    CHECK(testing::CountLines(r.err) == 1);
-    CHECK(Contains(r.err, c.error));
-    CHECK(r.out.empty());
-  }
-}
-
 TEST_CASE("tokenbox run as a user without CAP_SYS_ADMIN says exactly that, and exits 125") {
   TB_REQUIRE_PRIVILEGE();
   StagedFiles staged({kTokenbox});
