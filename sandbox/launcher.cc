@@ -7,8 +7,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -36,6 +43,78 @@ bool HandTerminalTo(pid_t pgid) {
   signal(SIGTTOU, old);
   return handed;
 }
+
+// PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process. A caller
+// that launches from a short-lived thread (a pool worker, a std::thread per sandbox) would see its
+// sandboxes killed as soon as that thread ends. So every fork happens on one thread that lives as
+// long as the process, and the sandbox is tied to the launcher process, as intended.
+class ForkThread {
+ public:
+  static ForkThread& Get() {
+    static const bool registered = [] {
+      // A process forked from this one has the object but not its thread (threads do not
+      // survive fork), and maybe a mutex held by a thread that is gone: it starts afresh.
+      pthread_atfork(nullptr, nullptr, [] { instance_.store(nullptr); });
+      return true;
+    }();
+    (void)registered;
+    ForkThread* instance = instance_.load();
+    if (instance == nullptr) {
+      ForkThread* created = new ForkThread();  // Never destroyed: the thread outlives main.
+      if (instance_.compare_exchange_strong(instance, created)) {
+        instance = created;
+      } else {
+        created->Abandon();
+      }
+    }
+    return *instance;
+  }
+
+  // Forks on the fork thread. In the child, `in_child` runs and must not return.
+  pid_t Fork(const std::function<void()>& in_child) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [&] { return job_ == nullptr; });
+    job_ = &in_child;
+    done_ = false;
+    wake_.notify_all();
+    finished_.wait(lock, [&] { return done_; });
+    pid_t pid = pid_;
+    errno = fork_errno_;
+    job_ = nullptr;
+    idle_.notify_one();
+    return pid;
+  }
+
+ private:
+  ForkThread() : thread_([this] { Serve(); }) {}
+  // A losing racer in Get(): its thread stays parked forever, which costs one idle thread once.
+  void Abandon() { thread_.detach(); }
+
+  void Serve() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return job_ != nullptr && !done_; });
+      pid_t pid = fork();
+      if (pid == 0) {
+        (*job_)();
+        _exit(kSetupFailedExitCode);  // Not reached: the child execs or exits.
+      }
+      pid_ = pid;
+      fork_errno_ = errno;
+      done_ = true;
+      finished_.notify_all();
+    }
+  }
+
+  static inline std::atomic<ForkThread*> instance_{nullptr};
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_, idle_;
+  const std::function<void()>* job_ = nullptr;
+  bool done_ = false;
+  pid_t pid_ = -1;
+  int fork_errno_ = 0;
+  std::thread thread_;  // Last: it starts serving once the members above exist.
+};
 
 void TakeTerminalBack() {
   sighandler_t old = signal(SIGTTOU, SIG_IGN);
@@ -150,12 +229,12 @@ absl::StatusOr<Child> Launcher::Run() {
   if (!pair.ok()) return SetupFailure("create handshake socket", pair.status());
   const pid_t launcher_pid = getpid();
   std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return SetupFailure("fork", ErrnoStatus(errno, "fork"));
-  if (pid == 0) {
+  const ChildContext context{pair->child.get(), launcher_pid, options_.verbose, started_};
+  pid_t pid = ForkThread::Get().Fork([&] {
     pair->parent.Reset();
-    RunSandboxChild(spec_, ChildContext{pair->child.get(), launcher_pid, options_.verbose, started_});
-  }
+    RunSandboxChild(spec_, context);
+  });
+  if (pid < 0) return SetupFailure("fork", ErrnoStatus(errno, "fork"));
   pair->child.Reset();
   sock_ = std::move(pair->parent);
   Note("forked the child");

@@ -17,6 +17,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -357,6 +358,19 @@ TEST_CASE("A new network namespace has loopback up; a new UTS namespace its own 
   CHECK(lines[1] == "lo:");
   CHECK(lines[2].find(",UP,") != std::string::npos);
   CHECK(lines[3] == "tokenbox");
+}
+
+TEST_CASE("A sandbox outlives the thread that launched it (but not the process)") {
+  TB_REQUIRE_PRIVILEGE();
+  // PR_SET_PDEATHSIG follows the forking thread; tokenbox forks from a thread of its own.
+  std::optional<Child> child;
+  std::thread([&] {
+    auto launched = Launch(*Base().Program({"/bin/sh", "-c", "sleep 0.3; exit 5"}).Build());
+    REQUIRE(launched.ok());
+    child.emplace(*std::move(launched));
+  }).join();
+  REQUIRE(child.has_value());
+  CHECK(*child->Wait() == ExitStatus::Exited(5));
 }
 
 TEST_CASE("The sandbox dies with its launcher") {
