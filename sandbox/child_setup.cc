@@ -34,6 +34,7 @@
 #include "sandbox/capabilities.h"
 #include "sandbox/handshake.h"
 #include "sandbox/inside.h"
+#include "sandbox/launch_request.h"
 #include "token/bpffs_config.h"
 #include "token/token.h"
 
@@ -82,6 +83,11 @@ class ChildSetup {
   [[noreturn]] void EnterPidNamespace();
   [[noreturn]] void Exec();
   [[noreturn]] void RunFunction();
+  // A fork server's zygote: serves launch requests until the launcher closes the socket.
+  [[noreturn]] void RunZygote();
+  void ServeLaunch(FdMessage& request);
+  // A child cloned by the zygote: the per-launch steps, then exec or the function.
+  [[noreturn]] void RunLaunch(UniqueFd token);
 
   const SandboxSpec& spec_;
   const ChildContext& context_;
@@ -406,8 +412,67 @@ void ChildSetup::Run() {
     Step("set hostname", sethostname("tokenbox", 8) == 0 ? absl::OkStatus()
                                                          : ErrnoStatus(errno, "sethostname"));
   }
+  if (context_.zygote) RunZygote();
   Step("set resource limits", SetResourceLimits());
   if (spec_.namespaces().pid) EnterPidNamespace();
+  if (spec_.runs_function()) RunFunction();
+  Exec();
+}
+
+void ChildSetup::RunZygote() {
+  // The zygote keeps every capability of its namespaces (each launched child drops them itself)
+  // and runs no code but this loop.
+  Step("set parent-death signal", SetParentDeathSignal(expected_parent_));
+  Step("start fork server", SendFdMessage(context_.sock, kZygoteReady));
+  for (;;) {
+    absl::StatusOr<FdMessage> request = ReceiveFdMessage(context_.sock);
+    if (!request.ok()) _exit(0);  // The launcher closed the fork server, or died.
+    ServeLaunch(*request);
+  }
+}
+
+void ChildSetup::ServeLaunch(FdMessage& request) {
+  auto reply_error = [&](const absl::Status& status) {
+    (void)SendFdMessage(context_.sock, kZygoteLaunched, absl::StrCat("E", SerializeStatus(status)));
+  };
+  if (request.type != kZygoteLaunch || request.fds.size() < 2) {
+    return reply_error(absl::DataLossError(absl::StrCat(
+        "fork server: expected a launch request, got message ", request.type)));
+  }
+  std::string bytes;
+  char buffer[16384];
+  for (off_t offset = 0;;) {
+    ssize_t n = pread(request.fds[0].get(), buffer, sizeof(buffer), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return reply_error(ErrnoStatus(errno, "pread(launch request)"));
+    if (n == 0) break;
+    bytes.append(buffer, static_cast<size_t>(n));
+    offset += n;
+  }
+  UniqueFd report = std::move(request.fds[1]);
+  std::vector<UniqueFd> passed;
+  for (size_t i = 2; i < request.fds.size(); ++i) passed.push_back(std::move(request.fds[i]));
+  absl::StatusOr<SandboxSpec> launch = LaunchRequestCodec::Decode(spec_, bytes, std::move(passed));
+  if (!launch.ok()) return reply_error(launch.status());
+  // CLONE_PARENT: the launcher, not the zygote, becomes the parent, so it can wait on the child
+  // through a pidfd like on any other sandbox. The zygote is single-threaded, so a raw clone
+  // is as safe as fork here.
+  pid_t pid = static_cast<pid_t>(
+      syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (pid < 0) return reply_error(ErrnoStatus(errno, "clone(CLONE_PARENT)"));
+  if (pid == 0) {
+    close(context_.sock);
+    const ChildContext launch_context{report.get(), context_.launcher_pid, context_.verbose,
+                                      absl::Now()};
+    ChildSetup(*launch, launch_context).RunLaunch(std::move(token_));
+  }
+  (void)SendFdMessage(context_.sock, kZygoteLaunched, absl::StrCat("P", pid));
+}
+
+void ChildSetup::RunLaunch(UniqueFd token) {
+  token_ = std::move(token);
+  Step("new process group", setpgid(0, 0) == 0 ? absl::OkStatus() : ErrnoStatus(errno, "setpgid"));
+  Step("set resource limits", SetResourceLimits());
   if (spec_.runs_function()) RunFunction();
   Exec();
 }

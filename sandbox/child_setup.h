@@ -13,6 +13,9 @@ struct ChildContext {
   pid_t launcher_pid;   // To notice a launcher that died before PR_SET_PDEATHSIG took hold.
   bool verbose;         // Print each step and its time to stderr.
   absl::Time started;   // When the launch began, for --verbose.
+  // Become a fork server's zygote after the token is made, instead of running the spec's
+  // program: keep the namespace's capabilities and serve launches (sandbox/fork_server.h).
+  bool zygote = false;
 };
 
 // Runs in the forked child: takes it from a copy of the privileged launcher to the sandboxed

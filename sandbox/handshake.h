@@ -18,6 +18,10 @@ enum SandboxMessage : uint32_t {
   kIdMapsWritten = 2,     // parent -> child.
   kFunctionStarted = 3,   // child -> parent: set-up done, running the function (no exec).
   kSetupFailed = 4,       // child -> parent: payload = EncodeSetupFailure().
+  // A fork server's zygote (sandbox/fork_server.h):
+  kZygoteReady = 5,       // zygote -> parent: the sandbox is prepared; send launches.
+  kZygoteLaunch = 6,      // parent -> zygote, fds: request memfd, report socket, passed fds.
+  kZygoteLaunched = 7,    // zygote -> parent: "P<pid>", or "E<serialized status>".
 };
 
 // The exit code of a child that reported a set-up failure (as `tokenbox run` uses for its own

@@ -127,10 +127,12 @@ void TakeTerminalBack() {
 // Drives the launcher's side of the handshake for one launch.
 class Launcher {
  public:
-  Launcher(const SandboxSpec& spec, const LaunchOptions& options)
-      : spec_(spec), options_(options), started_(absl::Now()) {}
+  Launcher(const SandboxSpec& spec, const LaunchOptions& options, bool zygote = false)
+      : spec_(spec), options_(options), started_(absl::Now()), zygote_(zygote) {}
 
   absl::StatusOr<Child> Run();
+  // After a successful Run() of a zygote: the socket it serves launches on.
+  UniqueFd TakeSocket() { return std::move(sock_); }
 
  private:
   void Note(absl::string_view step) {
@@ -150,6 +152,7 @@ class Launcher {
   const SandboxSpec& spec_;
   const LaunchOptions& options_;
   const absl::Time started_;
+  const bool zygote_;
   UniqueFd sock_;
 };
 
@@ -202,8 +205,8 @@ absl::Status Launcher::Handshake(pid_t pid) {
     }
     return SetupFailure("wait for the program to start", last.status());
   }
-  if (last->type == kFunctionStarted) {
-    Note("function started");
+  if (last->type == kFunctionStarted || (zygote_ && last->type == kZygoteReady)) {
+    Note(zygote_ ? "fork server ready" : "function started");
     return absl::OkStatus();
   }
   if (last->type == kSetupFailed) return DecodeSetupFailure(last->payload);
@@ -229,7 +232,8 @@ absl::StatusOr<Child> Launcher::Run() {
   if (!pair.ok()) return SetupFailure("create handshake socket", pair.status());
   const pid_t launcher_pid = getpid();
   std::fflush(nullptr);
-  const ChildContext context{pair->child.get(), launcher_pid, options_.verbose, started_};
+  const ChildContext context{pair->child.get(), launcher_pid, options_.verbose, started_,
+                             zygote_};
   pid_t pid = ForkThread::Get().Fork([&] {
     pair->parent.Reset();
     RunSandboxChild(spec_, context);
@@ -336,6 +340,13 @@ absl::StatusOr<ExitStatus> Child::WaitFor(absl::Duration timeout) {
 
 absl::StatusOr<Child> Launch(const SandboxSpec& spec, const LaunchOptions& options) {
   return Launcher(spec, options).Run();
+}
+
+absl::StatusOr<ZygoteHandle> LaunchZygote(const SandboxSpec& spec, const LaunchOptions& options) {
+  Launcher launcher(spec, options, /*zygote=*/true);
+  absl::StatusOr<Child> zygote = launcher.Run();
+  if (!zygote.ok()) return zygote.status();
+  return ZygoteHandle{*std::move(zygote), launcher.TakeSocket()};
 }
 
 }  // namespace tokenbox

@@ -40,6 +40,7 @@ class Child {
 
  private:
   friend class Launcher;
+  friend class ForkServer;
   Child(pid_t pid, UniqueFd pidfd, bool kill_process_group, std::optional<absl::Time> deadline,
         bool owns_terminal);
   absl::StatusOr<ExitStatus> WaitUntil(std::optional<absl::Time> deadline);
@@ -64,6 +65,14 @@ struct LaunchOptions {
 //   "sandbox set-up failed at '<step>': <syscall>: <ERRNO> (...): <remedy>"
 // (SetupStepOf() gives the step), after the child has been killed and reaped.
 absl::StatusOr<Child> Launch(const SandboxSpec& spec, const LaunchOptions& options = {});
+
+// For ForkServer: sets the sandbox up as Launch() does, then leaves a zygote serving launches
+// on the returned socket instead of running the spec's program.
+struct ZygoteHandle {
+  Child zygote;
+  UniqueFd sock;
+};
+absl::StatusOr<ZygoteHandle> LaunchZygote(const SandboxSpec& spec, const LaunchOptions& options);
 
 }  // namespace tokenbox
 

@@ -26,6 +26,18 @@ bool ValidEnvKey(const std::string& key) {
 
 }  // namespace
 
+SandboxSpec SandboxSpec::WithLaunch(const SandboxSpec& launch) const {
+  SandboxSpec combined = *this;
+  combined.argv_ = launch.argv_;
+  combined.function_ = launch.function_;
+  combined.environment_ = launch.environment_;
+  combined.working_directory_ = launch.working_directory_;
+  combined.resource_limits_ = launch.resource_limits_;
+  combined.timeout_ = launch.timeout_;
+  combined.passed_fds_ = launch.passed_fds_;
+  return combined;
+}
+
 SandboxBuilder::SandboxBuilder() {
   spec_.uid_map_ = *IdMap::Single(0, kNobody);
   spec_.gid_map_ = *IdMap::Single(0, kNobody);

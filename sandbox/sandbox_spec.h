@@ -71,8 +71,14 @@ class SandboxSpec {
   std::optional<absl::Duration> timeout() const { return timeout_; }
   const std::vector<PassedFd>& passed_fds() const { return passed_fds_; }
 
+  // This sandbox (maps, policy, bpffs, capabilities, namespaces) running what `launch` says
+  // (program or function, environment, working directory, rlimits, timeout, passed fds). How a
+  // fork server applies each launch to its prepared sandbox.
+  SandboxSpec WithLaunch(const SandboxSpec& launch) const;
+
  private:
   friend class SandboxBuilder;
+  friend class LaunchRequestCodec;
   SandboxSpec() : uid_map_(*IdMap::Single(0, 0)), gid_map_(*IdMap::Single(0, 0)) {}
 
   std::vector<std::string> argv_;

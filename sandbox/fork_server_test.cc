@@ -1,0 +1,251 @@
+#include "sandbox/fork_server.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ns/errno_status.h"
+#include "sandbox/capabilities.h"
+#include "sandbox/handshake.h"
+#include "sandbox/inside.h"
+#include "tests/bpf_ops.h"
+#include "tests/command_runner.h"
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+DelegationPolicy Policy() {
+  return *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
+}
+
+testing::StagedFiles& Staged() {
+  static testing::StagedFiles staged({"tests/inspect_sandbox"});
+  return staged;
+}
+
+std::unique_ptr<ForkServer> StartServer() {
+  auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(Policy()).Build();
+  REQUIRE(sandbox.ok());
+  auto server = ForkServer::Start(*sandbox);
+  REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  return *std::move(server);
+}
+
+SandboxBuilder LaunchOf(std::vector<std::string> argv) {
+  SandboxBuilder builder;
+  builder.Program(std::move(argv)).Policy(Policy()).Timeout(absl::Seconds(30));
+  return builder;
+}
+
+// Launches through `server` with stdout captured; returns what it printed and how it ended.
+std::pair<ExitStatus, std::string> RunCaptured(ForkServer& server, SandboxBuilder builder) {
+  int pipe_fds[2];
+  REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
+  UniqueFd read_end(pipe_fds[0]);
+  std::optional<Child> child;
+  {
+    UniqueFd write_end(pipe_fds[1]);
+    SandboxBuilder local = std::move(builder);
+    local.PassFd(write_end.get(), 1);
+    auto launch = local.Build();
+    REQUIRE(launch.ok());
+    auto launched = server.Launch(*launch);
+    REQUIRE_MESSAGE(launched.ok(), launched.status().ToString());
+    child.emplace(*std::move(launched));
+  }
+  std::string out;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(read_end.get(), buffer, sizeof(buffer))) > 0) out.append(buffer, n);
+  auto status = child->Wait();
+  REQUIRE(status.ok());
+  return {*status, out};
+}
+
+std::map<std::string, std::string> KeyValues(const std::string& text) {
+  std::map<std::string, std::string> values;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+    if (!kv.first.empty()) values[kv.first] = kv.second;
+  }
+  return values;
+}
+
+TEST_CASE("A fork-server launch reaches the same end state as a direct launch") {
+  TB_REQUIRE_PRIVILEGE();
+  auto server = StartServer();
+  auto [status, out] = RunCaptured(*server, LaunchOf({Staged().path("inspect_sandbox")}));
+  INFO(out);
+  CHECK(status == ExitStatus::Exited(0));
+  auto v = KeyValues(out);
+  CHECK(v["CapEff"] == "0000008000000000");
+  CHECK(v["CapBnd"] == "0000008000000000");
+  CHECK(v["CapAmb"] == "0000008000000000");
+  CHECK(v["NoNewPrivs"] == "1");
+  CHECK(v["securebits"] == "0xf");
+  CHECK(v["uid_map"] == "0:65534:1");
+  CHECK(v["fds"] == "0,1,2,3");
+  CHECK(v["token"] == "ok");
+}
+
+TEST_CASE("Each launch gets its own argv, environment, working directory, rlimits and fds") {
+  TB_REQUIRE_PRIVILEGE();
+  auto server = StartServer();
+  SandboxBuilder first = LaunchOf({"/bin/sh", "-c", "echo $WHO $(pwd) $(ulimit -n) $1", "sh", "one"});
+  first.SetEnv("WHO", "first").WorkingDirectory("/usr").ResourceLimitOf(RLIMIT_NOFILE, 50, 50);
+  CHECK(RunCaptured(*server, std::move(first)).second == "first /usr 50 one\n");
+  SandboxBuilder second = LaunchOf({"/bin/sh", "-c", "echo ${WHO:-nobody} $(pwd) $1; ls /proc/self/fd | tr '\\n' ' '", "sh", "two"});
+  second.UnsetEnv("WHO").WorkingDirectory("/");
+  auto [status, out] = RunCaptured(*server, std::move(second));
+  CHECK(status == ExitStatus::Exited(0));
+  CHECK(out.rfind("nobody / two\n", 0) == 0);
+  // fds of the ls process: 0 1 2, the token 3, and ls's own directory fd.
+  CHECK(out.substr(13) == "0 1 2 3 4 ");
+}
+
+TEST_CASE("Launches are separate processes: their own pid, process group and passed fds") {
+  TB_REQUIRE_PRIVILEGE();
+  auto server = StartServer();
+  int extra[2];
+  REQUIRE(pipe2(extra, O_CLOEXEC) == 0);
+  UniqueFd extra_read(extra[0]), extra_write(extra[1]);
+  auto with_fd = LaunchOf({"/bin/sleep", "30"}).PassFd(extra_write.get(), 9).Build();
+  auto without = LaunchOf({"/bin/sleep", "30"}).Build();
+  REQUIRE(with_fd.ok());
+  REQUIRE(without.ok());
+  auto a = server->Launch(*with_fd);
+  auto b = server->Launch(*without);
+  TB_REQUIRE_OK(a);
+  TB_REQUIRE_OK(b);
+  CHECK(a->pid() != b->pid());
+  CHECK(getpgid(a->pid()) == a->pid());
+  CHECK(getpgid(b->pid()) == b->pid());
+  CHECK(access(absl::StrCat("/proc/", a->pid(), "/fd/9").c_str(), F_OK) == 0);
+  CHECK(access(absl::StrCat("/proc/", b->pid(), "/fd/9").c_str(), F_OK) != 0);
+  // The launcher is their parent (not the zygote), so it waits on them directly.
+  std::ifstream stat(absl::StrCat("/proc/", a->pid(), "/stat"));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::vector<std::string> fields = absl::StrSplit(text.substr(text.rfind(')') + 2), ' ');
+  CHECK(fields[1] == std::to_string(getpid()));
+  TB_CHECK_OK(a->Kill());
+  CHECK(*a->Wait() == ExitStatus::Signaled(SIGKILL));
+  CHECK(*b->WaitFor(absl::Milliseconds(10)) == ExitStatus::TimedOut());
+}
+
+TEST_CASE("A fork-server launch reports exec failures with their step, and times out") {
+  TB_REQUIRE_PRIVILEGE();
+  auto server = StartServer();
+  auto missing = LaunchOf({"/no/such/program"}).Build();
+  auto failed = server->Launch(*missing);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(SetupStepOf(failed.status()) == kStepExec);
+  CHECK(ErrnoOf(failed.status()) == ENOENT);
+  auto slow = LaunchOf({"/bin/sleep", "30"}).Timeout(absl::Milliseconds(200)).Build();
+  auto child = server->Launch(*slow);
+  TB_REQUIRE_OK(child);
+  CHECK(*child->Wait() == ExitStatus::TimedOut());
+  // The server still works after both.
+  auto fine = LaunchOf({"/bin/true"}).Build();
+  CHECK(*server->Launch(*fine)->Wait() == ExitStatus::Exited(0));
+}
+
+TEST_CASE("A fork server started with a function runs it in each launch") {
+  TB_REQUIRE_PRIVILEGE();
+  auto sandbox = SandboxBuilder()
+                     .Function([]() -> int {
+                       auto inside = CurrentSandbox();
+                       if (!inside.ok()) return 10;
+                       auto caps = ReadProcessCapabilities();
+                       if (!caps.ok() || !(caps->effective == CapabilitySet::Of({CAP_BPF}))) return 11;
+                       if (!testing::CreateMap(BPF_MAP_TYPE_ARRAY, inside->token_fd).ok()) return 12;
+                       const char* round = getenv("ROUND");
+                       return round ? atoi(round) : 13;
+                     })
+                     .Policy(Policy())
+                     .Build();
+  REQUIRE(sandbox.ok());
+  auto server = ForkServer::Start(*sandbox);
+  TB_REQUIRE_OK(server);
+  for (int round = 1; round <= 3; ++round) {
+    auto launch = SandboxBuilder().Function([] { return 0; }).Policy(Policy())
+                      .SetEnv("ROUND", std::to_string(round)).Build();
+    REQUIRE(launch.ok());
+    auto child = (*server)->Launch(*launch);
+    TB_REQUIRE_OK(child);
+    CHECK(*child->Wait() == ExitStatus::Exited(round));
+  }
+}
+
+TEST_CASE("Without a function at start, a function launch is refused clearly") {
+  TB_REQUIRE_PRIVILEGE();
+  auto server = StartServer();
+  auto launch = SandboxBuilder().Function([] { return 0; }).Policy(Policy()).Build();
+  auto child = server->Launch(*launch);
+  REQUIRE_FALSE(child.ok());
+  CHECK(std::string(child.status().message()).find("cannot be carried") != std::string::npos);
+}
+
+TEST_CASE("The zygote goes away with its fork server") {
+  TB_REQUIRE_PRIVILEGE();
+  pid_t zygote;
+  {
+    auto server = StartServer();
+    zygote = server->zygote_pid();
+    CHECK(kill(zygote, 0) == 0);
+  }
+  CHECK(kill(zygote, 0) != 0);
+  errno = 0;
+  CHECK(waitpid(-1, nullptr, WNOHANG) == -1);
+  CHECK(errno == ECHILD);
+}
+
+TEST_CASE("200 fork-server launches from 4 threads leave no fd or child behind") {
+  TB_REQUIRE_PRIVILEGE();
+  const int fds_before = testing::CountOpenFds();
+  {
+    auto server = StartServer();
+    auto spec = LaunchOf({"/bin/true"}).Build();
+    REQUIRE(spec.ok());
+    std::atomic<int> clean{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 50; ++i) {
+          auto child = server->Launch(*spec);
+          if (child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0)) {
+            ++clean;
+          }
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(clean == 200);
+  }
+  CHECK(testing::CountOpenFds() == fds_before);
+  errno = 0;
+  CHECK(waitpid(-1, nullptr, WNOHANG) == -1);
+  CHECK(errno == ECHILD);
+}
+
+TEST_CASE("A fork server refuses a pid namespace") {
+  ExtraNamespaces namespaces;
+  namespaces.pid = true;
+  auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(Policy()).Namespaces(namespaces).Build();
+  REQUIRE(sandbox.ok());
+  CHECK(ForkServer::Start(*sandbox).status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tokenbox
