@@ -1,0 +1,21 @@
+// Launches /bin/true in a delegated sandbox through tokenbox's library, as root.
+#include <cstdio>
+
+#include "sandbox/launcher.h"
+#include "token/delegation_policy.h"
+
+int main() {
+  auto spec = tokenbox::SandboxBuilder()
+                  .Program({"/bin/true"})
+                  .Policy(*tokenbox::ParseDelegationPolicy("map_create", "array", "", ""))
+                  .Build();
+  if (!spec.ok()) return 2;
+  auto child = tokenbox::Launch(*spec);
+  if (!child.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(child.status().message()).c_str());
+    return 1;
+  }
+  auto status = child->Wait();
+  std::printf("sandboxed /bin/true %s\n", status.ok() ? status->ToString().c_str() : "failed");
+  return status.ok() && status->ShellExitCode() == 0 ? 0 : 1;
+}

@@ -1,0 +1,740 @@
+// The escape and least-privilege suite. Each test case runs tests/escape/escape_probe inside
+// `tokenbox run` with a policy that delegates something real, and checks that the one way the
+// probe tries to get more than the policy gives is refused exactly as the kernel should refuse
+// it. Where a probe needs something from the host (a host-owned delegated bpffs, a binary with
+// file capabilities, a setuid-root binary, leaked fds), the test sets it up as root and shows
+// that it would grant privilege outside the sandbox, so that the refusal inside means something.
+//
+// At the end the results are printed as a table `probe | expected refusal | observed`, and
+// written as Markdown to the file named by TOKENBOX_ESCAPE_TABLE when it is set (with Bazel:
+// --test_env=TOKENBOX_ESCAPE_TABLE=/abs/path.md).
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "ns/mount_api.h"
+#include "tests/command_runner.h"
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+using ::tokenbox::testing::CommandOptions;
+using ::tokenbox::testing::CommandResult;
+using ::tokenbox::testing::Contains;
+using ::tokenbox::testing::RunCommand;
+using ::tokenbox::testing::StagedFiles;
+
+const std::string kTokenbox = "tools/tokenbox";
+const std::string kProbe = "tests/escape/escape_probe";
+// Every mount, staged directory and marker of this test has this in its name, so that the last
+// test case can check that none is left.
+const std::string kOurs = "tokenbox-escape";
+
+// Delegates something real: array maps, socket filters with the attach type libbpf probes with.
+const std::vector<std::string> kPolicy = {
+    "--delegate-cmds=map_create:prog_load:btf_load", "--delegate-maps=array",
+    "--delegate-progs=socket_filter", "--delegate-attachs=cgroup_inet_ingress"};
+
+// --- The results table. ------------------------------------------------------------------------
+
+struct Row {
+  std::string probe;
+  std::string what;
+  std::string expected;
+  std::string observed;
+};
+
+std::vector<Row>& Rows() {
+  static auto* rows = new std::vector<Row>();
+  return *rows;
+}
+
+std::string Cell(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string Table() {
+  std::string table = "| probe | expected refusal | observed |\n| --- | --- | --- |\n";
+  for (const Row& row : Rows()) {
+    absl::StrAppend(&table, "| `", row.probe, "`: ", Cell(row.what), " | ", Cell(row.expected),
+                    " | ", Cell(row.observed), " |\n");
+  }
+  return table;
+}
+
+// Prints the table after the last test case, and writes it where TOKENBOX_ESCAPE_TABLE says.
+struct TableListener : doctest::IReporter {
+  explicit TableListener(const doctest::ContextOptions&) {}
+  void report_query(const doctest::QueryData&) override {}
+  void test_run_start() override {}
+  void test_run_end(const doctest::TestRunStats&) override {
+    if (Rows().empty()) return;
+    const std::string table = Table();
+    std::printf("\ntokenbox escape suite (%zu probes):\n%s\n", Rows().size(), table.c_str());
+    std::fflush(stdout);
+    if (const char* path = std::getenv("TOKENBOX_ESCAPE_TABLE"); path != nullptr && *path != '\0') {
+      std::ofstream out(path, std::ios::trunc);
+      out << table;
+      if (!out) std::fprintf(stderr, "escape_test: cannot write the table to %s\n", path);
+    }
+  }
+  void test_case_start(const doctest::TestCaseData&) override {}
+  void test_case_reenter(const doctest::TestCaseData&) override {}
+  void test_case_end(const doctest::CurrentTestCaseStats&) override {}
+  void test_case_exception(const doctest::TestCaseException&) override {}
+  void subcase_start(const doctest::SubcaseSignature&) override {}
+  void subcase_end() override {}
+  void log_assert(const doctest::AssertData&) override {}
+  void log_message(const doctest::MessageData&) override {}
+  void test_case_skipped(const doctest::TestCaseData&) override {}
+};
+REGISTER_LISTENER("tokenbox-escape-table", 2, TableListener);
+
+// --- Helpers. ----------------------------------------------------------------------------------
+
+// The probe, where the sandbox's user (host uid 65534) can run it. Removed at exit.
+const StagedFiles& StagedProbe() {
+  static StagedFiles staged({kProbe});
+  return staged;
+}
+std::string ProbePath() { return StagedProbe().path("escape_probe"); }
+
+std::vector<std::string> TokenboxArgv(const std::vector<std::string>& extra_options,
+                                      const std::vector<std::string>& program) {
+  std::vector<std::string> argv = {kTokenbox, "run"};
+  argv.insert(argv.end(), kPolicy.begin(), kPolicy.end());
+  argv.insert(argv.end(), extra_options.begin(), extra_options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), program.begin(), program.end());
+  return argv;
+}
+
+// The probe's result line, split: {expected, observed}; nullopt when there is none.
+std::optional<std::pair<std::string, std::string>> ParseProbeLine(const std::string& out,
+                                                                  const std::string& probe) {
+  const std::string prefix = absl::StrCat("probe=", probe, " expected=");
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (!absl::StartsWith(line, prefix)) continue;
+    line.remove_prefix(prefix.size());
+    size_t observed = line.find(" observed=");
+    if (observed == absl::string_view::npos) return std::nullopt;
+    return std::make_pair(std::string(line.substr(0, observed)),
+                          std::string(line.substr(observed + 10)));
+  }
+  return std::nullopt;
+}
+
+// Checks a finished probe run: exit 0 and exactly the expected line. Records the table row
+// (under `row`, when the same probe runs more than once).
+void CheckProbe(const std::string& probe, const std::string& what, const std::string& expected,
+                const CommandResult& r, const std::string& row = "") {
+  INFO("stdout: ", r.out);
+  INFO("stderr: ", r.err);
+  std::optional<std::pair<std::string, std::string>> line = ParseProbeLine(r.out, probe);
+  Rows().push_back({row.empty() ? probe : row, what, expected,
+                    line ? line->second : "(no result line)"});
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, absl::StrCat("probe=", probe, " expected=", expected, " observed=",
+                                     expected, "\n")));
+}
+
+// Runs one probe in the sandbox (with `options` added to the policy) and checks it.
+void ExpectRefused(const std::string& probe, const std::string& what, const std::string& expected,
+                   const std::vector<std::string>& probe_args = {},
+                   const std::vector<std::string>& options = {}) {
+  std::vector<std::string> program = {ProbePath(), probe};
+  program.insert(program.end(), probe_args.begin(), probe_args.end());
+  CheckProbe(probe, what, expected, RunCommand(TokenboxArgv(options, program)),
+             options.empty() ? "" : absl::StrCat(probe, " ", absl::StrJoin(options, " ")));
+}
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+// The host's mount table lines for one mount point (field 5 of /proc/self/mountinfo).
+std::vector<std::string> MountLinesAt(const std::vector<std::string>& mountinfo,
+                                      const std::string& mount_point) {
+  std::vector<std::string> out;
+  for (const std::string& line : mountinfo) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 4 && fields[4] == mount_point) out.push_back(line);
+  }
+  return out;
+}
+
+std::vector<std::string> LinesContaining(const std::vector<std::string>& lines,
+                                         const std::string& needle) {
+  std::vector<std::string> out;
+  for (const std::string& line : lines) {
+    if (Contains(line, needle)) out.push_back(line);
+  }
+  return out;
+}
+
+// A fresh directory for this test under /tmp that only root can write and everyone can search.
+std::string MakeOwnDirectory() {
+  std::string templ = absl::StrCat("/tmp/", kOurs, "-", getpid(), "-XXXXXX");
+  if (mkdtemp(templ.data()) == nullptr) return "";
+  chmod(templ.c_str(), 0755);
+  return templ;
+}
+
+// A bpffs the host (this process, root in the initial user namespace) mounts with every
+// delegate option set to `any`, at a directory under /tmp. Unmounted and removed at the end.
+class HostDelegatedBpffs {
+ public:
+  HostDelegatedBpffs() : dir_(MakeOwnDirectory()) {
+    REQUIRE_FALSE(dir_.empty());
+    absl::StatusOr<UniqueFd> fs = FsOpen("bpf");
+    TB_REQUIRE_OK(fs);
+    for (const char* key : {"delegate_cmds", "delegate_maps", "delegate_progs", "delegate_attachs"}) {
+      TB_REQUIRE_OK(FsConfigSetString(fs->get(), key, "any"));
+    }
+    TB_REQUIRE_OK(FsConfigCreate(fs->get()));
+    absl::StatusOr<UniqueFd> mount_fd = FsMount(fs->get());
+    TB_REQUIRE_OK(mount_fd);
+    TB_REQUIRE_OK(AttachMount(mount_fd->get(), dir_));
+    mounted_ = true;
+  }
+  ~HostDelegatedBpffs() {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+    if (!dir_.empty()) rmdir(dir_.c_str());
+  }
+  const std::string& path() const { return dir_; }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+// A tokenbox run in the background, for probes that must be looked at (or killed) while they
+// run. stdout and stderr go to one pipe; stdin is a pipe the test can close.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv) {
+    int in[2], out[2];
+    REQUIRE(pipe2(in, O_CLOEXEC) == 0);
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    std::fflush(nullptr);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      dup2(out[1], 2);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    stdin_ = in[1];
+    stdout_ = out[0];
+  }
+  ~Background() {
+    CloseStdin();
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      Wait();
+    }
+    if (stdout_ >= 0) close(stdout_);
+  }
+
+  pid_t pid() const { return pid_; }
+  const std::string& output() const { return output_; }
+
+  // Reads until the output holds `text` or `timeout` passes; whether it does.
+  bool ReadUntil(const std::string& text, absl::Duration timeout) {
+    absl::Time deadline = absl::Now() + timeout;
+    while (!Contains(output_, text)) {
+      if (!ReadSome(deadline)) return Contains(output_, text);
+    }
+    return true;
+  }
+  // Reads what arrives within `timeout`, at most one chunk.
+  void ReadFor(absl::Duration timeout) { ReadSome(absl::Now() + timeout); }
+  // Reads until end-of-file or `timeout`.
+  void ReadToEnd(absl::Duration timeout) {
+    absl::Time deadline = absl::Now() + timeout;
+    while (ReadSome(deadline)) {
+    }
+  }
+  void CloseStdin() {
+    if (stdin_ >= 0) close(stdin_);
+    stdin_ = -1;
+  }
+  // Waits for the tokenbox process; its raw wait status.
+  int Wait() {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    return status;
+  }
+
+ private:
+  // One read; false at end-of-file, on an error or when the deadline passed.
+  bool ReadSome(absl::Time deadline) {
+    if (stdout_ < 0) return false;
+    int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+    if (left_ms <= 0) return false;
+    pollfd pfd = {stdout_, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left_ms)) <= 0) return false;
+    char buffer[4096];
+    ssize_t n = read(stdout_, buffer, sizeof(buffer));
+    if (n <= 0) {
+      close(stdout_);
+      stdout_ = -1;
+      return false;
+    }
+    output_.append(buffer, static_cast<size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  int stdout_ = -1;
+  bool reaped_ = false;
+  std::string output_;
+};
+
+// Processes whose command line holds `marker` as one of its arguments, or an argument that
+// starts with it when `prefix` (zombies have none).
+std::vector<pid_t> ProcessesWithArgument(const std::string& marker, bool prefix = false) {
+  std::vector<pid_t> pids;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (dirent* entry = readdir(proc)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"), std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (absl::string_view arg : absl::StrSplit(cmdline, '\0')) {
+      if (prefix ? absl::StartsWith(arg, marker) : arg == marker) {
+        pids.push_back(pid);
+        break;
+      }
+    }
+  }
+  closedir(proc);
+  return pids;
+}
+
+// What this run's mounts, directories and markers start with.
+std::string OwnPrefix() { return absl::StrCat(kOurs, "-", getpid(), "-"); }
+
+int Occurrences(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+  return count;
+}
+
+std::string UniqueMarker(const std::string& what) {
+  static int counter = 0;
+  return absl::StrCat(OwnPrefix(), what, "-", ++counter);
+}
+
+// --- Getting another token. --------------------------------------------------------------------
+
+TEST_CASE("A second bpffs cannot be created in the sandbox") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("second-bpffs-fsopen", "fsopen(\"bpf\") for a second, self-delegated bpffs",
+                "EPERM");
+}
+
+TEST_CASE("In a nested user namespace, fsopen works but delegate options are refused") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("second-bpffs-nested-delegate",
+                "unshare(CLONE_NEWUSER|CLONE_NEWNS), fsopen(\"bpf\"), then fsconfig "
+                "delegate_cmds=any",
+                "EPERM");
+}
+
+TEST_CASE("In a nested user namespace, even an undelegated bpffs cannot be created") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("second-bpffs-nested-create",
+                "unshare(CLONE_NEWUSER|CLONE_NEWNS), fsopen(\"bpf\"), then "
+                "FSCONFIG_CMD_CREATE without delegate options (to get a token from it)",
+                "EPERM");
+}
+
+TEST_CASE("A nested user namespace with every capability gets no token from the delegated bpffs") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("delegated-bpffs-token-from-nested-userns",
+                "BPF_TOKEN_CREATE on /sys/fs/bpf after unshare(CLONE_NEWUSER|CLONE_NEWNS), "
+                "which gives every capability in the nested namespace",
+                "EPERM");
+}
+
+TEST_CASE("The delegated bpffs cannot be reconfigured") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("fspick-delegated-bpffs", "fspick(\"/sys/fs/bpf\") to change its delegation",
+                "EPERM");
+}
+
+TEST_CASE("The delegated bpffs cannot be reconfigured from a nested mount namespace either") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("fspick-nested-delegate",
+                "after unshare(CLONE_NEWUSER|CLONE_NEWNS): fspick(\"/sys/fs/bpf\") works; "
+                "fsconfig delegate_cmds=any and FSCONFIG_CMD_RECONFIGURE",
+                "EPERM");
+}
+
+TEST_CASE("A host bpffs with every delegation, reachable by path, yields no token") {
+  TB_REQUIRE_PRIVILEGE();
+  std::string path;
+  {
+    HostDelegatedBpffs host;
+    path = host.path();
+    REQUIRE(testing::HasMountAt(path, "bpf"));
+    ExpectRefused("host-bpffs-token",
+                  "BPF_TOKEN_CREATE on a bpffs the host mounted with delegate_*=any (opened by "
+                  "path: the open works)",
+                  "EPERM", {path});
+  }
+  CHECK_FALSE(testing::HasMountAt(path));
+  CHECK(access(path.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("Host paths are not reachable through /proc/PID/root of host processes") {
+  TB_REQUIRE_PRIVILEGE();
+  std::string path;
+  {
+    HostDelegatedBpffs host;
+    path = host.path();
+    ExpectRefused("host-bpffs-via-proc-root",
+                  "open /proc/1/root and /proc/<launcher>/root + the host bpffs path", "EACCES",
+                  {path});
+  }
+  CHECK_FALSE(testing::HasMountAt(path));
+}
+
+// --- Loading what is not delegated. ------------------------------------------------------------
+
+TEST_CASE("A map type that is not delegated is refused, with the token and without it") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("map-undelegated-with-token",
+                "BPF_MAP_CREATE hash (not delegated) with the token (an array map loads)", "EPERM");
+  ExpectRefused("map-undelegated-without-token", "BPF_MAP_CREATE hash without the token",
+                "EPERM");
+}
+
+TEST_CASE("A program type that is not delegated is refused, with the token and without it") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("prog-undelegated-with-token",
+                "BPF_PROG_LOAD cgroup_skb (not delegated; its attach type is) with the token "
+                "(a socket_filter loads)",
+                "EPERM");
+  ExpectRefused("prog-undelegated-without-token", "BPF_PROG_LOAD cgroup_skb without the token",
+                "EPERM");
+}
+
+TEST_CASE("An attach type that is not delegated is refused, with the token and without it") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("attach-undelegated-with-token",
+                "BPF_PROG_LOAD socket_filter with expected attach type cgroup_inet_egress (not "
+                "delegated) with the token",
+                "EPERM");
+  ExpectRefused("attach-undelegated-without-token",
+                "the same socket_filter/cgroup_inet_egress load without the token", "EPERM");
+}
+
+// --- Regaining capabilities. -------------------------------------------------------------------
+
+TEST_CASE("execve of a binary with file capabilities gains nothing") {
+  TB_REQUIRE_PRIVILEGE();
+  StagedFiles staged({kProbe});  // Removed at the end of the test case.
+  const std::string target = staged.path("escape_probe");
+  cap_t caps = cap_from_text("cap_sys_admin,cap_net_admin+ep");
+  REQUIRE(caps != nullptr);
+  REQUIRE(cap_set_file(target.c_str(), caps) == 0);
+  cap_free(caps);
+  // Control: outside the sandbox, the same file makes host uid 65534 an admin.
+  CommandResult control = RunCommand({target, "report-credentials"}, {.uid = 65534});
+  INFO("control: ", control.out, control.err);
+  CHECK(control.out == "euid=65534,CapEff=cap_net_admin,cap_sys_admin,"
+                       "CapPrm=cap_net_admin,cap_sys_admin\n");
+  ExpectRefused("exec-file-caps",
+                "execve of a copy with file capabilities cap_sys_admin,cap_net_admin+ep (which "
+                "outside gives uid 65534 both)",
+                "execve:EPERM", {target});
+}
+
+TEST_CASE("execve of a setuid-root binary gains nothing") {
+  TB_REQUIRE_PRIVILEGE();
+  StagedFiles staged({kProbe});
+  const std::string target = staged.path("escape_probe");
+  REQUIRE(chown(target.c_str(), 0, 0) == 0);
+  REQUIRE(chmod(target.c_str(), 04755) == 0);
+  // Control: outside the sandbox, the same file makes host uid 65534 root.
+  CommandResult control = RunCommand({target, "report-credentials"}, {.uid = 65534});
+  INFO("control: ", control.out, control.err);
+  CHECK(absl::StartsWith(control.out, "euid=0,CapEff=cap_chown,"));
+  ExpectRefused("exec-setuid-root",
+                "execve of a setuid-root copy (mode 04755, owner host root, which outside gives "
+                "uid 65534 euid 0 and every capability)",
+                "euid=0,CapEff=cap_bpf,CapPrm=cap_bpf", {target});
+}
+
+TEST_CASE("A plain re-exec as inner uid 0 gains nothing") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("exec-self", "execve of itself as inner uid 0 (SECBIT_NOROOT)",
+                "euid=0,CapEff=cap_bpf,CapPrm=cap_bpf");
+}
+
+TEST_CASE("Capabilities, securebits and no_new_privs cannot be raised or cleared") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("capset-raise",
+                "capset adding cap_sys_admin,cap_net_admin; PR_CAP_AMBIENT_RAISE cap_sys_admin",
+                "EPERM");
+  ExpectRefused("securebits-unlock", "PR_SET_SECUREBITS 0 (the bits are locked)", "EPERM");
+  ExpectRefused("no-new-privs-clear", "PR_SET_NO_NEW_PRIVS 0", "EINVAL");
+}
+
+// --- Touching the host. ------------------------------------------------------------------------
+
+TEST_CASE("The launcher and host pid 1 cannot be traced, robbed of fds or signalled") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("ptrace-launcher", "PTRACE_ATTACH to the launcher (getppid(), host root)",
+                "EPERM");
+  ExpectRefused("ptrace-host-init", "PTRACE_ATTACH to host pid 1", "EPERM");
+  ExpectRefused("pidfd-getfd-launcher", "pidfd_getfd of the launcher's fds 0-3", "EPERM");
+  ExpectRefused("kill-host", "kill(pid 1 and the launcher, 0)", "EPERM");
+}
+
+TEST_CASE("Host-root-only files cannot be read, not even by handle") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("read-shadow", "open(\"/etc/shadow\") (root:shadow 0640)", "EACCES");
+  ExpectRefused("open-by-handle", "name_to_handle_at + open_by_handle_at on /etc/shadow",
+                "EPERM");
+}
+
+TEST_CASE("/proc/sys cannot be written") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("write-proc-sys",
+                "open for writing /proc/sys/kernel/hostname, vm/drop_caches, kernel/core_pattern",
+                "EACCES");
+}
+
+TEST_CASE("No fd but 0-2 and the token reaches the program, even one leaked to the launcher") {
+  TB_REQUIRE_PRIVILEGE();
+  // Opened as root without O_CLOEXEC, so tokenbox inherits them.
+  int shadow = open("/etc/shadow", O_RDONLY);
+  REQUIRE(shadow >= 0);
+  int high = fcntl(shadow, F_DUPFD, 100);
+  int root_dir = open("/root", O_RDONLY | O_DIRECTORY);
+  REQUIRE(high >= 100);
+  REQUIRE(root_dir >= 0);
+  CHECK(fcntl(shadow, F_GETFD) == 0);
+  ExpectRefused("inherited-fds",
+                "list /proc/self/fd while the launcher inherited fds on /etc/shadow (twice, one "
+                "at >= 100) and /root, not close-on-exec",
+                "0,1,2,token");
+  ExpectRefused("inherited-fds", "the same, with the program as pid 2 of a new pid namespace",
+                "0,1,2,token", {}, {"--unshare-pid"});
+  close(shadow);
+  close(high);
+  close(root_dir);
+}
+
+TEST_CASE("Supplementary groups cannot be set") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("setgroups", "setgroups(0, NULL)", "EPERM");
+}
+
+TEST_CASE("The mount tree cannot be changed with CAP_BPF alone") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("mount-direct",
+                "mount tmpfs on /, remount / read-only, umount /sys/fs/bpf, open_tree(/, "
+                "OPEN_TREE_CLONE), move_mount /sys/fs/bpf, pivot_root, chroot",
+                "EPERM");
+}
+
+TEST_CASE("The delegated bpffs cannot be unmounted from a nested mount namespace") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("umount-nested-bpffs",
+                "umount /sys/fs/bpf after unshare(CLONE_NEWUSER|CLONE_NEWNS) (to uncover the "
+                "host's /sys/fs/bpf; copied mounts are locked)",
+                "EINVAL");
+}
+
+TEST_CASE("A mount in a nested mount namespace stays there; the host's mount table is unchanged") {
+  TB_REQUIRE_PRIVILEGE();
+  const std::string marker = UniqueMarker("nested-mount");
+  const std::vector<std::string> before = ReadLines("/proc/self/mountinfo");
+  Background run(TokenboxArgv({}, {ProbePath(), "mount-nested", marker}));
+  REQUIRE_MESSAGE(run.ReadUntil("nested-mount-ready pid=", absl::Seconds(30)), run.output());
+  REQUIRE(run.ReadUntil("\n", absl::Seconds(5)));
+  // While the nested namespace holds its mounts: they are there, and only there.
+  pid_t nested = 0;
+  {
+    std::string rest = run.output().substr(run.output().find("nested-mount-ready pid=") + 23);
+    REQUIRE(absl::SimpleAtoi(rest.substr(0, rest.find('\n')), &nested));
+  }
+  std::vector<std::string> nested_mounts =
+      LinesContaining(ReadLines(absl::StrCat("/proc/", nested, "/mountinfo")), marker);
+  CHECK(nested_mounts.size() == 2);  // Over / and over /tmp.
+  const std::vector<std::string> during = ReadLines("/proc/self/mountinfo");
+  CHECK(LinesContaining(during, marker).empty());
+  for (const char* point : {"/", "/tmp", "/sys/fs/bpf"}) {
+    INFO(point);
+    CHECK(MountLinesAt(during, point) == MountLinesAt(before, point));
+  }
+  run.CloseStdin();
+  run.ReadToEnd(absl::Seconds(30));
+  int status = run.Wait();
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = run.output();
+  CheckProbe("mount-nested",
+             "after unshare(CLONE_NEWUSER|CLONE_NEWNS): mount tmpfs over / and /tmp (works; "
+             "checked absent from the sandbox's and the host's mount tables while it exists)",
+             "nested-only", r);
+  CHECK(LinesContaining(ReadLines("/proc/self/mountinfo"), marker).empty());
+}
+
+// --- Outliving the launcher. -------------------------------------------------------------------
+
+// Starts `tokenbox run [options] -- probe MODE marker`, waits until the program runs, SIGKILLs
+// tokenbox and returns what is left of the sandbox after a few seconds: "gone", or what still
+// runs. Kills (by pid) whatever is left.
+std::string KillLauncherAndLook(const std::vector<std::string>& options, const std::string& mode,
+                                int programs) {
+  const std::string marker = UniqueMarker("sleep");
+  Background run(TokenboxArgv(options, {ProbePath(), mode, marker}));
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  auto sleeping = [&run] { return Occurrences(run.output(), "sleeping pid="); };
+  while (sleeping() < programs && absl::Now() < deadline) {
+    run.ReadFor(absl::Milliseconds(200));
+  }
+  // The program and its child have the marker as an argument; so do tokenbox and, with
+  // --unshare-pid, the supervisor and pid 1 (forks of tokenbox).
+  const std::vector<pid_t> started = ProcessesWithArgument(marker);
+  std::string observed;
+  if (sleeping() < programs) {
+    observed = "did not start: " + run.output();
+  } else {
+    REQUIRE(kill(run.pid(), SIGKILL) == 0);
+    run.Wait();
+    absl::Time give_up = absl::Now() + absl::Seconds(5);
+    std::vector<pid_t> left;
+    do {
+      left = ProcessesWithArgument(marker);
+      if (left.empty()) return "gone";
+      absl::SleepFor(absl::Milliseconds(20));
+    } while (absl::Now() < give_up);
+    observed = absl::StrCat(left.size(), " of ", started.size() - 1,
+                            " sandbox processes still running 5 s after the launcher died");
+  }
+  // Whatever is left is ours (it carries this run's marker): end it, by pid, and wait until it
+  // has gone, so that the next test case does not see it.
+  absl::Time give_up = absl::Now() + absl::Seconds(10);
+  for (std::vector<pid_t> left = ProcessesWithArgument(marker);
+       !left.empty() && absl::Now() < give_up; left = ProcessesWithArgument(marker)) {
+    for (pid_t pid : left) {
+      if (pid != run.pid()) kill(pid, SIGKILL);
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return observed;
+}
+
+TEST_CASE("The sandboxed program dies with a SIGKILLed launcher") {
+  TB_REQUIRE_PRIVILEGE();
+  std::string observed = KillLauncherAndLook({}, "sleep-forever", 1);
+  Rows().push_back({"launcher-killed", "SIGKILL tokenbox while the program sleeps", "gone",
+                    observed});
+  CHECK(observed == "gone");
+}
+
+TEST_CASE("The sandboxed program dies with a SIGKILLed launcher (--unshare-pid)") {
+  TB_REQUIRE_PRIVILEGE();
+  std::string observed = KillLauncherAndLook({"--unshare-pid"}, "sleep-forever", 1);
+  Rows().push_back({"launcher-killed-unshare-pid",
+                    "SIGKILL tokenbox while the program (pid 2 of its pid namespace) sleeps",
+                    "gone", observed});
+  CHECK(observed == "gone");
+}
+
+TEST_CASE("A forked child of the program dies with a SIGKILLed launcher (--unshare-pid)") {
+  TB_REQUIRE_PRIVILEGE();
+  std::string observed = KillLauncherAndLook({"--unshare-pid"}, "sleep-forever-forked", 2);
+  Rows().push_back({"launcher-killed-forked-unshare-pid",
+                    "SIGKILL tokenbox while the program and a child it forked sleep", "gone",
+                    observed});
+  CHECK(observed == "gone");
+}
+
+// KNOWN HOLE (reported, not fixed here): without a pid namespace nothing ends the program's
+// descendants when the launcher is SIGKILLed. PR_SET_PDEATHSIG reaches only the program itself;
+// the process group is killed only by a launcher that is still alive (timeout, Kill(), reaping).
+// A child the program forked is reparented to the host's init and keeps the token and CAP_BPF,
+// although the README says that the sandbox dies with its launcher. Marked should_fail so that
+// the suite stays green while the hole is open and turns red once it is closed: then remove the
+// decorator.
+TEST_CASE("A forked child of the program dies with a SIGKILLed launcher" * doctest::should_fail()) {
+  TB_REQUIRE_PRIVILEGE();
+  std::string observed = KillLauncherAndLook({}, "sleep-forever-forked", 2);
+  Rows().push_back({"launcher-killed-forked",
+                    "SIGKILL tokenbox while the program and a child it forked (same process "
+                    "group) sleep",
+                    "gone", observed});
+  CHECK(observed == "gone");
+}
+
+// --- Last: nothing is left behind. -------------------------------------------------------------
+
+TEST_CASE("zz: the suite leaves no mount, directory or process behind") {
+  const std::string prefix = OwnPrefix();
+  const std::vector<std::string> mounts = LinesContaining(ReadLines("/proc/self/mountinfo"), prefix);
+  INFO("mounts: ", absl::StrJoin(mounts, "\n"));
+  CHECK(mounts.empty());
+  std::vector<std::string> dirs;
+  if (DIR* tmp = opendir("/tmp")) {
+    while (dirent* entry = readdir(tmp)) {
+      if (absl::StartsWith(entry->d_name, prefix)) dirs.push_back(entry->d_name);
+    }
+    closedir(tmp);
+  }
+  INFO("directories: ", absl::StrJoin(dirs, ", "));
+  CHECK(dirs.empty());
+  std::vector<pid_t> processes = ProcessesWithArgument(prefix, /*prefix=*/true);
+  INFO("processes: ", absl::StrJoin(processes, ", "));
+  CHECK(processes.empty());
+}
+
+}  // namespace
+}  // namespace tokenbox
