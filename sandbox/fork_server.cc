@@ -40,10 +40,6 @@ absl::StatusOr<UniqueFd> RequestMemfd(const std::string& bytes) {
 
 absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const SandboxSpec& sandbox,
                                                               const LaunchOptions& options) {
-  if (sandbox.namespaces().pid) {
-    return absl::InvalidArgumentError(
-        "a fork server cannot use a pid namespace: each launch would need its own");
-  }
   absl::StatusOr<ZygoteHandle> zygote = LaunchZygote(sandbox, options);
   if (!zygote.ok()) return zygote.status();
   return std::unique_ptr<ForkServer>(new ForkServer(sandbox, *std::move(zygote)));

@@ -24,8 +24,10 @@ namespace tokenbox {
 class ForkServer {
  public:
   // Prepares `sandbox` (its program, function and per-launch fields are not used, except that a
-  // function given here is what function launches run). A pid namespace is not supported: each
-  // launch would need its own.
+  // function given here is what function launches run). Launches share the launcher's pid
+  // namespace whatever `sandbox` says: each is its own process group, which a timeout or Kill()
+  // ends, but a process a launched program forks and moves out of its group, or that outlives a
+  // SIGKILLed launcher, is not ended with it (docs/SECURITY.md).
   static absl::StatusOr<std::unique_ptr<ForkServer>> Start(const SandboxSpec& sandbox,
                                                            const LaunchOptions& options = {});
   ~ForkServer();

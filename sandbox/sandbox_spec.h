@@ -22,7 +22,11 @@ namespace tokenbox {
 // Namespaces a sandbox may get besides its user and mount namespaces.
 struct ExtraNamespaces {
   bool net = false;     // A new network namespace; loopback is brought up.
-  bool pid = false;     // A new pid namespace with its own /proc.
+  // A new pid namespace with its own /proc, on by default: it is what makes the whole sandbox
+  // die with its launcher, even a SIGKILLed one, and a timeout reach everything the program
+  // started. Without it, a process the program forks (or that leaves its process group) can
+  // outlive a launcher that was SIGKILLed.
+  bool pid = true;
   bool program_is_pid1 = false;  // With pid: the program itself is pid 1 (else a tiny init is).
   bool ipc = false;
   bool uts = false;     // Hostname "tokenbox".
@@ -106,7 +110,8 @@ class SandboxSpec {
 //       .Build();
 //
 // Defaults: inner root mapped to host nobody (65534:65534); the bpffs at /sys/fs/bpf; only
-// CAP_BPF kept; the launcher's environment inherited; no extra namespaces; no timeout.
+// CAP_BPF kept; the launcher's environment inherited; a new pid namespace (the program is pid 2
+// under a tiny init) and no other extra namespace; no timeout.
 class SandboxBuilder {
  public:
   SandboxBuilder();

@@ -23,6 +23,7 @@ struct Fault {
   const char* step;    // The step tokenbox must name.
   const char* errno_name;
   const char* only_path = nullptr;  // strace -P: inject only into calls on this path.
+  bool pid_namespace = false;       // Launch with the default pid namespace, not without.
 };
 
 const Fault kFaults[] = {
@@ -49,6 +50,10 @@ const Fault kFaults[] = {
     {"sendmsg:error=ENOBUFS:when=2", "mount delegated bpffs", "ENOBUFS"},
     {"recvmsg:error=EIO:when=1", "wait for the child", "EIO"},
     {"recvmsg:error=EIO:when=2", "wait for the child's bpffs context", "EIO"},
+    // The pid namespace's own steps (the default mode).
+    {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true},
+    {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true},
+    {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true},
 };
 
 std::vector<std::string> Strace(const Fault& fault, std::vector<std::string> command) {
@@ -74,7 +79,9 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
     // The command a user runs: one line naming step and errno, exit 125, never a hang.
     CommandResult cli = RunCommand(
         Strace(fault, {"tools/tokenbox", "run", "--delegate-cmds=map_create",
-                       "--delegate-maps=array", "--", "/usr/bin/true", marker}),
+                       "--delegate-maps=array",
+                       fault.pid_namespace ? "--unshare-pid" : "--no-unshare-pid", "--",
+                       "/usr/bin/true", marker}),
         {.timeout = absl::Seconds(30)});
     INFO(cli.err);
     CHECK_FALSE(cli.timed_out);
@@ -85,7 +92,9 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
     std::printf("%-36s | %-34s | %d\n", fault.inject, fault.step, cli.exit_code);
 
     // The library in-process: no fd, child or zombie left in the launcher.
-    CommandResult lib = RunCommand(Strace(fault, {"tests/fault_target", "/usr/bin/true", marker}),
+    CommandResult lib = RunCommand(Strace(fault, {"tests/fault_target",
+                                                  fault.pid_namespace ? "--pid" : "--no-pid",
+                                                  "/usr/bin/true", marker}),
                                    {.timeout = absl::Seconds(30)});
     CHECK_FALSE(lib.timed_out);
     INFO(lib.out);

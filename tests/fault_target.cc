@@ -11,14 +11,17 @@
 #include "tests/process_state.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: fault_target PROGRAM [ARGS...]\n");
+  if (argc < 3 || (std::string(argv[1]) != "--pid" && std::string(argv[1]) != "--no-pid")) {
+    std::fprintf(stderr, "usage: fault_target --pid|--no-pid PROGRAM [ARGS...]\n");
     return 2;
   }
   auto policy = tokenbox::ParseDelegationPolicy("map_create", "array", "", "");
+  tokenbox::ExtraNamespaces namespaces;
+  namespaces.pid = std::string(argv[1]) == "--pid";
   auto spec = tokenbox::SandboxBuilder()
-                  .Program(std::vector<std::string>(argv + 1, argv + argc))
+                  .Program(std::vector<std::string>(argv + 2, argv + argc))
                   .Policy(*policy)
+                  .Namespaces(namespaces)
                   .Build();
   if (!spec.ok()) return 2;
   const int fds_before = tokenbox::testing::CountOpenFds();

@@ -1,6 +1,8 @@
 #include "tests/process_state.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -14,9 +16,16 @@
 namespace tokenbox::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// Reads a /proc file with plain read(): a process can exit mid-read (ESRCH), which is an empty
+// or short answer here, not an error (istreambuf_iterator would throw).
+std::string ReadProcFileImpl(const std::string& path) {
+  std::string text;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) text.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return text;
 }
 
 // Calls `fn` with each numeric entry of /proc (each process).
@@ -31,6 +40,8 @@ void ForEachProcess(const std::function<void(const std::string& pid)>& fn) {
 
 }  // namespace
 
+std::string ReadProcFile(const std::string& path) { return ReadProcFileImpl(path); }
+
 int CountOpenFds() {
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return -1;
@@ -43,12 +54,12 @@ int CountOpenFds() {
 }
 
 int CountMounts() {
-  std::string text = ReadAll("/proc/self/mountinfo");
+  std::string text = ReadProcFileImpl("/proc/self/mountinfo");
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
 bool HasMountAt(const std::string& path, const std::string& fstype) {
-  for (absl::string_view line : absl::StrSplit(ReadAll("/proc/self/mountinfo"), '\n')) {
+  for (absl::string_view line : absl::StrSplit(ReadProcFileImpl("/proc/self/mountinfo"), '\n')) {
     // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
     std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
     if (fields.size() < 5 || fields[4] != path) continue;
@@ -63,7 +74,7 @@ bool HasMountAt(const std::string& path, const std::string& fstype) {
 bool ProcessWithArgument(const std::string& marker) {
   bool found = false;
   ForEachProcess([&](const std::string& pid) {
-    if (ReadAll(absl::StrCat("/proc/", pid, "/cmdline")).find(marker) != std::string::npos) {
+    if (ReadProcFileImpl(absl::StrCat("/proc/", pid, "/cmdline")).find(marker) != std::string::npos) {
       found = true;
     }
   });

@@ -8,6 +8,10 @@ namespace tokenbox::testing {
 // What a launch could leave behind, measured from the outside. No test framework needed, so
 // helper programs run under strace can use it too.
 
+// The contents of a /proc file, read so that a process exiting mid-read gives a short or empty
+// answer rather than an error.
+std::string ReadProcFile(const std::string& path);
+
 // The number of open fds of this process.
 int CountOpenFds();
 

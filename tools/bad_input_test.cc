@@ -90,7 +90,8 @@ std::vector<BadInput> Cases() {
       {{"--delegate-cmds=map_create", "--verbose=yes", "--", "/bin/true"}, "takes no value"},
       {{"--delegate-cmds=map_create", "--setenv=NOVALUE", "--", "/bin/true"}, "is not KEY=VALUE"},
       {{"--delegate-cmds=map_create", "--setenv==x", "--", "/bin/true"}, "is invalid"},
-      {{"--delegate-cmds=map_create", "--as-pid1", "--", "/bin/true"}, "only in a new pid namespace"},
+      {{"--delegate-cmds=map_create", "--no-unshare-pid", "--as-pid1", "--", "/bin/true"},
+       "only in a new pid namespace"},
       // A huge argument and bytes that are not UTF-8: still one short, printable line.
       {{"--delegate-progs=" + kHuge, "--", "/bin/true"}, "(130048 bytes)"},
       {{"--delegate-progs=xdp:" + kHuge, "--", "/bin/true"}, "(130048 bytes)"},

@@ -41,6 +41,7 @@ enum RunOption {
   kOptMapGroups,
   kOptUnshareNet,
   kOptUnsharePid,
+  kOptNoUnsharePid,
   kOptUnshareIpc,
   kOptUnshareUts,
   kOptUnshareCgroup,
@@ -63,6 +64,7 @@ constexpr OptionSpec kRunSpecs[] = {
     {"map-groups", true, kOptMapGroups},
     {"unshare-net", false, kOptUnshareNet},
     {"unshare-pid", false, kOptUnsharePid},
+    {"no-unshare-pid", false, kOptNoUnsharePid},
     {"unshare-ipc", false, kOptUnshareIpc},
     {"unshare-uts", false, kOptUnshareUts},
     {"unshare-cgroup", false, kOptUnshareCgroup},
@@ -94,8 +96,11 @@ constexpr char kRunOptionsHelp[] = R"(Sandbox:
   --map-users=IN:OUT:COUNT  map a uid range instead (repeatable; must map inside uid 0)
   --map-groups=IN:OUT:COUNT map a gid range instead (repeatable; must map inside gid 0)
   --unshare-net             new network namespace, loopback up
-  --unshare-pid             new pid namespace with its own /proc (the program is pid 2)
-  --as-pid1                 with --unshare-pid: the program itself is pid 1
+  --unshare-pid             new pid namespace with its own /proc, the program as pid 2 under
+                            a tiny init (the default)
+  --no-unshare-pid          share tokenbox's pid namespace instead: faster to start, but a
+                            process the program forks can outlive a SIGKILLed tokenbox
+  --as-pid1                 the program itself is pid 1 of its pid namespace
   --unshare-ipc, --unshare-uts, --unshare-cgroup
                             new IPC, UTS (hostname "tokenbox") or cgroup namespace
   --timeout=DURATION        kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain
@@ -211,6 +216,7 @@ int RunCommand(int argc, char** argv) {
       }
       case kOptUnshareNet: namespaces.net = true; break;
       case kOptUnsharePid: namespaces.pid = true; break;
+      case kOptNoUnsharePid: namespaces.pid = false; break;
       case kOptUnshareIpc: namespaces.ipc = true; break;
       case kOptUnshareUts: namespaces.uts = true; break;
       case kOptUnshareCgroup: namespaces.cgroup = true; break;
