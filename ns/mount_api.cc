@@ -115,6 +115,20 @@ absl::StatusOr<UniqueFd> OpenTree(int dirfd, absl::string_view path, unsigned in
   return UniqueFd(fd);
 }
 
+absl::Status MountSetAttr(int dirfd, absl::string_view path, unsigned int flags,
+                          uint64_t attr_set, uint64_t attr_clr) {
+  std::string p(path);
+  mount_attr attr = {};
+  attr.attr_set = attr_set;
+  attr.attr_clr = attr_clr;
+  if (syscall(SYS_mount_setattr, dirfd, p.c_str(), flags, &attr, sizeof(attr)) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("mount_setattr(", Quoted(p), ", set 0x",
+                                           absl::Hex(attr_set), ", clear 0x", absl::Hex(attr_clr),
+                                           ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<UniqueFd> OpenMountRoot(int mount_fd) {
   int fd = openat(mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "openat(mount fd, \".\", O_DIRECTORY)");

@@ -3,6 +3,8 @@
 
 #include <linux/mount.h>
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -42,6 +44,11 @@ absl::Status AttachMount(int mount_fd, absl::string_view target);
 
 // open_tree(dirfd, path, OPEN_TREE_CLOEXEC | flags).
 absl::StatusOr<UniqueFd> OpenTree(int dirfd, absl::string_view path, unsigned int flags = 0);
+
+// mount_setattr(dirfd, path, flags, {attr_set, attr_clr}): changes mount attributes, such as
+// MOUNT_ATTR_RDONLY, of one mount or (AT_RECURSIVE) a whole tree.
+absl::Status MountSetAttr(int dirfd, absl::string_view path, unsigned int flags,
+                          uint64_t attr_set, uint64_t attr_clr);
 
 // Opens the root of the mount behind `mount_fd` as an ordinary O_RDONLY|O_DIRECTORY fd. The fd
 // fsmount returns is O_PATH-like, and some consumers (BPF_TOKEN_CREATE) refuse it with EBADF.

@@ -70,6 +70,7 @@ class ChildSetup {
   absl::Status CreateNamespaces();
   absl::Status WaitForIdMaps();
   absl::Status MountBpffs();
+  absl::Status ApplyFilesystemView();
   absl::Status BringUpLoopback();
   absl::Status SetResourceLimits();
   absl::Status ArrangeFds();
@@ -144,6 +145,39 @@ absl::Status ChildSetup::MountBpffs() {
                                            " must exist (as a directory) inside the sandbox"));
   }
   return attached;
+}
+
+absl::Status ChildSetup::ApplyFilesystemView() {
+  const FilesystemView& view = spec_.filesystem();
+  // Clone the writable directories first, while they still are writable: a clone keeps its
+  // attributes when the tree it came from turns read-only, and goes back on top afterwards.
+  std::vector<UniqueFd> clones;
+  for (const std::string& path : view.writable_paths) {
+    absl::StatusOr<UniqueFd> clone = OpenTree(AT_FDCWD, path, OPEN_TREE_CLONE | AT_RECURSIVE);
+    if (!clone.ok()) return Annotate(clone.status(), "a writable path must exist");
+    clones.push_back(*std::move(clone));
+  }
+  if (view.read_only_host) {
+    if (absl::Status s = MountSetAttr(AT_FDCWD, "/", AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0); !s.ok()) {
+      return s;
+    }
+  }
+  if (view.private_tmp &&
+      mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=25%") != 0) {
+    return ErrnoStatus(errno, "mount(tmpfs, /tmp)");
+  }
+  for (size_t i = 0; i < clones.size(); ++i) {
+    const std::string& path = view.writable_paths[i];
+    // Under a private /tmp the mount point is gone; the tmpfs is writable, so make it.
+    if (view.private_tmp && absl::StartsWith(path, "/tmp/")) {
+      for (size_t slash = path.find('/', 5); ; slash = path.find('/', slash + 1)) {
+        mkdir(path.substr(0, slash).c_str(), 0755);
+        if (slash == std::string::npos) break;
+      }
+    }
+    if (absl::Status s = AttachMount(clones[i].get(), path); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ChildSetup::BringUpLoopback() {
@@ -401,6 +435,7 @@ void ChildSetup::Run() {
   Step("wait for id maps", WaitForIdMaps());
   Step("enter mapped ids", EnterMappedIds(0, 0));
   Step("make mounts private", MakeMountsPrivate());
+  Step("arrange filesystem view", ApplyFilesystemView());
   Step(spec_.bpffs_path().has_value() ? "mount delegated bpffs" : "create delegated bpffs",
        MountBpffs());
   absl::StatusOr<UniqueFd> token = CreateToken(bpffs_mount_.get());

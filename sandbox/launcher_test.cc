@@ -313,6 +313,30 @@ TEST_CASE("A bad rlimit and a missing working directory fail at their steps") {
   CHECK(ErrnoOf(no_dir.status()) == ENOENT);
 }
 
+TEST_CASE("A read-only host view leaves only the named directories and a private /tmp writable") {
+  TB_REQUIRE_PRIVILEGE();
+  testing::StagedFiles files;
+  std::string writable = files.path("writable");
+  REQUIRE(mkdir(writable.c_str(), 0777) == 0);
+  chmod(writable.c_str(), 0777);
+  FilesystemView view{/*read_only_host=*/true, {writable}, /*private_tmp=*/true};
+  SandboxBuilder builder = Base();
+  builder.Program({"/bin/sh", "-c",
+                   "touch " + writable + "/ok && echo named; "
+                   "touch /var/tmp/tokenbox-ro-probe 2>/dev/null || echo host-read-only; "
+                   "touch /tmp/tokenbox-private-probe && echo private-tmp"})
+      .Filesystem(view);
+  Outcome outcome = RunCaptured(std::move(builder));
+  CHECK(outcome.out == "named\nhost-read-only\nprivate-tmp\n");
+  CHECK(access((writable + "/ok").c_str(), F_OK) == 0);
+  CHECK(access("/var/tmp/tokenbox-ro-probe", F_OK) != 0);
+  CHECK(access("/tmp/tokenbox-private-probe", F_OK) != 0);  // It was the sandbox's own /tmp.
+  unlink((writable + "/ok").c_str());
+  rmdir(writable.c_str());
+  CHECK_FALSE(Base().Program({"/bin/true"}).Filesystem({false, {"/tmp"}, false}).Build().ok());
+  CHECK_FALSE(Base().Program({"/bin/true"}).Filesystem({true, {"relative"}, false}).Build().ok());
+}
+
 TEST_CASE("Resource limits reach the program") {
   TB_REQUIRE_PRIVILEGE();
   SandboxBuilder builder = Base();

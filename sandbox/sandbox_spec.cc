@@ -147,6 +147,22 @@ SandboxBuilder& SandboxBuilder::Namespaces(ExtraNamespaces namespaces) {
   return *this;
 }
 
+SandboxBuilder& SandboxBuilder::Filesystem(FilesystemView view) {
+  for (const std::string& path : view.writable_paths) {
+    if (path.empty() || path[0] != '/') {
+      Fail(absl::StrCat("writable path '", Printable(path), "' must be an absolute path"));
+    }
+  }
+  if (!view.read_only_host && !view.writable_paths.empty()) {
+    Fail("writable paths only make sense with a read-only host filesystem");
+  }
+  for (const std::string& path : view.writable_paths) {
+    if (path == "/") Fail("'/' cannot be a writable path of a read-only host filesystem");
+  }
+  spec_.filesystem_ = std::move(view);
+  return *this;
+}
+
 SandboxBuilder& SandboxBuilder::ResourceLimitOf(int resource, rlim_t soft, rlim_t hard) {
   if (resource < 0 || resource >= RLIM_NLIMITS) {
     Fail(absl::StrCat("resource limit ", resource, " does not exist"));

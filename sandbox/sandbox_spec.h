@@ -33,6 +33,17 @@ struct ExtraNamespaces {
   bool cgroup = false;
 };
 
+// What of the host's filesystem the sandbox may write. By default the sandbox sees the host's
+// tree as it is, and what it can write is what its host user can write (for nobody: little more
+// than /tmp). With read_only_host, every host mount is read-only inside, except the
+// directories in writable_paths (bound in writable, as they are on the host) and, with
+// private_tmp, a fresh tmpfs on /tmp that only the sandbox sees.
+struct FilesystemView {
+  bool read_only_host = false;
+  std::vector<std::string> writable_paths;
+  bool private_tmp = false;
+};
+
 struct ResourceLimit {
   int resource;  // RLIMIT_*
   rlim_t soft;
@@ -71,6 +82,7 @@ class SandboxSpec {
   // The capabilities the program keeps: CAP_BPF plus what was asked for.
   CapabilitySet kept_capabilities() const { return kept_capabilities_; }
   const ExtraNamespaces& namespaces() const { return namespaces_; }
+  const FilesystemView& filesystem() const { return filesystem_; }
   const std::vector<ResourceLimit>& resource_limits() const { return resource_limits_; }
   std::optional<absl::Duration> timeout() const { return timeout_; }
   const std::vector<PassedFd>& passed_fds() const { return passed_fds_; }
@@ -95,6 +107,7 @@ class SandboxSpec {
   std::optional<std::string> bpffs_path_;
   CapabilitySet kept_capabilities_;
   ExtraNamespaces namespaces_;
+  FilesystemView filesystem_;
   std::vector<ResourceLimit> resource_limits_;
   std::optional<absl::Duration> timeout_;
   std::vector<PassedFd> passed_fds_;
@@ -135,6 +148,9 @@ class SandboxBuilder {
   SandboxBuilder& KeepCapabilities(CapabilitySet caps);  // Besides CAP_BPF.
 
   SandboxBuilder& Namespaces(ExtraNamespaces namespaces);
+  // Makes the host's filesystem read-only inside, but for `writable_paths` (absolute, existing
+  // directories) and, with `private_tmp`, a private /tmp.
+  SandboxBuilder& Filesystem(FilesystemView view);
   SandboxBuilder& ResourceLimitOf(int resource, rlim_t soft, rlim_t hard);
   SandboxBuilder& Timeout(absl::Duration timeout);
   // Gives the program a duplicate of `fd` at fd number `target`.

@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 
 #include <algorithm>
+#include <map>
 #include <cstring>
 #include <utility>
 
@@ -183,24 +184,31 @@ std::string NearestName(DelegateKind kind, absl::string_view name) {
 }
 
 std::optional<int> KernelOnlyValue(DelegateKind kind, absl::string_view name) {
-  btf* vmlinux = btf__load_vmlinux_btf();
-  if (vmlinux == nullptr) return std::nullopt;
-  std::optional<int> found;
-  int enum_id = btf__find_by_name_kind(vmlinux, KernelEnumName(kind), BTF_KIND_ENUM);
-  if (enum_id > 0) {
-    const btf_type* type = btf__type_by_id(vmlinux, enum_id);
-    const struct btf_enum* values = btf_enum(type);
-    std::string wanted = absl::StrCat(KernelEnumPrefix(kind), name);
-    for (int i = 0; i < btf_vlen(type); ++i) {
-      const char* enumerator = btf__name_by_offset(vmlinux, values[i].name_off);
-      if (enumerator != nullptr && absl::EqualsIgnoreCase(enumerator, wanted)) {
-        found = values[i].val;
-        break;
+  // The kernel's names, read once: /sys/kernel/btf/vmlinux is several MiB, too much to parse
+  // for every unknown name a user or a fuzzer types. Keyed by kind and upper-case enumerator.
+  static const auto* kernel_names = [] {
+    auto* names = new std::map<std::pair<int, std::string>, int>();
+    btf* vmlinux = btf__load_vmlinux_btf();
+    if (vmlinux == nullptr) return names;
+    for (DelegateKind k : kAllDelegateKinds) {
+      int enum_id = btf__find_by_name_kind(vmlinux, KernelEnumName(k), BTF_KIND_ENUM);
+      if (enum_id <= 0) continue;
+      const btf_type* type = btf__type_by_id(vmlinux, enum_id);
+      const struct btf_enum* values = btf_enum(type);
+      for (int i = 0; i < btf_vlen(type); ++i) {
+        const char* enumerator = btf__name_by_offset(vmlinux, values[i].name_off);
+        if (enumerator == nullptr) continue;
+        (*names)[{static_cast<int>(k), absl::AsciiStrToUpper(enumerator)}] =
+            static_cast<int>(values[i].val);
       }
     }
-  }
-  btf__free(vmlinux);
-  return found;
+    btf__free(vmlinux);
+    return names;
+  }();
+  auto found = kernel_names->find(
+      {static_cast<int>(kind), absl::AsciiStrToUpper(absl::StrCat(KernelEnumPrefix(kind), name))});
+  if (found == kernel_names->end()) return std::nullopt;
+  return found->second;
 }
 
 }  // namespace tokenbox

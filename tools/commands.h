@@ -7,6 +7,7 @@ namespace tokenbox {
 int ProbeCommand(int argc, char** argv);
 int ExplainCommand(int argc, char** argv);
 int RunCommand(int argc, char** argv);
+int FuzzCommand(int argc, char** argv);
 
 }  // namespace tokenbox
 

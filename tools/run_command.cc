@@ -22,15 +22,10 @@
 #include "tools/commands.h"
 #include "tools/option_parser.h"
 #include "tools/policy_options.h"
+#include "tools/run_support.h"
 
 namespace tokenbox {
 namespace {
-
-// Exit codes of `tokenbox run`, besides the program's own (and 128+N for signal N).
-constexpr int kExitTimedOut = 124;
-constexpr int kExitTokenboxError = 125;
-constexpr int kExitNotExecutable = 126;
-constexpr int kExitNotFound = 127;
 
 enum RunOption {
   kOptBpffs = 1,
@@ -53,6 +48,9 @@ enum RunOption {
   kOptClearenv,
   kOptVerbose,
   kOptHelp,
+  kOptReadOnlyHost,
+  kOptWritable,
+  kOptPrivateTmp,
 };
 
 constexpr OptionSpec kRunSpecs[] = {
@@ -76,6 +74,9 @@ constexpr OptionSpec kRunSpecs[] = {
     {"clearenv", false, kOptClearenv},
     {"verbose", false, kOptVerbose},
     {"help", false, kOptHelp},
+    {"read-only-host", false, kOptReadOnlyHost},
+    {"writable", true, kOptWritable},
+    {"private-tmp", false, kOptPrivateTmp},
 };
 
 constexpr char kRunUsage[] = R"(Usage: tokenbox run [OPTIONS] -- PROGRAM [ARGS...]
@@ -105,6 +106,9 @@ constexpr char kRunOptionsHelp[] = R"(Sandbox:
                             new IPC, UTS (hostname "tokenbox") or cgroup namespace
   --timeout=DURATION        kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain
                             numbers are seconds)
+  --read-only-host          every host mount is read-only inside, except --writable ones
+  --writable=DIR            with --read-only-host: DIR stays writable (repeatable)
+  --private-tmp             a fresh tmpfs on /tmp that only the sandbox sees
   --chdir=DIR               working directory inside
   --setenv=KEY=VALUE, --unsetenv=KEY, --clearenv
                             the program's environment (default: tokenbox's own)
@@ -129,38 +133,6 @@ Examples:
 
 int Fail(absl::string_view message) {
   std::fprintf(stderr, "tokenbox run: %.*s\n", static_cast<int>(message.size()), message.data());
-  return kExitTokenboxError;
-}
-
-// "30s", "1.5m", "500ms" (absl::ParseDuration), or a plain number of seconds.
-absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
-  absl::Duration duration;
-  double seconds;
-  bool parsed;
-  if (absl::SimpleAtod(text, &seconds)) {
-    parsed = std::isfinite(seconds);
-    duration = absl::Seconds(seconds);
-  } else {
-    parsed = absl::ParseDuration(text, &duration);
-  }
-  if (!parsed || duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout: '", Printable(text), "' is not a duration (30s, 1.5m, 500ms, or seconds)"));
-  }
-  return duration;
-}
-
-// Forwards termination signals sent to tokenbox to the sandbox, so it never outlives us.
-int g_child_pidfd = -1;
-void ForwardSignal(int sig) {
-  if (g_child_pidfd >= 0) syscall(SYS_pidfd_send_signal, g_child_pidfd, sig, nullptr, 0);
-}
-
-int ExitCodeForSetupFailure(const absl::Status& status) {
-  if (SetupStepOf(status) != kStepExec) return kExitTokenboxError;
-  int err = ErrnoOf(status);
-  if (err == ENOENT) return kExitNotFound;
-  if (err == EACCES || err == ENOEXEC || err == EPERM || err == EISDIR) return kExitNotExecutable;
   return kExitTokenboxError;
 }
 
@@ -192,6 +164,7 @@ int RunCommand(int argc, char** argv) {
       .Policy(request->policy)
       .KeepCapabilities(request->kept_caps);
   ExtraNamespaces namespaces;
+  FilesystemView filesystem;
   std::vector<IdRange> user_ranges, group_ranges;
   std::optional<uint32_t> uid, gid;
   bool verbose = false;
@@ -239,6 +212,9 @@ int RunCommand(int argc, char** argv) {
       case kOptUnsetenv: builder.UnsetEnv(option.value); break;
       case kOptClearenv: builder.ClearEnvironment(); break;
       case kOptVerbose: verbose = true; break;
+      case kOptReadOnlyHost: filesystem.read_only_host = true; break;
+      case kOptWritable: filesystem.writable_paths.push_back(option.value); break;
+      case kOptPrivateTmp: filesystem.private_tmp = true; break;
       default: break;
     }
   }
@@ -254,7 +230,7 @@ int RunCommand(int argc, char** argv) {
     }
     is_user ? builder.UidMap(*map) : builder.GidMap(*map);
   }
-  builder.Namespaces(namespaces);
+  builder.Namespaces(namespaces).Filesystem(filesystem);
   absl::StatusOr<SandboxSpec> spec = builder.Build();
   if (!spec.ok()) return Fail(spec.status().message());
 
@@ -266,10 +242,9 @@ int RunCommand(int argc, char** argv) {
     std::fprintf(stderr, "tokenbox run: %s\n", std::string(child.status().message()).c_str());
     return ExitCodeForSetupFailure(child.status());
   }
-  g_child_pidfd = child->pidfd();
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) signal(sig, ForwardSignal);
+  ForwardTerminationSignalsTo(child->pidfd());
   absl::StatusOr<ExitStatus> status = child->Wait();
-  g_child_pidfd = -1;
+  ForwardTerminationSignalsTo(-1);
   if (!status.ok()) return Fail(status.status().message());
   if (status->kind == ExitStatus::Kind::kTimedOut) {
     std::fprintf(stderr, "tokenbox run: the timeout of %s passed; the sandbox was killed\n",

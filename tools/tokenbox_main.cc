@@ -16,6 +16,7 @@ and attach types a policy names while holding nothing but CAP_BPF.
 
 Commands:
   run       run a program in a delegated BPF sandbox (tokenbox run --help)
+  fuzz      run a libFuzzer binary in one, its corpus the only writable place
   probe     report what this machine supports (kernel, namespaces, bpffs, tokens, libbpf)
   explain   show what a delegation policy means: canonical form, capabilities, warnings
   help      print this help
@@ -32,6 +33,7 @@ constexpr Command kCommands[] = {
     {"probe", tokenbox::ProbeCommand},
     {"explain", tokenbox::ExplainCommand},
     {"run", tokenbox::RunCommand},
+    {"fuzz", tokenbox::FuzzCommand},
 };
 
 }  // namespace

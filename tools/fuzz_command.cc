@@ -1,0 +1,264 @@
+// tokenbox fuzz: a libFuzzer binary in a delegated sandbox, with its corpus and artifact
+// directories the only writable places of the host.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "ns/errno_status.h"
+#include "ns/id_map.h"
+#include "sandbox/launcher.h"
+#include "token/policy_lint.h"
+#include "tools/commands.h"
+#include "tools/option_parser.h"
+#include "tools/policy_options.h"
+#include "tools/run_support.h"
+
+namespace tokenbox {
+namespace {
+
+enum { kOptTimeout = 1, kOptUid, kOptGid, kOptVerbose, kOptHelp };
+
+constexpr OptionSpec kFuzzSpecs[] = {
+    {"timeout", true, kOptTimeout}, {"uid", true, kOptUid},   {"gid", true, kOptGid},
+    {"verbose", false, kOptVerbose}, {"help", false, kOptHelp},
+};
+
+constexpr char kFuzzUsage[] = R"(Usage: tokenbox fuzz [POLICY OPTIONS] [OPTIONS] -- FUZZER [LIBFUZZER ARGS...]
+
+Runs a libFuzzer binary in a delegated BPF sandbox (as tokenbox run does: new user, mount
+and pid namespaces, an unprivileged host user, a BPF token, only CAP_BPF). The host's
+filesystem is read-only inside, except the corpus directories (libFuzzer's positional
+arguments) and the artifact directory (-artifact_prefix= or -exact_artifact_path=), which
+are bound in writable. -jobs, -workers and -fork work; their logs and temporary files go to
+the working directory, which is the artifact directory (else the first corpus directory).
+These directories must be writable by the sandbox's host user (65534 unless --uid).
+
+)";
+
+constexpr char kFuzzOptionsHelp[] = R"(Options:
+  --timeout=DURATION        a limit for the whole run (30s, 10m, ...)
+  --uid=ID, --gid=ID        the host user and group the sandbox runs as (default 65534)
+  --verbose                 print each set-up step and its time to stderr
+  --help                    print this help
+
+Exit status: libFuzzer's own (0 when nothing was found; on a crash libFuzzer's code, and
+tokenbox names the crash and its artifact); 124 when --timeout ended the run; 125 for a
+tokenbox error; 126/127 when FUZZER cannot be executed or is not found.
+
+Example:
+  sudo tokenbox fuzz --delegate-cmds=map_create --delegate-maps=hash:array --timeout=10m \
+      -- ./map_fuzzer -max_total_time=300 -artifact_prefix=artifacts/ corpus/
+)";
+
+int Fail(absl::string_view message) {
+  std::fprintf(stderr, "tokenbox fuzz: %.*s\n", static_cast<int>(message.size()), message.data());
+  return kExitTokenboxError;
+}
+
+absl::StatusOr<std::string> Absolute(const std::string& path) {
+  char resolved[PATH_MAX];
+  if (realpath(path.c_str(), resolved) == nullptr) {
+    return ErrnoStatus(errno, absl::StrCat("realpath(", Printable(path), ")"),
+                       "corpus and artifact directories must exist");
+  }
+  return std::string(resolved);
+}
+
+// A directory the sandbox's user can write: owned by it, or writable by everyone.
+absl::Status CheckWritableBy(const std::string& dir, uint32_t uid) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("stat(", dir, ")"));
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, " is not a directory"));
+  }
+  bool writable = (st.st_uid == uid && (st.st_mode & S_IWUSR)) || (st.st_mode & S_IWOTH);
+  if (!writable) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        dir, " is not writable by the sandbox's host user (uid ", uid, "): chown ", uid, " ", dir,
+        ", or pass --uid with the uid that owns it"));
+  }
+  return absl::OkStatus();
+}
+
+// Copies what the fuzzer writes to stderr through to ours, and keeps the lines that say what
+// it found.
+struct CrashReport {
+  std::string error;     // "==123== ERROR: libFuzzer: deadly signal", or ASan's line.
+  std::string artifact;  // From "Test unit written to ./crash-...".
+};
+
+void Scan(absl::string_view line, CrashReport* report) {
+  if (report->error.empty() && line.find("ERROR: ") != absl::string_view::npos) {
+    report->error = std::string(absl::StripAsciiWhitespace(line));
+  }
+  if (size_t at = line.find("Test unit written to "); at != absl::string_view::npos) {
+    report->artifact = std::string(absl::StripAsciiWhitespace(line.substr(at + 21)));
+  }
+}
+
+}  // namespace
+
+int FuzzCommand(int argc, char** argv) {
+  std::vector<OptionSpec> specs(std::begin(kPolicyOptionSpecs), std::end(kPolicyOptionSpecs));
+  specs.insert(specs.end(), std::begin(kFuzzSpecs), std::end(kFuzzSpecs));
+  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv, specs);
+  if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox fuzz --help)"));
+  for (const ParsedOption& option : line->options) {
+    if (option.id == kOptHelp) {
+      std::printf("%s%s%s", kFuzzUsage, kPolicyOptionsHelp, kFuzzOptionsHelp);
+      return 0;
+    }
+  }
+  if (!line->saw_double_dash || line->operands.empty()) {
+    return Fail("missing '-- FUZZER [LIBFUZZER ARGS...]' (see tokenbox fuzz --help)");
+  }
+  absl::StatusOr<PolicyRequest> request = PolicyFromCommandLine(*line);
+  if (!request.ok()) return Fail(request.status().message());
+
+  SandboxBuilder builder;
+  uint32_t uid = 65534, gid = 65534;
+  bool verbose = false;
+  for (const ParsedOption& option : line->options) {
+    if (option.id == kOptTimeout) {
+      absl::StatusOr<absl::Duration> timeout = ParseTimeout(option.value);
+      if (!timeout.ok()) return Fail(timeout.status().message());
+      builder.Timeout(*timeout);
+    } else if (option.id == kOptUid || option.id == kOptGid) {
+      absl::StatusOr<uint32_t> id = ParseId(option.value, absl::StrCat("--", option.name));
+      if (!id.ok()) return Fail(id.status().message());
+      (option.id == kOptUid ? uid : gid) = *id;
+    } else if (option.id == kOptVerbose) {
+      verbose = true;
+    }
+  }
+
+  // The fuzzer's own arguments name what it writes.
+  std::vector<std::string> program = line->operands;
+  // No private /tmp: it would hide a fuzzer or corpus kept under /tmp. The host's /tmp is
+  // read-only like the rest, and TMPDIR (which -fork uses) points at the working directory.
+  FilesystemView view{/*read_only_host=*/true, {}, /*private_tmp=*/false};
+  std::string workdir;
+  // Each is rewritten as an absolute path, so that the fuzzer can run in a writable directory
+  // (where -jobs and -fork put their logs) and the paths still mean what they meant here.
+  for (size_t i = 1; i < program.size(); ++i) {
+    std::string& arg = program[i];
+    std::string option, path;  // arg = option + path; path names a directory, or dir/file prefix.
+    if (absl::StartsWith(arg, "-artifact_prefix=")) {
+      option = "-artifact_prefix=";
+    } else if (absl::StartsWith(arg, "-exact_artifact_path=")) {
+      option = "-exact_artifact_path=";
+    } else if (absl::StartsWith(arg, "-")) {
+      continue;
+    }
+    path = arg.substr(option.size());
+    struct stat st;
+    if (option.empty() && stat(path.c_str(), &st) != 0) {
+      return Fail(ErrnoStatus(errno, absl::StrCat("stat(", Printable(path), ")"),
+                              "a corpus directory (or input file) must exist")
+                      .message());
+    }
+    bool whole_directory = option.empty() && stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (option == "-artifact_prefix=" && (path.empty() || path.back() == '/')) whole_directory = true;
+    std::string dir = whole_directory ? (path.empty() ? "." : path)
+                      : path.find('/') == std::string::npos ? "."
+                                                            : path.substr(0, path.rfind('/'));
+    std::string rest = whole_directory ? "" : path.substr(path.rfind('/') + 1);
+    absl::StatusOr<std::string> absolute = Absolute(dir.empty() ? "/" : dir);
+    if (!absolute.ok()) return Fail(absolute.status().message());
+    if (absl::Status s = CheckWritableBy(*absolute, uid); !s.ok()) return Fail(s.message());
+    view.writable_paths.push_back(*absolute);
+    if (workdir.empty() || !option.empty()) workdir = *absolute;
+    arg = absl::StrCat(option, *absolute, whole_directory && option.empty() ? "" : "/", rest);
+  }
+  if (workdir.empty()) {
+    return Fail("give the fuzzer a corpus directory or -artifact_prefix=DIR/: it needs somewhere "
+                "writable, and nothing else of the host is");
+  }
+  absl::StatusOr<std::string> fuzzer = Absolute(program[0]);
+  if (fuzzer.ok()) program[0] = *fuzzer;
+
+  int err_pipe[2];
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) return Fail("pipe2 failed");
+  UniqueFd err_read(err_pipe[0]);
+  std::optional<Child> child;
+  absl::Time started = absl::Now();
+  std::optional<absl::Duration> timeout;
+  {
+    UniqueFd err_write(err_pipe[1]);
+    builder.Program(program)
+        .Policy(request->policy)
+        .KeepCapabilities(request->kept_caps)
+        .HostUser(uid)
+        .HostGroup(gid)
+        .Filesystem(view)
+        .WorkingDirectory(workdir)
+        .SetEnv("TMPDIR", workdir)
+        .PassFd(err_write.get(), 2);
+    absl::StatusOr<SandboxSpec> spec = builder.Build();
+    // The builder and the spec keep a duplicate of the stderr pipe's write end; both must be
+    // gone before reading, or the pipe never reaches end-of-file.
+    builder = SandboxBuilder();
+    if (!spec.ok()) return Fail(spec.status().message());
+    timeout = spec->timeout();
+    for (const std::string& warning : Lint(spec->policy(), spec->kept_capabilities())) {
+      std::fprintf(stderr, "tokenbox fuzz: warning: %s\n", warning.c_str());
+    }
+    absl::StatusOr<Child> launched = Launch(*spec, LaunchOptions{verbose});
+    if (!launched.ok()) {
+      std::fprintf(stderr, "tokenbox fuzz: %s\n", std::string(launched.status().message()).c_str());
+      return ExitCodeForSetupFailure(launched.status());
+    }
+    child.emplace(*std::move(launched));
+  }
+  ForwardTerminationSignalsTo(child->pidfd());
+  // Tee the fuzzer's stderr until every writer is gone (the pid namespace ends them all), or
+  // until the timeout, which Wait() then enforces.
+  CrashReport report;
+  std::string pending;
+  char buffer[8192];
+  for (;;) {
+    int wait_ms = -1;
+    if (timeout.has_value()) {
+      wait_ms = static_cast<int>(std::max<int64_t>(
+          0, absl::ToInt64Milliseconds(started + *timeout - absl::Now())));
+    }
+    pollfd pfd = {err_read.get(), POLLIN, 0};
+    int ready = poll(&pfd, 1, wait_ms);
+    if (ready == 0) break;  // Timeout: Wait() below kills the sandbox.
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    ssize_t n = read(err_read.get(), buffer, sizeof(buffer));
+    if (n <= 0) break;
+    (void)!write(STDERR_FILENO, buffer, static_cast<size_t>(n));
+    pending.append(buffer, static_cast<size_t>(n));
+    for (size_t eol; (eol = pending.find('\n')) != std::string::npos; pending.erase(0, eol + 1)) {
+      Scan(absl::string_view(pending).substr(0, eol), &report);
+    }
+  }
+  absl::StatusOr<ExitStatus> status = child->Wait();
+  ForwardTerminationSignalsTo(-1);
+  if (!status.ok()) return Fail(status.status().message());
+  if (status->kind == ExitStatus::Kind::kTimedOut) {
+    std::fprintf(stderr, "tokenbox fuzz: the timeout of %s passed; the sandbox was killed\n",
+                 absl::FormatDuration(*timeout).c_str());
+  } else if (!report.artifact.empty() || status->ShellExitCode() != 0) {
+    const std::string& where = report.artifact;
+    std::fprintf(stderr, "tokenbox fuzz: the fuzzer %s%s%s%s\n", status->ToString().c_str(),
+                 report.error.empty() ? "" : absl::StrCat(" after: ", report.error).c_str(),
+                 where.empty() ? "" : "; the input is saved at ", where.c_str());
+  }
+  return status->ShellExitCode();
+}
+
+}  // namespace tokenbox

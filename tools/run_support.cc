@@ -1,0 +1,56 @@
+#include "tools/run_support.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ns/errno_status.h"
+#include "sandbox/handshake.h"
+
+namespace tokenbox {
+namespace {
+
+volatile int g_child_pidfd = -1;
+
+void ForwardSignal(int sig) {
+  if (g_child_pidfd >= 0) syscall(SYS_pidfd_send_signal, g_child_pidfd, sig, nullptr, 0);
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
+  absl::Duration duration;
+  double seconds;
+  bool parsed;
+  if (absl::SimpleAtod(text, &seconds)) {
+    parsed = std::isfinite(seconds);
+    duration = absl::Seconds(seconds);
+  } else {
+    parsed = absl::ParseDuration(text, &duration);
+  }
+  if (!parsed || duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeout: '", Printable(text), "' is not a duration (30s, 1.5m, 500ms, or seconds)"));
+  }
+  return duration;
+}
+
+int ExitCodeForSetupFailure(const absl::Status& status) {
+  if (SetupStepOf(status) != kStepExec) return kExitTokenboxError;
+  int err = ErrnoOf(status);
+  if (err == ENOENT) return kExitNotFound;
+  if (err == EACCES || err == ENOEXEC || err == EPERM || err == EISDIR) return kExitNotExecutable;
+  return kExitTokenboxError;
+}
+
+void ForwardTerminationSignalsTo(int pidfd) {
+  g_child_pidfd = pidfd;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) signal(sig, pidfd >= 0 ? ForwardSignal : SIG_DFL);
+}
+
+}  // namespace tokenbox

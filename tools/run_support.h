@@ -1,0 +1,30 @@
+#ifndef TOKENBOX_TOOLS_RUN_SUPPORT_H_
+#define TOKENBOX_TOOLS_RUN_SUPPORT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace tokenbox {
+
+// Exit codes of the commands that run a program (run, fuzz), besides the program's own and
+// 128+N for signal N.
+inline constexpr int kExitTimedOut = 124;
+inline constexpr int kExitTokenboxError = 125;
+inline constexpr int kExitNotExecutable = 126;
+inline constexpr int kExitNotFound = 127;
+
+// "30s", "1.5m", "500ms" (absl::ParseDuration), or a plain number of seconds.
+absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text);
+
+// 127 for a program not found, 126 for one that cannot be executed, else 125.
+int ExitCodeForSetupFailure(const absl::Status& status);
+
+// While a sandbox runs, termination signals sent to tokenbox go to it instead, so that it never
+// outlives tokenbox. `pidfd` < 0 stops forwarding.
+void ForwardTerminationSignalsTo(int pidfd);
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_TOOLS_RUN_SUPPORT_H_

@@ -1,0 +1,125 @@
+// `tokenbox fuzz` with a stand-in fuzzer (a script that behaves as libFuzzer does at the edges):
+// the corpus and artifact directories are writable, nothing else of the host is, a crash is
+// reported with its input, and libFuzzer's exit code passes through.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "tests/command_runner.h"
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+using ::tokenbox::testing::CommandResult;
+using ::tokenbox::testing::Contains;
+using ::tokenbox::testing::RunCommand;
+using ::tokenbox::testing::StagedFiles;
+
+// Called as libFuzzer would be: ... -artifact_prefix=DIR/ CORPUS. Writes one corpus entry,
+// tries the host's /var/tmp, then "crashes" as libFuzzer reports a crash.
+constexpr char kFakeFuzzer[] = R"(#!/bin/sh
+for arg; do
+  case "$arg" in
+    -artifact_prefix=*) prefix=${arg#-artifact_prefix=} ;;
+    -*) ;;
+    *) corpus=$arg ;;
+  esac
+done
+echo seed > "$corpus/new-entry" && echo "corpus writable" >&2
+touch /var/tmp/tokenbox-fuzz-escape 2>/dev/null && echo "HOST WRITABLE" >&2
+echo "cwd=$(pwd) tmpdir=$TMPDIR" >&2
+echo "==2== ERROR: libFuzzer: deadly signal" >&2
+echo crash > "${prefix}crash-1234"
+echo "artifact_prefix='$prefix'; Test unit written to ${prefix}crash-1234" >&2
+exit 77
+)";
+
+struct FuzzDirs {
+  StagedFiles files;
+  std::string fuzzer, corpus, artifacts;
+  FuzzDirs() {
+    fuzzer = files.Write("fake_fuzzer", kFakeFuzzer, 0755);
+    corpus = files.path("corpus");
+    artifacts = files.path("artifacts");
+    mkdir(corpus.c_str(), 0777);
+    mkdir(artifacts.c_str(), 0777);
+    chmod(corpus.c_str(), 0777);
+    chmod(artifacts.c_str(), 0777);
+  }
+  ~FuzzDirs() {
+    unlink((corpus + "/new-entry").c_str());
+    unlink((artifacts + "/crash-1234").c_str());
+    rmdir(corpus.c_str());
+    rmdir(artifacts.c_str());
+  }
+};
+
+CommandResult Fuzz(const FuzzDirs& dirs, std::vector<std::string> fuzzer_args) {
+  std::vector<std::string> argv = {"tools/tokenbox", "fuzz", "--delegate-cmds=map_create",
+                                   "--delegate-maps=hash", "--", dirs.fuzzer};
+  argv.insert(argv.end(), fuzzer_args.begin(), fuzzer_args.end());
+  return RunCommand(argv, {.timeout = absl::Seconds(60)});
+}
+
+TEST_CASE("tokenbox fuzz: corpus and artifacts writable, host not, crash reported, code passed") {
+  TB_REQUIRE_PRIVILEGE();
+  FuzzDirs dirs;
+  CommandResult r = Fuzz(dirs, {"-artifact_prefix=" + dirs.artifacts + "/", dirs.corpus});
+  INFO(r.err);
+  CHECK(r.exit_code == 77);
+  CHECK(Contains(r.err, "corpus writable"));
+  CHECK_FALSE(Contains(r.err, "HOST WRITABLE"));
+  CHECK(access("/var/tmp/tokenbox-fuzz-escape", F_OK) != 0);
+  CHECK(Contains(r.err, "cwd=" + dirs.artifacts + " tmpdir=" + dirs.artifacts));
+  CHECK(Contains(r.err, "tokenbox fuzz: the fuzzer exited with code 77 after: ==2== ERROR: "
+                        "libFuzzer: deadly signal; the input is saved at " +
+                            dirs.artifacts + "/crash-1234\n"));
+  CHECK(access((dirs.corpus + "/new-entry").c_str(), F_OK) == 0);
+  CHECK(access((dirs.artifacts + "/crash-1234").c_str(), F_OK) == 0);
+}
+
+TEST_CASE("tokenbox fuzz: relative corpus and artifact paths keep their meaning") {
+  TB_REQUIRE_PRIVILEGE();
+  FuzzDirs dirs;
+  std::vector<std::string> argv = {"/bin/sh", "-c",
+                                   "cd " + dirs.files.dir() +
+                                       " && exec " + std::string(getcwd(nullptr, 0)) +
+                                       "/tools/tokenbox fuzz --delegate-cmds=map_create "
+                                       "--delegate-maps=hash -- ./fake_fuzzer "
+                                       "-artifact_prefix=artifacts/ corpus"};
+  CommandResult r = RunCommand(argv, {.timeout = absl::Seconds(60)});
+  INFO(r.err);
+  CHECK(r.exit_code == 77);
+  CHECK(Contains(r.err, "the input is saved at " + dirs.artifacts + "/crash-1234"));
+  CHECK(access((dirs.corpus + "/new-entry").c_str(), F_OK) == 0);
+}
+
+TEST_CASE("tokenbox fuzz refuses directories the sandbox cannot write, and a run with none") {
+  TB_REQUIRE_PRIVILEGE();
+  FuzzDirs dirs;
+  chmod(dirs.corpus.c_str(), 0755);  // Root's, and not writable by nobody.
+  CommandResult r = Fuzz(dirs, {dirs.corpus});
+  CHECK(r.exit_code == 125);
+  CHECK(Contains(r.err, "is not writable by the sandbox's host user (uid 65534): chown 65534"));
+  r = Fuzz(dirs, {dirs.files.path("missing")});
+  CHECK(r.exit_code == 125);
+  CHECK(Contains(r.err, "ENOENT"));
+  r = Fuzz(dirs, {"-runs=10"});
+  CHECK(r.exit_code == 125);
+  CHECK(Contains(r.err, "give the fuzzer a corpus directory or -artifact_prefix=DIR/"));
+  CHECK(testing::CountLines(r.err) == 1);
+}
+
+TEST_CASE("tokenbox fuzz --help documents the writable directories and exit codes") {
+  CommandResult r = RunCommand({"tools/tokenbox", "fuzz", "--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "-artifact_prefix="));
+  CHECK(Contains(r.out, "--timeout=DURATION"));
+  CHECK(Contains(r.out, "Exit status"));
+}
+
+}  // namespace
+}  // namespace tokenbox
