@@ -91,7 +91,12 @@ TEST_CASE("2000 sequential launches leave fds, mounts, children and memory as th
   CHECK(after.fds == before.fds);
   CHECK(after.mounts == before.mounts);
   CHECK(NoChildLeft());
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine and shadow memory grow RSS by design; LeakSanitizer checks leaks there.
+  MESSAGE("RSS bound not checked under AddressSanitizer");
+#else
   CHECK(after.rss_kib - before.rss_kib <= kRssGrowthBoundKib);
+#endif
 }
 
 // The launching threads end before their sandboxes do: the sandboxes must live on (a parent-death

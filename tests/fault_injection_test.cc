@@ -31,7 +31,11 @@ const Fault kFaults[] = {
     {"clone:error=EAGAIN:when=1", "fork", "EAGAIN"},
     {"pidfd_open:error=EMFILE:when=1", "open pidfd", "EMFILE"},
     {"unshare:error=EPERM:when=1", "create namespaces", "EPERM"},
+#if !defined(__SANITIZE_ADDRESS__)
+    // Not in sanitized builds: their runtime probes memory with write() in every process, at
+    // points no `when` can count around, and a failing write() trips its own checks.
     {"write:error=EPERM:when=1", "write id maps", "EPERM"},
+#endif
     {"setresgid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
     {"setresuid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
     {"mount:error=EPERM:when=1", "make mounts private", "EPERM"},
@@ -70,6 +74,11 @@ std::vector<std::string> Strace(const Fault& fault, std::vector<std::string> com
 TEST_CASE("Every injected set-up fault is reported with its step and errno, and leaves nothing") {
   TB_REQUIRE_PRIVILEGE();
   REQUIRE_MESSAGE(access("/usr/bin/strace", X_OK) == 0, "strace is missing: run tools/install-deps.sh");
+  // In a sanitized build, LeakSanitizer cannot run under ptrace (strace): the traced commands
+  // skip it, or they would die at exit. Their leaks are checked untraced by the other tests.
+  if (const char* asan = getenv("ASAN_OPTIONS"); asan != nullptr) {
+    setenv("ASAN_OPTIONS", absl::StrCat(asan, ":detect_leaks=0").c_str(), 1);
+  }
   std::printf("%-36s | %-34s | %s\n", "injected fault", "reported step", "exit");
   for (const Fault& fault : kFaults) {
     INFO(std::string(fault.inject));
@@ -101,9 +110,10 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
     if (std::string(fault.inject).rfind("clone", 0) != 0) {  // strace's own fork is unaffected.
       CHECK(Contains(lib.out, absl::StrCat("result=sandbox set-up failed at '", fault.step, "'")));
     }
-    std::string before = lib.out.substr(lib.out.find("fds_before=") + 11);
-    std::string after = lib.out.substr(lib.out.find("fds_after=") + 10);
-    CHECK(std::stoi(before) == std::stoi(after));
+    const size_t before = lib.out.find("fds_before="), after = lib.out.find("fds_after=");
+    REQUIRE(before != std::string::npos);
+    REQUIRE(after != std::string::npos);
+    CHECK(std::stoi(lib.out.substr(before + 11)) == std::stoi(lib.out.substr(after + 10)));
     CHECK(Contains(lib.out, "children_left=0"));
 
     CHECK_FALSE(ProcessWithArgument(marker));

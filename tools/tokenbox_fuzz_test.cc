@@ -1,6 +1,7 @@
 // `tokenbox fuzz` with a stand-in fuzzer (a script that behaves as libFuzzer does at the edges):
 // the corpus and artifact directories are writable, nothing else of the host is, a crash is
 // reported with its input, and libFuzzer's exit code passes through.
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,9 +85,11 @@ TEST_CASE("tokenbox fuzz: corpus and artifacts writable, host not, crash reporte
 TEST_CASE("tokenbox fuzz: relative corpus and artifact paths keep their meaning") {
   TB_REQUIRE_PRIVILEGE();
   FuzzDirs dirs;
+  char cwd[PATH_MAX];
+  REQUIRE(getcwd(cwd, sizeof(cwd)) != nullptr);
   std::vector<std::string> argv = {"/bin/sh", "-c",
                                    "cd " + dirs.files.dir() +
-                                       " && exec " + std::string(getcwd(nullptr, 0)) +
+                                       " && exec " + std::string(cwd) +
                                        "/tools/tokenbox fuzz --delegate-cmds=map_create "
                                        "--delegate-maps=hash -- ./fake_fuzzer "
                                        "-artifact_prefix=artifacts/ corpus"};
