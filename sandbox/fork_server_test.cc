@@ -20,6 +20,7 @@
 #include "sandbox/handshake.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
+#include "tests/captured_run.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 
@@ -30,11 +31,6 @@ DelegationPolicy Policy() {
   return *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
 }
 
-testing::StagedFiles& Staged() {
-  static testing::StagedFiles staged({"tests/inspect_sandbox"});
-  return staged;
-}
-
 std::unique_ptr<ForkServer> StartServer() {
   auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(Policy()).Build();
   REQUIRE(sandbox.ok());
@@ -43,50 +39,24 @@ std::unique_ptr<ForkServer> StartServer() {
   return *std::move(server);
 }
 
+using ::tokenbox::testing::KeyValues;
+
+// A launch through `server` with its stdout captured.
+testing::CapturedRun RunCaptured(ForkServer& server, SandboxBuilder builder) {
+  return testing::RunCaptured(std::move(builder),
+                              [&server](const SandboxSpec& spec) { return server.Launch(spec); });
+}
+
 SandboxBuilder LaunchOf(std::vector<std::string> argv) {
   SandboxBuilder builder;
   builder.Program(std::move(argv)).Policy(Policy()).Timeout(absl::Seconds(30));
   return builder;
 }
 
-// Launches through `server` with stdout captured; returns what it printed and how it ended.
-std::pair<ExitStatus, std::string> RunCaptured(ForkServer& server, SandboxBuilder builder) {
-  int pipe_fds[2];
-  REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
-  UniqueFd read_end(pipe_fds[0]);
-  std::optional<Child> child;
-  {
-    UniqueFd write_end(pipe_fds[1]);
-    SandboxBuilder local = std::move(builder);
-    local.PassFd(write_end.get(), 1);
-    auto launch = local.Build();
-    REQUIRE(launch.ok());
-    auto launched = server.Launch(*launch);
-    REQUIRE_MESSAGE(launched.ok(), launched.status().ToString());
-    child.emplace(*std::move(launched));
-  }
-  std::string out;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(read_end.get(), buffer, sizeof(buffer))) > 0) out.append(buffer, n);
-  auto status = child->Wait();
-  REQUIRE(status.ok());
-  return {*status, out};
-}
-
-std::map<std::string, std::string> KeyValues(const std::string& text) {
-  std::map<std::string, std::string> values;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
-    if (!kv.first.empty()) values[kv.first] = kv.second;
-  }
-  return values;
-}
-
 TEST_CASE("A fork-server launch reaches the same end state as a direct launch") {
   TB_REQUIRE_PRIVILEGE();
   auto server = StartServer();
-  auto [status, out] = RunCaptured(*server, LaunchOf({Staged().path("inspect_sandbox")}));
+  auto [status, out] = RunCaptured(*server, LaunchOf({testing::InspectorPath()}));
   INFO(out);
   CHECK(status == ExitStatus::Exited(0));
   auto v = KeyValues(out);
@@ -105,7 +75,7 @@ TEST_CASE("Each launch gets its own argv, environment, working directory, rlimit
   auto server = StartServer();
   SandboxBuilder first = LaunchOf({"/bin/sh", "-c", "echo $WHO $(pwd) $(ulimit -n) $1", "sh", "one"});
   first.SetEnv("WHO", "first").WorkingDirectory("/usr").ResourceLimitOf(RLIMIT_NOFILE, 50, 50);
-  CHECK(RunCaptured(*server, std::move(first)).second == "first /usr 50 one\n");
+  CHECK(RunCaptured(*server, std::move(first)).out == "first /usr 50 one\n");
   SandboxBuilder second = LaunchOf({"/bin/sh", "-c", "echo ${WHO:-nobody} $(pwd) $1; ls /proc/self/fd | tr '\\n' ' '", "sh", "two"});
   second.UnsetEnv("WHO").WorkingDirectory("/");
   auto [status, out] = RunCaptured(*server, std::move(second));

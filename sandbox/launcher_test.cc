@@ -28,6 +28,7 @@
 #include "sandbox/handshake.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
+#include "tests/captured_run.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 #include "token/token.h"
@@ -39,54 +40,13 @@ DelegationPolicy DemoPolicy() {
   return *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
 }
 
-// A copy of the inspect program that the sandbox's user (nobody) can execute.
-testing::StagedFiles& Staged() {
-  static testing::StagedFiles staged({"tests/inspect_sandbox"});  // Removed at exit.
-  return staged;
-}
-std::string Inspector() { return Staged().path("inspect_sandbox"); }
+using ::tokenbox::testing::KeyValues;
+using Outcome = ::tokenbox::testing::CapturedRun;
 
-// Runs `builder`'s sandbox with stdout captured through a passed pipe; returns what it printed
-// and how it ended.
-struct Outcome {
-  ExitStatus status;
-  std::string out;
-};
+// A sandbox run through Launch() with its stdout captured.
 Outcome RunCaptured(SandboxBuilder builder) {
-  int pipe_fds[2];
-  REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
-  UniqueFd read_end(pipe_fds[0]);
-  std::optional<Child> child;
-  {
-    // The builder and the spec each keep a duplicate of the passed write end; they must be gone
-    // before reading, or the pipe never reaches end-of-file.
-    UniqueFd write_end(pipe_fds[1]);
-    SandboxBuilder local = std::move(builder);
-    local.PassFd(write_end.get(), 1);
-    auto spec = local.Build();
-    REQUIRE_MESSAGE(spec.ok(), spec.status().ToString());
-    auto launched = Launch(*spec);
-    REQUIRE_MESSAGE(launched.ok(), launched.status().ToString());
-    child.emplace(*std::move(launched));
-  }
-  std::string out;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(read_end.get(), buffer, sizeof(buffer))) > 0) out.append(buffer, n);
-  auto status = child->Wait();
-  REQUIRE_MESSAGE(status.ok(), status.status().ToString());
-  return {*status, out};
-}
-
-std::map<std::string, std::string> KeyValues(const std::string& text) {
-  std::map<std::string, std::string> values;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    for (absl::string_view field : absl::StrSplit(line, ' ')) {
-      std::pair<std::string, std::string> kv = absl::StrSplit(field, absl::MaxSplits('=', 1));
-      if (!kv.first.empty()) values[kv.first] = kv.second;
-    }
-  }
-  return values;
+  return testing::RunCaptured(std::move(builder),
+                              [](const SandboxSpec& spec) { return Launch(spec); });
 }
 
 SandboxBuilder Base() {
@@ -97,7 +57,7 @@ SandboxBuilder Base() {
 
 TEST_CASE("The exec'd program holds exactly CAP_BPF in every set, locked, as nobody") {
   TB_REQUIRE_PRIVILEGE();
-  Outcome outcome = RunCaptured(std::move(Base().Program({Inspector()})));
+  Outcome outcome = RunCaptured(std::move(Base().Program({testing::InspectorPath()})));
   INFO(outcome.out);
   CHECK(outcome.status == ExitStatus::Exited(0));
   auto v = KeyValues(outcome.out);
@@ -121,7 +81,7 @@ TEST_CASE("The exec'd program holds exactly CAP_BPF in every set, locked, as nob
 TEST_CASE("Kept capabilities are added to CAP_BPF in every set, and nothing else is") {
   TB_REQUIRE_PRIVILEGE();
   SandboxBuilder builder = Base();
-  builder.Program({Inspector()}).KeepCapabilities(CapabilitySet::Of({CAP_NET_ADMIN}));
+  builder.Program({testing::InspectorPath()}).KeepCapabilities(CapabilitySet::Of({CAP_NET_ADMIN}));
   Outcome outcome = RunCaptured(std::move(builder));
   auto v = KeyValues(outcome.out);
   const std::string bpf_and_net_admin = "0000008000001000";  // Bits 39 and 12.
@@ -153,10 +113,10 @@ TEST_CASE("Outside, the running sandbox is the mapped unprivileged host user wit
 TEST_CASE("With the bpffs elsewhere or nowhere, the environment says so") {
   TB_REQUIRE_PRIVILEGE();
   SandboxBuilder elsewhere = Base();
-  elsewhere.Program({Inspector()}).BpffsPath("/mnt");
+  elsewhere.Program({testing::InspectorPath()}).BpffsPath("/mnt");
   CHECK(KeyValues(RunCaptured(std::move(elsewhere)).out)["LIBBPF_BPF_TOKEN_PATH"] == "/mnt");
   SandboxBuilder nowhere = Base();
-  nowhere.Program({Inspector()}).NoBpffs().SetEnv(kLibbpfTokenPathEnv, "/stale");
+  nowhere.Program({testing::InspectorPath()}).NoBpffs().SetEnv(kLibbpfTokenPathEnv, "/stale");
   auto v = KeyValues(RunCaptured(std::move(nowhere)).out);
   CHECK(v["LIBBPF_BPF_TOKEN_PATH"] == "(unset)");
   CHECK(v["token"] == "ok");
@@ -169,7 +129,7 @@ TEST_CASE("Passed fds arrive at their numbers and nothing else leaks in") {
   UniqueFd extra_read(extra[0]), extra_write(extra[1]);
   UniqueFd unrelated(open("/dev/null", O_RDONLY));  // Not close-on-exec: must not get in anyway.
   SandboxBuilder builder = Base();
-  builder.Program({Inspector()}).PassFd(extra_write.get(), 7);
+  builder.Program({testing::InspectorPath()}).PassFd(extra_write.get(), 7);
   auto v = KeyValues(RunCaptured(std::move(builder)).out);
   CHECK(v["fds"] == "0,1,2,3,7");
 }
@@ -284,14 +244,14 @@ TEST_CASE("Set-up failures name their step, syscall and errno") {
   CHECK(ErrnoOf(missing.status()) == ENOENT);
   CHECK(std::string(missing.status().message()).find("program not found") != std::string::npos);
 
-  std::string no_exec_bit = Staged().Write("no_exec_bit", "#!/bin/sh\n", 0644);
+  std::string no_exec_bit = testing::InspectorStage().Write("no_exec_bit", "#!/bin/sh\n", 0644);
   auto not_executable = Base().Program({no_exec_bit}).Build();
   TB_REQUIRE_OK(not_executable);
   auto denied = Launch(*not_executable);
   CHECK(SetupStepOf(denied.status()) == kStepExec);
   CHECK(ErrnoOf(denied.status()) == EACCES);
 
-  std::string script = Staged().Write("no_shebang", "echo this is not a binary\n", 0755);
+  std::string script = testing::InspectorStage().Write("no_shebang", "echo this is not a binary\n", 0755);
   auto bad_format = Base().Program({script}).Build();
   TB_REQUIRE_OK(bad_format);
   auto not_binary = Launch(*bad_format);

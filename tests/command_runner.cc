@@ -106,11 +106,6 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
   return result;
 }
 
-std::string RunfilePath(const std::string& workspace_relative) {
-  // Bazel runs tests from the workspace's runfiles directory.
-  return workspace_relative;
-}
-
 StagedFiles::StagedFiles(const std::vector<std::string>& paths) {
   std::string templ = "/tmp/tokenbox-stage-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) return;

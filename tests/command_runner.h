@@ -30,9 +30,6 @@ struct CommandOptions {
 // is killed with SIGKILL and reported as timed out. Never leaves a zombie.
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
 
-// The path of a binary built by Bazel, relative to the test's runfiles: "tools/tokenbox".
-std::string RunfilePath(const std::string& workspace_relative);
-
 // Copies files into a fresh directory under /tmp that every user can search, so that the
 // sandbox's unprivileged user can run and read them (Bazel's output tree lives under root's
 // home, which it cannot enter). Removes the directory and its files when destroyed.

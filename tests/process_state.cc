@@ -10,6 +10,8 @@
 #include <iterator>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -71,14 +73,27 @@ bool HasMountAt(const std::string& path, const std::string& fstype) {
   return false;
 }
 
-bool ProcessWithArgument(const std::string& marker) {
-  bool found = false;
+std::vector<pid_t> ProcessesWithArgument(const std::string& marker, ArgumentMatch match) {
+  std::vector<pid_t> pids;
   ForEachProcess([&](const std::string& pid) {
-    if (ReadProcFileImpl(absl::StrCat("/proc/", pid, "/cmdline")).find(marker) != std::string::npos) {
-      found = true;
+    std::string cmdline = ReadProcFileImpl(absl::StrCat("/proc/", pid, "/cmdline"));
+    bool found = false;
+    if (match == ArgumentMatch::kAnywhere) {
+      found = cmdline.find(marker) != std::string::npos;
+    } else {
+      for (absl::string_view arg : absl::StrSplit(cmdline, '\0')) {
+        found = found || (match == ArgumentMatch::kPrefix ? absl::StartsWith(arg, marker)
+                                                          : arg == marker);
+      }
     }
+    int value = 0;
+    if (found && absl::SimpleAtoi(pid, &value)) pids.push_back(value);
   });
-  return found;
+  return pids;
+}
+
+bool ProcessWithArgument(const std::string& marker) {
+  return !ProcessesWithArgument(marker, ArgumentMatch::kAnywhere).empty();
 }
 
 }  // namespace tokenbox::testing

@@ -1,7 +1,10 @@
 #ifndef TOKENBOX_TESTS_PROCESS_STATE_H_
 #define TOKENBOX_TESTS_PROCESS_STATE_H_
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 namespace tokenbox::testing {
 
@@ -21,7 +24,18 @@ int CountMounts();
 // Whether /proc/self/mountinfo has a mount at `path` (of type `fstype` when it is not empty).
 bool HasMountAt(const std::string& path, const std::string& fstype = "");
 
-// Whether any process on the host has `marker` in its command line.
+// How a marker is looked for in a process's arguments.
+enum class ArgumentMatch {
+  kWhole,     // An argument equals it.
+  kPrefix,    // An argument starts with it.
+  kAnywhere,  // It appears anywhere in the command line, inside an argument or not.
+};
+
+// The processes on the host whose arguments hold `marker` (zombies have none).
+std::vector<pid_t> ProcessesWithArgument(const std::string& marker,
+                                         ArgumentMatch match = ArgumentMatch::kWhole);
+
+// Whether any process on the host has `marker` anywhere in its command line.
 bool ProcessWithArgument(const std::string& marker);
 
 }  // namespace tokenbox::testing

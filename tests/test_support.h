@@ -41,6 +41,22 @@ const absl::Status& ToStatus(const absl::StatusOr<T>& status_or) {
     REQUIRE_MESSAGE(tb_status_.ok(), tb_status_.ToString());                \
   } while (0)
 
+// A doctest listener that ignores every event; listeners override only the ones they need.
+struct ListenerBase : doctest::IReporter {
+  void report_query(const doctest::QueryData&) override {}
+  void test_run_start() override {}
+  void test_run_end(const doctest::TestRunStats&) override {}
+  void test_case_start(const doctest::TestCaseData&) override {}
+  void test_case_reenter(const doctest::TestCaseData&) override {}
+  void test_case_end(const doctest::CurrentTestCaseStats&) override {}
+  void test_case_exception(const doctest::TestCaseException&) override {}
+  void subcase_start(const doctest::SubcaseSignature&) override {}
+  void subcase_end() override {}
+  void log_assert(const doctest::AssertData&) override {}
+  void log_message(const doctest::MessageData&) override {}
+  void test_case_skipped(const doctest::TestCaseData&) override {}
+};
+
 // True when the environment says CI=true: then a test that cannot run here must fail, not skip.
 bool RunningUnderCi();
 

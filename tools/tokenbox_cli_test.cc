@@ -11,10 +11,10 @@ namespace {
 
 using ::tokenbox::testing::CommandResult;
 using ::tokenbox::testing::RunCommand;
-using ::tokenbox::testing::RunfilePath;
 
+// Tests run from the runfiles root, where the command is at its workspace path.
 const std::string& Tokenbox() {
-  static const std::string path = RunfilePath("tools/tokenbox");
+  static const std::string path = "tools/tokenbox";
   return path;
 }
 

@@ -89,10 +89,8 @@ std::string Table() {
 }
 
 // Prints the table after the last test case, and writes it where TOKENBOX_ESCAPE_TABLE says.
-struct TableListener : doctest::IReporter {
+struct TableListener : testing::ListenerBase {
   explicit TableListener(const doctest::ContextOptions&) {}
-  void report_query(const doctest::QueryData&) override {}
-  void test_run_start() override {}
   void test_run_end(const doctest::TestRunStats&) override {
     if (Rows().empty()) return;
     const std::string table = Table();
@@ -104,15 +102,6 @@ struct TableListener : doctest::IReporter {
       if (!out) std::fprintf(stderr, "escape_test: cannot write the table to %s\n", path);
     }
   }
-  void test_case_start(const doctest::TestCaseData&) override {}
-  void test_case_reenter(const doctest::TestCaseData&) override {}
-  void test_case_end(const doctest::CurrentTestCaseStats&) override {}
-  void test_case_exception(const doctest::TestCaseException&) override {}
-  void subcase_start(const doctest::SubcaseSignature&) override {}
-  void subcase_end() override {}
-  void log_assert(const doctest::AssertData&) override {}
-  void log_message(const doctest::MessageData&) override {}
-  void test_case_skipped(const doctest::TestCaseData&) override {}
 };
 REGISTER_LISTENER("tokenbox-escape-table", 2, TableListener);
 
@@ -326,27 +315,6 @@ class Background {
   bool reaped_ = false;
   std::string output_;
 };
-
-// Processes whose command line holds `marker` as one of its arguments, or an argument that
-// starts with it when `prefix` (zombies have none).
-std::vector<pid_t> ProcessesWithArgument(const std::string& marker, bool prefix = false) {
-  std::vector<pid_t> pids;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return pids;
-  while (dirent* entry = readdir(proc)) {
-    pid_t pid = 0;
-    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    std::string cmdline = testing::ReadProcFile(absl::StrCat("/proc/", pid, "/cmdline"));
-    for (absl::string_view arg : absl::StrSplit(cmdline, '\0')) {
-      if (prefix ? absl::StartsWith(arg, marker) : arg == marker) {
-        pids.push_back(pid);
-        break;
-      }
-    }
-  }
-  closedir(proc);
-  return pids;
-}
 
 // What this run's mounts, directories and markers start with.
 std::string OwnPrefix() { return absl::StrCat(kOurs, "-", getpid(), "-"); }
@@ -642,7 +610,7 @@ std::string KillLauncherAndLook(const std::vector<std::string>& options, const s
   }
   // The program and its child have the marker as an argument; so do tokenbox and, with
   // --unshare-pid, the supervisor and pid 1 (forks of tokenbox).
-  const std::vector<pid_t> started = ProcessesWithArgument(marker);
+  const std::vector<pid_t> started = testing::ProcessesWithArgument(marker);
   std::string observed;
   if (sleeping() < programs) {
     observed = "did not start: " + run.output();
@@ -652,7 +620,7 @@ std::string KillLauncherAndLook(const std::vector<std::string>& options, const s
     absl::Time give_up = absl::Now() + absl::Seconds(5);
     std::vector<pid_t> left;
     do {
-      left = ProcessesWithArgument(marker);
+      left = testing::ProcessesWithArgument(marker);
       if (left.empty()) return "gone";
       absl::SleepFor(absl::Milliseconds(20));
     } while (absl::Now() < give_up);
@@ -662,8 +630,8 @@ std::string KillLauncherAndLook(const std::vector<std::string>& options, const s
   // Whatever is left is ours (it carries this run's marker): end it, by pid, and wait until it
   // has gone, so that the next test case does not see it.
   absl::Time give_up = absl::Now() + absl::Seconds(10);
-  for (std::vector<pid_t> left = ProcessesWithArgument(marker);
-       !left.empty() && absl::Now() < give_up; left = ProcessesWithArgument(marker)) {
+  for (std::vector<pid_t> left = testing::ProcessesWithArgument(marker);
+       !left.empty() && absl::Now() < give_up; left = testing::ProcessesWithArgument(marker)) {
     for (pid_t pid : left) {
       if (pid != run.pid()) kill(pid, SIGKILL);
     }
@@ -729,7 +697,7 @@ TEST_CASE("zz: the suite leaves no mount, directory or process behind") {
   }
   INFO("directories: ", absl::StrJoin(dirs, ", "));
   CHECK(dirs.empty());
-  std::vector<pid_t> processes = ProcessesWithArgument(prefix, /*prefix=*/true);
+  std::vector<pid_t> processes = testing::ProcessesWithArgument(prefix, testing::ArgumentMatch::kPrefix);
   INFO("processes: ", absl::StrJoin(processes, ", "));
   CHECK(processes.empty());
 }
