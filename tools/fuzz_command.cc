@@ -187,7 +187,11 @@ int FuzzCommand(int argc, char** argv) {
   if (fuzzer.ok()) program[0] = *fuzzer;
 
   int err_pipe[2];
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) return Fail("pipe2 failed");
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return Fail(ErrnoStatus(errno, "pipe2(fuzzer stderr)",
+                            "tokenbox is out of file descriptors: raise RLIMIT_NOFILE")
+                    .message());
+  }
   UniqueFd err_read(err_pipe[0]);
   std::optional<Child> child;
   absl::Time started = absl::Now();
