@@ -91,18 +91,11 @@ absl::StatusOr<Child> ForkServer::Launch(const SandboxSpec& launch) {
     (void)child.Reap(false);
     return SetupFailure("open pidfd", ErrnoStatus(pidfd_errno, "pidfd_open"));
   }
-  // As with Launch(): end-of-file means execve succeeded; a failure arrives as its step.
-  absl::StatusOr<FdMessage> started = ReceiveFdMessage(report->parent.get(), kReplyTimeout);
-  absl::Status failure;
-  if (started.ok()) {
-    if (started->type == kSetupFailed) {
-      failure = DecodeSetupFailure(started->payload);
-    } else if (started->type != kFunctionStarted) {
-      failure = SetupFailure("wait for the program to start",
-                             absl::DataLossError(absl::StrCat("unexpected message ", started->type)));
-    }
-  } else if (started.status().code() != absl::StatusCode::kFailedPrecondition) {
-    failure = SetupFailure("wait for the program to start", started.status());
+  absl::StatusOr<StartedAs> started = AwaitStart(report->parent.get(), kReplyTimeout);
+  absl::Status failure = started.status();
+  if (started.ok() && *started == StartedAs::kZygote) {
+    failure = SetupFailure("wait for the program to start",
+                           absl::DataLossError("a launched child answered as a zygote"));
   }
   if (!failure.ok()) {
     (void)child.Kill();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ns/errno_status.h"
+#include "ns/fd_passing.h"
 
 namespace tokenbox {
 namespace {
@@ -32,6 +33,24 @@ absl::Status DecodeSetupFailure(absl::string_view payload) {
   absl::Status status = DeserializeStatus(parts[1]);
   if (status.ok()) status = absl::UnknownError("the child reported a failure without a cause");
   return SetupFailure(parts[0], status);
+}
+
+absl::StatusOr<StartedAs> AwaitStart(int sock, absl::Duration timeout) {
+  constexpr absl::string_view kStep = "wait for the program to start";
+  absl::StatusOr<FdMessage> message = ReceiveFdMessage(sock, timeout);
+  if (!message.ok()) {
+    // The peer closing is how a successful execve shows: the child's end was close-on-exec.
+    if (message.status().code() == absl::StatusCode::kFailedPrecondition) return StartedAs::kExec;
+    return SetupFailure(kStep, message.status());
+  }
+  switch (message->type) {
+    case kFunctionStarted: return StartedAs::kFunction;
+    case kZygoteReady: return StartedAs::kZygote;
+    case kSetupFailed: return DecodeSetupFailure(message->payload);
+    default:
+      return SetupFailure(kStep, absl::DataLossError(
+                                     absl::StrCat("unexpected message ", message->type)));
+  }
 }
 
 std::string SetupStepOf(const absl::Status& status) {

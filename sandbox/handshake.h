@@ -5,7 +5,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace tokenbox {
 
@@ -38,6 +40,18 @@ absl::Status DecodeSetupFailure(absl::string_view payload);
 
 // The step recorded by SetupFailure ("exec", "create BPF token", ...), or "" for other errors.
 std::string SetupStepOf(const absl::Status& status);
+
+// How a child confirmed its start to the launcher.
+enum class StartedAs {
+  kExec,      // End-of-file: execve succeeded, and the child's close-on-exec end went with it.
+  kFunction,  // kFunctionStarted.
+  kZygote,    // kZygoteReady.
+};
+
+// Waits on the launcher's end of a handshake socket until the child confirms its start. A set-up
+// failure report becomes its SetupFailure(); anything else is an error of the step "wait for the
+// program to start".
+absl::StatusOr<StartedAs> AwaitStart(int sock, absl::Duration timeout);
 
 // The step names, in the order the child runs them.
 inline constexpr char kStepExec[] = "exec";

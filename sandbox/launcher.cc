@@ -196,22 +196,17 @@ absl::Status Launcher::Handshake(pid_t pid) {
     return SetupFailure("configure delegated bpffs", s);
   }
   Note("configured delegated bpffs");
-  // End-of-file means execve succeeded: the child's end of the socket is close-on-exec.
-  absl::StatusOr<FdMessage> last = ReceiveFdMessage(sock_.get(), kHandshakeTimeout);
-  if (!last.ok()) {
-    if (last.status().code() == absl::StatusCode::kFailedPrecondition) {
-      Note("program started (execve succeeded)");
-      return absl::OkStatus();
-    }
-    return SetupFailure("wait for the program to start", last.status());
+  absl::StatusOr<StartedAs> started = AwaitStart(sock_.get(), kHandshakeTimeout);
+  if (!started.ok()) return started.status();
+  if ((*started == StartedAs::kZygote) != zygote_) {
+    return SetupFailure("wait for the program to start",
+                        absl::DataLossError(zygote_ ? "the fork server did not report ready"
+                                                    : "a zygote answered a plain launch"));
   }
-  if (last->type == kFunctionStarted || (zygote_ && last->type == kZygoteReady)) {
-    Note(zygote_ ? "fork server ready" : "function started");
-    return absl::OkStatus();
-  }
-  if (last->type == kSetupFailed) return DecodeSetupFailure(last->payload);
-  return SetupFailure("wait for the program to start",
-                      absl::DataLossError(absl::StrCat("unexpected message ", last->type)));
+  Note(*started == StartedAs::kExec       ? "program started (execve succeeded)"
+       : *started == StartedAs::kFunction ? "function started"
+                                          : "fork server ready");
+  return absl::OkStatus();
 }
 
 absl::Status Launcher::Abandon(Child& child, absl::Status failure) {
