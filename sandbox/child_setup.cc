@@ -508,6 +508,15 @@ void ChildSetup::RunLaunch(UniqueFd token) {
   token_ = std::move(token);
   Step("new process group", setpgid(0, 0) == 0 ? absl::OkStatus() : ErrnoStatus(errno, "setpgid"));
   Step("set resource limits", SetResourceLimits());
+  if (spec_.namespaces().pid) {
+    // Each launch gets a pid namespace of its own, so that siblings and the zygote cannot be
+    // signalled, traced or read through /proc by one another, and everything a program forks
+    // dies with it. Its /proc needs a mount namespace of its own too: the zygote's is shared.
+    Step("create mount namespace", unshare(CLONE_NEWNS) == 0
+                                       ? absl::OkStatus()
+                                       : ErrnoStatus(errno, "unshare(CLONE_NEWNS)"));
+    EnterPidNamespace();
+  }
   if (spec_.runs_function()) RunFunction();
   Exec();
 }

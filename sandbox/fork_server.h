@@ -18,16 +18,20 @@ namespace tokenbox {
 // timeout, drops its capabilities as a Launch() child does, and execs or runs the function.
 //
 // Every launched child is still its own process with its own memory, fds and process group; it
-// shares with its siblings only what one sandbox is: the namespaces, the bpffs (and what is
-// pinned in it), and the host user. The zygote keeps the capabilities of its own namespaces,
-// which no sandboxed code ever runs with. The zygote dies with the launcher process.
+// shares with its siblings only what one sandbox is: the mount and other namespaces, the bpffs
+// (and what is pinned in it), and the host user. With the spec's pid namespace (the default),
+// each launch also gets a pid namespace of its own, with its own /proc: siblings and the zygote
+// cannot be named, signalled or traced, and whatever a program forks dies with it. The zygote
+// keeps the capabilities of its own namespaces, which no sandboxed code ever runs with. The
+// zygote dies with the launcher process.
 class ForkServer {
  public:
   // Prepares `sandbox` (its program, function and per-launch fields are not used, except that a
-  // function given here is what function launches run). Launches share the launcher's pid
-  // namespace whatever `sandbox` says: each is its own process group, which a timeout or Kill()
-  // ends, but a process a launched program forks and moves out of its group, or that outlives a
-  // SIGKILLed launcher, is not ended with it (docs/SECURITY.md).
+  // function given here is what function launches run). Without a pid namespace in `sandbox`,
+  // launches share the launcher's pid namespace: each is its own process group, which a timeout
+  // or Kill() ends, but siblings can see, signal and trace one another and signal the zygote
+  // (they are the same host user with the same capabilities), and a process a program forks can
+  // outlive a SIGKILLed launcher (docs/SECURITY.md).
   static absl::StatusOr<std::unique_ptr<ForkServer>> Start(const SandboxSpec& sandbox,
                                                            const LaunchOptions& options = {});
   ~ForkServer();

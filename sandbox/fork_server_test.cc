@@ -91,19 +91,21 @@ TEST_CASE("Launches are separate processes: their own pid, process group and pas
   int extra[2];
   REQUIRE(pipe2(extra, O_CLOEXEC) == 0);
   UniqueFd extra_read(extra[0]), extra_write(extra[1]);
-  auto with_fd = LaunchOf({"/bin/sleep", "30"}).PassFd(extra_write.get(), 9).Build();
-  auto without = LaunchOf({"/bin/sleep", "30"}).Build();
-  REQUIRE(with_fd.ok());
-  REQUIRE(without.ok());
-  auto a = server->Launch(*with_fd);
-  auto b = server->Launch(*without);
+  const std::vector<std::string> has_fd_9 = {"/bin/sh", "-c",
+                                             "test -e /proc/self/fd/9 && echo yes || echo no"};
+  SandboxBuilder with_fd = LaunchOf(has_fd_9);
+  with_fd.PassFd(extra_write.get(), 9);
+  CHECK(RunCaptured(*server, std::move(with_fd)).out == "yes\n");
+  CHECK(RunCaptured(*server, LaunchOf(has_fd_9)).out == "no\n");
+  auto sleeper = LaunchOf({"/bin/sleep", "30"}).Build();
+  REQUIRE(sleeper.ok());
+  auto a = server->Launch(*sleeper);
+  auto b = server->Launch(*sleeper);
   TB_REQUIRE_OK(a);
   TB_REQUIRE_OK(b);
   CHECK(a->pid() != b->pid());
   CHECK(getpgid(a->pid()) == a->pid());
   CHECK(getpgid(b->pid()) == b->pid());
-  CHECK(access(absl::StrCat("/proc/", a->pid(), "/fd/9").c_str(), F_OK) == 0);
-  CHECK(access(absl::StrCat("/proc/", b->pid(), "/fd/9").c_str(), F_OK) != 0);
   // The launcher is their parent (not the zygote), so it waits on them directly.
   std::ifstream stat(absl::StrCat("/proc/", a->pid(), "/stat"));
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
@@ -209,12 +211,49 @@ TEST_CASE("200 fork-server launches from 4 threads leave no fd or child behind")
   CHECK(errno == ECHILD);
 }
 
-TEST_CASE("Fork-server launches share the launcher's pid namespace, each in its own group") {
+// A launch that prints its own pid, whether its /proc shows `other` (a pid in the launcher's
+// namespace), and whether it can signal it.
+std::vector<std::string> ReportPidsAndSignal(pid_t other) {
+  return {"/bin/sh", "-c",
+          absl::StrCat("echo $$; test -e /proc/", other, " && echo visible || echo invisible; ",
+                       "kill -0 ", other, " 2>/dev/null && echo reached || echo unreachable")};
+}
+
+TEST_CASE("Each fork-server launch has its own pid namespace: siblings cannot see or signal each other") {
   TB_REQUIRE_PRIVILEGE();
   auto server = StartServer();  // The default spec asks for a pid namespace.
-  auto [status, out] = RunCaptured(*server, LaunchOf({"/bin/sh", "-c", "echo $$"}));
+  auto sleeper = LaunchOf({"/bin/sleep", "30"}).Build();
+  REQUIRE(sleeper.ok());
+  auto sibling = server->Launch(*sleeper);
+  TB_REQUIRE_OK(sibling);
+  for (pid_t other : {sibling->pid(), server->zygote_pid(), getpid()}) {
+    auto [status, out] = RunCaptured(*server, LaunchOf(ReportPidsAndSignal(other)));
+    INFO(out);
+    CHECK(status == ExitStatus::Exited(0));
+    CHECK(out == "2\ninvisible\nunreachable\n");  // pid 2, under a tiny init.
+  }
+  TB_CHECK_OK(sibling->Kill());
+  CHECK(*sibling->Wait() == ExitStatus::Signaled(SIGKILL));
+}
+
+// The documented cost of turning the pid namespace off: launches share the launcher's, and with
+// it a view of their siblings and the zygote, which run as the same host user.
+TEST_CASE("Without a pid namespace, fork-server launches share the launcher's, each in its own group") {
+  TB_REQUIRE_PRIVILEGE();
+  ExtraNamespaces no_pid;
+  no_pid.pid = false;
+  auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(Policy()).Namespaces(no_pid).Build();
+  REQUIRE(sandbox.ok());
+  auto server = ForkServer::Start(*sandbox);
+  TB_REQUIRE_OK(server);
+  auto [status, out] = RunCaptured(**server, LaunchOf(ReportPidsAndSignal((*server)->zygote_pid())));
+  INFO(out);
   CHECK(status == ExitStatus::Exited(0));
-  CHECK(std::stoi(out) > 1);
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  REQUIRE(lines.size() == 3);
+  CHECK(std::stoi(lines[0]) > 2);
+  CHECK(lines[1] == "visible");
+  CHECK(lines[2] == "reached");
 }
 
 }  // namespace

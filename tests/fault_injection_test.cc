@@ -24,6 +24,7 @@ struct Fault {
   const char* errno_name;
   const char* only_path = nullptr;  // strace -P: inject only into calls on this path.
   bool pid_namespace = false;       // Launch with the default pid namespace, not without.
+  bool fork_server = false;         // Launch through a fork server (--via-fork-server).
 };
 
 const Fault kFaults[] = {
@@ -58,6 +59,13 @@ const Fault kFaults[] = {
     {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true},
     {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true},
     {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true},
+    // A fork-server launch's own steps: the request, and its pid namespace. strace counts
+    // calls per process: a launch's first unshare (its mount namespace) cannot be told from the
+    // zygote's, its second is the pid namespace.
+    {"memfd_create:error=EMFILE:when=1", "send launch request", "EMFILE", nullptr, true, true},
+    {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true, true},
+    {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true, true},
+    {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true, true},
 };
 
 std::vector<std::string> Strace(const Fault& fault, std::vector<std::string> command) {
@@ -79,32 +87,33 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
   if (const char* asan = getenv("ASAN_OPTIONS"); asan != nullptr) {
     setenv("ASAN_OPTIONS", absl::StrCat(asan, ":detect_leaks=0").c_str(), 1);
   }
-  std::printf("%-36s | %-34s | %s\n", "injected fault", "reported step", "exit");
+  std::printf("%-36s | %-11s | %-34s | %s\n", "injected fault", "launch", "reported step", "exit");
   for (const Fault& fault : kFaults) {
     INFO(std::string(fault.inject));
     const std::string marker = absl::StrCat("tokenbox_fault_marker_", getpid());
     const int mounts_before = CountMounts();
 
     // The command a user runs: one line naming step and errno, exit 125, never a hang.
-    CommandResult cli = RunCommand(
-        Strace(fault, {"tools/tokenbox", "run", "--delegate-cmds=map_create",
-                       "--delegate-maps=array",
-                       fault.pid_namespace ? "--unshare-pid" : "--no-unshare-pid", "--",
-                       "/usr/bin/true", marker}),
-        {.timeout = absl::Seconds(30)});
+    std::vector<std::string> run = {"tools/tokenbox", "run", "--delegate-cmds=map_create",
+                                    "--delegate-maps=array",
+                                    fault.pid_namespace ? "--unshare-pid" : "--no-unshare-pid"};
+    if (fault.fork_server) run.push_back("--via-fork-server");
+    run.insert(run.end(), {"--", "/usr/bin/true", marker});
+    CommandResult cli = RunCommand(Strace(fault, run), {.timeout = absl::Seconds(30)});
     INFO(cli.err);
     CHECK_FALSE(cli.timed_out);
     CHECK(cli.exit_code == 125);
     CHECK(testing::CountLines(cli.err) == 1);
     CHECK(Contains(cli.err, absl::StrCat("sandbox set-up failed at '", fault.step, "'")));
     CHECK(Contains(cli.err, absl::StrCat(": ", fault.errno_name, " (")));
-    std::printf("%-36s | %-34s | %d\n", fault.inject, fault.step, cli.exit_code);
+    std::printf("%-36s | %-11s | %-34s | %d\n", fault.inject,
+                fault.fork_server ? "fork server" : "direct", fault.step, cli.exit_code);
 
     // The library in-process: no fd, child or zombie left in the launcher.
-    CommandResult lib = RunCommand(Strace(fault, {"tests/fault_target",
-                                                  fault.pid_namespace ? "--pid" : "--no-pid",
-                                                  "/usr/bin/true", marker}),
-                                   {.timeout = absl::Seconds(30)});
+    std::vector<std::string> target = {"tests/fault_target"};
+    if (fault.fork_server) target.push_back("--via-fork-server");
+    target.insert(target.end(), {fault.pid_namespace ? "--pid" : "--no-pid", "/usr/bin/true", marker});
+    CommandResult lib = RunCommand(Strace(fault, target), {.timeout = absl::Seconds(30)});
     CHECK_FALSE(lib.timed_out);
     INFO(lib.out);
     if (std::string(fault.inject).rfind("clone", 0) != 0) {  // strace's own fork is unaffected.

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ enum RunOption {
   kOptReadOnlyHost,
   kOptWritable,
   kOptPrivateTmp,
+  kOptViaForkServer,
 };
 
 constexpr OptionSpec kRunSpecs[] = {
@@ -70,6 +72,7 @@ constexpr OptionSpec kRunSpecs[] = {
     {"read-only-host", false, kOptReadOnlyHost},
     {"writable", true, kOptWritable},
     {"private-tmp", false, kOptPrivateTmp},
+    {"via-fork-server", false, kOptViaForkServer},
 };
 
 constexpr char kRunUsage[] = R"(Usage: tokenbox run [OPTIONS] -- PROGRAM [ARGS...]
@@ -106,6 +109,9 @@ constexpr char kRunOptionsHelp[] = R"(Sandbox:
   --setenv=KEY=VALUE, --unsetenv=KEY, --clearenv
                             the program's environment (default: tokenbox's own)
   --verbose                 print each set-up step and its time to stderr
+  --via-fork-server         launch through a fork server (sandbox::ForkServer) prepared for
+                            this one run: slower, but the same sandbox as a fork-server launch,
+                            for checking one against the other
   --help                    print this help
 
 Exit status:
@@ -161,6 +167,7 @@ int RunCommand(int argc, char** argv) {
   std::vector<IdRange> user_ranges, group_ranges;
   std::optional<uint32_t> uid, gid;
   bool verbose = false;
+  bool via_fork_server = false;
   for (const ParsedOption& option : line->options) {
     switch (option.id) {
       case kOptBpffs: builder.BpffsPath(option.value); break;
@@ -205,6 +212,7 @@ int RunCommand(int argc, char** argv) {
       case kOptUnsetenv: builder.UnsetEnv(option.value); break;
       case kOptClearenv: builder.ClearEnvironment(); break;
       case kOptVerbose: verbose = true; break;
+      case kOptViaForkServer: via_fork_server = true; break;
       case kOptReadOnlyHost: filesystem.read_only_host = true; break;
       case kOptWritable: filesystem.writable_paths.push_back(option.value); break;
       case kOptPrivateTmp: filesystem.private_tmp = true; break;
@@ -230,7 +238,9 @@ int RunCommand(int argc, char** argv) {
   for (const std::string& warning : Lint(spec->policy(), spec->kept_capabilities())) {
     std::fprintf(stderr, "tokenbox run: warning: %s\n", warning.c_str());
   }
-  absl::StatusOr<Child> child = Launch(*spec, LaunchOptions{verbose});
+  std::unique_ptr<ForkServer> fork_server;
+  absl::StatusOr<Child> child =
+      LaunchOnce(*spec, LaunchOptions{verbose}, via_fork_server ? &fork_server : nullptr);
   if (!child.ok()) {
     std::fprintf(stderr, "tokenbox run: %s\n", std::string(child.status().message()).c_str());
     return ExitCodeForSetupFailure(child.status());

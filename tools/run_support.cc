@@ -53,4 +53,13 @@ void ForwardTerminationSignalsTo(int pidfd) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) signal(sig, pidfd >= 0 ? ForwardSignal : SIG_DFL);
 }
 
+absl::StatusOr<Child> LaunchOnce(const SandboxSpec& spec, const LaunchOptions& options,
+                                 std::unique_ptr<ForkServer>* fork_server) {
+  if (fork_server == nullptr) return Launch(spec, options);
+  absl::StatusOr<std::unique_ptr<ForkServer>> server = ForkServer::Start(spec, options);
+  if (!server.ok()) return server.status();
+  *fork_server = *std::move(server);
+  return (*fork_server)->Launch(spec);
+}
+
 }  // namespace tokenbox

@@ -1,10 +1,13 @@
 #ifndef TOKENBOX_TOOLS_RUN_SUPPORT_H_
 #define TOKENBOX_TOOLS_RUN_SUPPORT_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sandbox/fork_server.h"
+#include "sandbox/launcher.h"
 
 namespace tokenbox {
 
@@ -20,6 +23,11 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text);
 
 // 127 for a program not found, 126 for one that cannot be executed, else 125.
 int ExitCodeForSetupFailure(const absl::Status& status);
+
+// Launches `spec` with Launch() or, given `fork_server`, through a fork server prepared for this
+// one launch and kept there while the child runs (destroying it shuts the zygote down).
+absl::StatusOr<Child> LaunchOnce(const SandboxSpec& spec, const LaunchOptions& options,
+                                 std::unique_ptr<ForkServer>* fork_server);
 
 // While a sandbox runs, termination signals sent to tokenbox go to it instead, so that it never
 // outlives tokenbox. `pidfd` < 0 stops forwarding.

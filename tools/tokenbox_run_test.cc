@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 
@@ -35,6 +36,15 @@ CommandResult Run(std::vector<std::string> options, std::vector<std::string> pro
   argv.push_back("--");
   argv.insert(argv.end(), program.begin(), program.end());
   return RunCommand(argv, command_options);
+}
+
+// The two ways `tokenbox run` can launch: directly, and through a fork server. Exit codes and
+// errors must not tell them apart.
+const std::vector<std::string> kLaunchWays[] = {{}, {"--via-fork-server"}};
+
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 StagedFiles& Example() {
@@ -100,19 +110,27 @@ TEST_CASE("The same bpftool command fails without the delegation") {
 
 TEST_CASE("tokenbox run passes the program's exit code and signal through") {
   TB_REQUIRE_PRIVILEGE();
-  CHECK(Run(kDemoPolicy, {"/bin/sh", "-c", "exit 3"}).exit_code == 3);
-  CHECK(Run(kDemoPolicy, {"/bin/true"}).exit_code == 0);
-  CHECK(Run(kDemoPolicy, {"/bin/sh", "-c", "kill -TERM $$"}).exit_code == 128 + 15);
-  CHECK(Run(append(kDemoPolicy, "--unshare-pid"), {"/bin/sh", "-c", "kill -KILL $$"}).exit_code ==
-        128 + 9);
+  for (const std::vector<std::string>& way : kLaunchWays) {
+    const std::vector<std::string> policy = Concat(kDemoPolicy, way);
+    INFO(absl::StrJoin(way, " "));
+    CHECK(Run(policy, {"/bin/sh", "-c", "exit 3"}).exit_code == 3);
+    CHECK(Run(policy, {"/bin/true"}).exit_code == 0);
+    CHECK(Run(policy, {"/bin/sh", "-c", "kill -TERM $$"}).exit_code == 128 + 15);
+    CHECK(Run(append(policy, "--no-unshare-pid"), {"/bin/sh", "-c", "kill -KILL $$"}).exit_code ==
+          128 + 9);
+  }
 }
 
 TEST_CASE("tokenbox run exits 124 when the timeout kills the sandbox, and says so") {
   TB_REQUIRE_PRIVILEGE();
-  CommandResult r = Run({"--delegate-cmds=map_create", "--delegate-maps=array", "--timeout=200ms"},
-                        {"/bin/sleep", "30"});
-  CHECK(r.exit_code == 124);
-  CHECK(r.err == "tokenbox run: the timeout of 200ms passed; the sandbox was killed\n");
+  for (const std::vector<std::string>& way : kLaunchWays) {
+    INFO(absl::StrJoin(way, " "));
+    CommandResult r = Run(Concat({"--delegate-cmds=map_create", "--delegate-maps=array",
+                                  "--timeout=200ms"}, way),
+                          {"/bin/sleep", "30"});
+    CHECK(r.exit_code == 124);
+    CHECK(r.err == "tokenbox run: the timeout of 200ms passed; the sandbox was killed\n");
+  }
 }
 
 TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it cannot run") {
@@ -130,13 +148,16 @@ TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it canno
       {not_executable, 126, "is not executable by the sandbox's user (host uid 65534)"},
       {"/usr", 126, "EACCES"},
   };
-  for (const Case& c : cases) {
-    INFO(c.program);
-    CommandResult r = Run({"--delegate-cmds=map_create", "--delegate-maps=array"}, {c.program});
-    CHECK(r.exit_code == c.exit_code);
-    CHECK(testing::CountLines(r.err) == 1);
-    CHECK(Contains(r.err, "tokenbox run: sandbox set-up failed at 'exec': execve("));
-    CHECK(Contains(r.err, c.error));
+  for (const std::vector<std::string>& way : kLaunchWays) {
+    for (const Case& c : cases) {
+      INFO(c.program, " ", absl::StrJoin(way, " "));
+      CommandResult r =
+          Run(Concat({"--delegate-cmds=map_create", "--delegate-maps=array"}, way), {c.program});
+      CHECK(r.exit_code == c.exit_code);
+      CHECK(testing::CountLines(r.err) == 1);
+      CHECK(Contains(r.err, "tokenbox run: sandbox set-up failed at 'exec': execve("));
+      CHECK(Contains(r.err, c.error));
+    }
   }
 }
 
@@ -185,7 +206,7 @@ TEST_CASE("tokenbox run --help documents every option, the exit codes, and examp
                            "--map-users=IN:OUT:COUNT", "--keep-caps=LIST", "--unshare-net",
                            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--timeout=DURATION",
                            "--chdir=DIR", "--setenv=KEY=VALUE", "--unsetenv=KEY", "--clearenv",
-                           "--verbose", "124", "125", "126", "127", "128+N", "Examples:"}) {
+                           "--verbose", "--via-fork-server", "124", "125", "126", "127", "128+N", "Examples:"}) {
     INFO(text);
     CHECK(Contains(r.out, text));
   }

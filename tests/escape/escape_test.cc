@@ -1,7 +1,8 @@
 // The escape and least-privilege suite. Each test case runs tests/escape/escape_probe inside
 // `tokenbox run` with a policy that delegates something real, and checks that the one way the
 // probe tries to get more than the policy gives is refused exactly as the kernel should refuse
-// it. Where a probe needs something from the host (a host-owned delegated bpffs, a binary with
+// it. Every probe runs twice: in a sandbox launched directly, and in one launched by a fork
+// server (`tokenbox run --via-fork-server`), which must hold the same way. Where a probe needs something from the host (a host-owned delegated bpffs, a binary with
 // file capabilities, a setuid-root binary, leaked fds), the test sets it up as root and shows
 // that it would grant privilege outside the sandbox, so that the refusal inside means something.
 //
@@ -114,9 +115,19 @@ const StagedFiles& StagedProbe() {
 }
 std::string ProbePath() { return StagedProbe().path("escape_probe"); }
 
+// How a probe's sandbox is launched: by Launch(), or by a fork server's zygote.
+enum class Via { kLaunch, kForkServer };
+constexpr Via kBothWays[] = {Via::kLaunch, Via::kForkServer};
+
+// The name of a table row: the probe (and its options), marked when a fork server launched it.
+std::string RowName(const std::string& probe, Via via) {
+  return via == Via::kForkServer ? absl::StrCat(probe, " (fork server)") : probe;
+}
+
 std::vector<std::string> TokenboxArgv(const std::vector<std::string>& extra_options,
-                                      const std::vector<std::string>& program) {
+                                      const std::vector<std::string>& program, Via via) {
   std::vector<std::string> argv = {kTokenbox, "run"};
+  if (via == Via::kForkServer) argv.push_back("--via-fork-server");
   argv.insert(argv.end(), kPolicy.begin(), kPolicy.end());
   argv.insert(argv.end(), extra_options.begin(), extra_options.end());
   argv.push_back("--");
@@ -153,14 +164,19 @@ void CheckProbe(const std::string& probe, const std::string& what, const std::st
                                      expected, "\n")));
 }
 
-// Runs one probe in the sandbox (with `options` added to the policy) and checks it.
+// Runs one probe in the sandbox (with `options` added to the policy), launched both ways, and
+// checks it.
 void ExpectRefused(const std::string& probe, const std::string& what, const std::string& expected,
                    const std::vector<std::string>& probe_args = {},
                    const std::vector<std::string>& options = {}) {
   std::vector<std::string> program = {ProbePath(), probe};
   program.insert(program.end(), probe_args.begin(), probe_args.end());
-  CheckProbe(probe, what, expected, RunCommand(TokenboxArgv(options, program)),
-             options.empty() ? "" : absl::StrCat(probe, " ", absl::StrJoin(options, " ")));
+  const std::string row = options.empty() ? probe : absl::StrCat(probe, " ", absl::StrJoin(options, " "));
+  for (Via via : kBothWays) {
+    INFO(RowName(row, via));
+    CheckProbe(probe, what, expected, RunCommand(TokenboxArgv(options, program, via)),
+               RowName(row, via));
+  }
 }
 
 std::vector<std::string> ReadLines(const std::string& path) {
@@ -558,12 +574,14 @@ TEST_CASE("The delegated bpffs cannot be unmounted from a nested mount namespace
                 "EINVAL");
 }
 
-TEST_CASE("A mount in a nested mount namespace stays there; the host's mount table is unchanged") {
-  TB_REQUIRE_PRIVILEGE();
+// Runs the mount-nested probe, launched `via`, and checks the mount tables while it holds its
+// nested mounts and after.
+void CheckNestedMountStaysNested(Via via) {
+  INFO(RowName("mount-nested", via));
   const std::string marker = UniqueMarker("nested-mount");
   const std::vector<std::string> before = ReadLines("/proc/self/mountinfo");
   // The probe reports its nested process by pid, which must be a host pid to look it up here.
-  Background run(TokenboxArgv({"--no-unshare-pid"}, {ProbePath(), "mount-nested", marker}));
+  Background run(TokenboxArgv({"--no-unshare-pid"}, {ProbePath(), "mount-nested", marker}, via));
   REQUIRE_MESSAGE(run.ReadUntil("nested-mount-ready pid=", absl::Seconds(30)), run.output());
   REQUIRE(run.ReadUntil("\n", absl::Seconds(5)));
   // While the nested namespace holds its mounts: they are there, and only there.
@@ -590,8 +608,13 @@ TEST_CASE("A mount in a nested mount namespace stays there; the host's mount tab
   CheckProbe("mount-nested",
              "after unshare(CLONE_NEWUSER|CLONE_NEWNS): mount tmpfs over / and /tmp (works; "
              "checked absent from the sandbox's and the host's mount tables while it exists)",
-             "nested-only", r);
+             "nested-only", r, RowName("mount-nested", via));
   CHECK(LinesContaining(ReadLines("/proc/self/mountinfo"), marker).empty());
+}
+
+TEST_CASE("A mount in a nested mount namespace stays there; the host's mount table is unchanged") {
+  TB_REQUIRE_PRIVILEGE();
+  for (Via via : kBothWays) CheckNestedMountStaysNested(via);
 }
 
 // --- Outliving the launcher. -------------------------------------------------------------------
@@ -600,16 +623,16 @@ TEST_CASE("A mount in a nested mount namespace stays there; the host's mount tab
 // tokenbox and returns what is left of the sandbox after a few seconds: "gone", or what still
 // runs. Kills (by pid) whatever is left.
 std::string KillLauncherAndLook(const std::vector<std::string>& options, const std::string& mode,
-                                int programs) {
+                                int programs, Via via) {
   const std::string marker = UniqueMarker("sleep");
-  Background run(TokenboxArgv(options, {ProbePath(), mode, marker}));
+  Background run(TokenboxArgv(options, {ProbePath(), mode, marker}, via));
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   auto sleeping = [&run] { return Occurrences(run.output(), "sleeping pid="); };
   while (sleeping() < programs && absl::Now() < deadline) {
     run.ReadFor(absl::Milliseconds(200));
   }
-  // The program and its child have the marker as an argument; so do tokenbox and, with
-  // --unshare-pid, the supervisor and pid 1 (forks of tokenbox).
+  // The program and its child have the marker as an argument; so do tokenbox and its forks: the
+  // fork server's zygote, and with a pid namespace the supervisor and pid 1.
   const std::vector<pid_t> started = testing::ProcessesWithArgument(marker);
   std::string observed;
   if (sleeping() < programs) {
@@ -640,45 +663,51 @@ std::string KillLauncherAndLook(const std::vector<std::string>& options, const s
   return observed;
 }
 
+// Kills the launcher of a sleeping probe, launched both ways, and checks that nothing of the
+// sandbox is left.
+void ExpectGoneWithLauncher(const std::string& row, const std::string& what,
+                            const std::vector<std::string>& options, const std::string& mode,
+                            int programs) {
+  for (Via via : kBothWays) {
+    INFO(RowName(row, via));
+    std::string observed = KillLauncherAndLook(options, mode, programs, via);
+    Rows().push_back({RowName(row, via), what, "gone", observed});
+    CHECK(observed == "gone");
+  }
+}
+
 TEST_CASE("The sandboxed program dies with a SIGKILLed launcher (--no-unshare-pid)") {
   TB_REQUIRE_PRIVILEGE();
   // Without a pid namespace tokenbox promises this much: the program itself dies.
-  std::string observed = KillLauncherAndLook({"--no-unshare-pid"}, "sleep-forever", 1);
-  Rows().push_back({"launcher-killed-no-unshare-pid",
-                    "SIGKILL tokenbox (no pid namespace) while the program sleeps", "gone",
-                    observed});
-  CHECK(observed == "gone");
+  ExpectGoneWithLauncher("launcher-killed-no-unshare-pid",
+                         "SIGKILL tokenbox (no pid namespace) while the program sleeps",
+                         {"--no-unshare-pid"}, "sleep-forever", 1);
 }
 
 TEST_CASE("The sandboxed program dies with a SIGKILLed launcher (--unshare-pid)") {
   TB_REQUIRE_PRIVILEGE();
-  std::string observed = KillLauncherAndLook({"--unshare-pid"}, "sleep-forever", 1);
-  Rows().push_back({"launcher-killed-unshare-pid",
-                    "SIGKILL tokenbox while the program (pid 2 of its pid namespace) sleeps",
-                    "gone", observed});
-  CHECK(observed == "gone");
+  ExpectGoneWithLauncher("launcher-killed-unshare-pid",
+                         "SIGKILL tokenbox while the program (pid 2 of its pid namespace) sleeps",
+                         {"--unshare-pid"}, "sleep-forever", 1);
 }
 
 TEST_CASE("A forked child of the program dies with a SIGKILLed launcher (--unshare-pid)") {
   TB_REQUIRE_PRIVILEGE();
-  std::string observed = KillLauncherAndLook({"--unshare-pid"}, "sleep-forever-forked", 2);
-  Rows().push_back({"launcher-killed-forked-unshare-pid",
-                    "SIGKILL tokenbox while the program and a child it forked sleep", "gone",
-                    observed});
-  CHECK(observed == "gone");
+  ExpectGoneWithLauncher("launcher-killed-forked-unshare-pid",
+                         "SIGKILL tokenbox while the program and a child it forked sleep",
+                         {"--unshare-pid"}, "sleep-forever-forked", 2);
 }
 
 // This probe found a hole when the default was no pid namespace: a child the program forked was
 // reparented to the host's init and kept the token and CAP_BPF after the launcher was SIGKILLed.
-// A pid namespace is now the default; this checks the default, with no option given.
+// A pid namespace is now the default, for fork-server launches too; this checks the default,
+// with no option given.
 TEST_CASE("A forked child of the program dies with a SIGKILLed launcher (default options)") {
   TB_REQUIRE_PRIVILEGE();
-  std::string observed = KillLauncherAndLook({}, "sleep-forever-forked", 2);
-  Rows().push_back({"launcher-killed-forked",
-                    "SIGKILL tokenbox (default options) while the program and a child it forked "
-                    "sleep",
-                    "gone", observed});
-  CHECK(observed == "gone");
+  ExpectGoneWithLauncher("launcher-killed-forked",
+                         "SIGKILL tokenbox (default options) while the program and a child it "
+                         "forked sleep",
+                         {}, "sleep-forever-forked", 2);
 }
 
 // --- Last: nothing is left behind. -------------------------------------------------------------

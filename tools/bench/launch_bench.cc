@@ -64,17 +64,26 @@ int Main(int argc, char** argv) {
   const std::vector<std::string> policy = {"--delegate-cmds=map_create:prog_load:btf_load",
                                            "--delegate-maps=array", "--delegate-progs=socket_filter",
                                            "--delegate-attachs=any"};
-  auto sandbox = SandboxBuilder()
-                     .Program({"/bin/true"})
-                     .Policy(*ParseDelegationPolicy("map_create:prog_load:btf_load", "array",
-                                                    "socket_filter", "any"))
-                     .Build();
-  if (!sandbox.ok()) return 1;
+  const DelegationPolicy delegation =
+      *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
+  auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(delegation).Build();
+  ExtraNamespaces shared_pid;
+  shared_pid.pid = false;
+  auto shared_pid_sandbox =
+      SandboxBuilder().Program({"/bin/true"}).Policy(delegation).Namespaces(shared_pid).Build();
+  if (!sandbox.ok() || !shared_pid_sandbox.ok()) return 1;
   auto server = ForkServer::Start(*sandbox);
-  if (!server.ok()) {
-    std::fprintf(stderr, "launch_bench: %s\n", server.status().ToString().c_str());
-    return 1;
+  auto shared_pid_server = ForkServer::Start(*shared_pid_sandbox);
+  for (const auto* started : {&server, &shared_pid_server}) {
+    if (!started->ok()) {
+      std::fprintf(stderr, "launch_bench: %s\n", started->status().ToString().c_str());
+      return 1;
+    }
   }
+  auto launch_and_wait = [](ForkServer& from, const SandboxSpec& spec) {
+    auto child = from.Launch(spec);
+    return child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0);
+  };
   std::vector<std::string> tokenbox_argv = {tokenbox, "run"};
   tokenbox_argv.insert(tokenbox_argv.end(), policy.begin(), policy.end());
   tokenbox_argv.insert(tokenbox_argv.end(), {"--", "/bin/true"});
@@ -87,11 +96,9 @@ int Main(int argc, char** argv) {
          return SpawnAndWait({"/usr/bin/bwrap", "--unshare-user", "--dev-bind", "/", "/", "/bin/true"});
        }},
       {"plain fork+exec", [] { return SpawnAndWait({"/bin/true"}); }},
-      {"fork server launch (library)",
-       [&] {
-         auto child = (*server)->Launch(*sandbox);
-         return child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0);
-       }},
+      {"fork server launch (library)", [&] { return launch_and_wait(**server, *sandbox); }},
+      {"fork server launch, no pid namespace",
+       [&] { return launch_and_wait(**shared_pid_server, *shared_pid_sandbox); }},
       {"Launch() in-process (library)",
        [&] {
          auto child = Launch(*sandbox);
@@ -126,6 +133,8 @@ int Main(int argc, char** argv) {
   std::printf("| tokenbox run / unshare -Urm | %.2f | <= 1.20 |\n", median(0) / median(1));
   std::printf("| tokenbox run / bwrap | %.2f | <= 0.80 |\n", median(0) / median(2));
   std::printf("| fork server launch / plain fork+exec | %.2f | <= 1.25 |\n", median(4) / median(3));
+  std::printf("| fork server launch, no pid namespace / plain fork+exec | %.2f | <= 1.25 |\n",
+              median(5) / median(3));
   std::printf("\npeak RSS of the tokenbox run process: %ld KiB (target <= 4096)\n", tokenbox_rss);
   return 0;
 }
