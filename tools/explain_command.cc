@@ -48,10 +48,9 @@ std::string JsonList(const std::vector<std::string>& items) {
 }  // namespace
 
 int ExplainCommand(int argc, char** argv) {
-  std::vector<OptionSpec> specs(std::begin(kPolicyOptionSpecs), std::end(kPolicyOptionSpecs));
-  specs.push_back({"json", false, kOptJson});
-  specs.push_back({"help", false, kOptHelp});
-  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv, specs);
+  static constexpr OptionSpec kExplainSpecs[] = {{"json", false, kOptJson},
+                                                 {"help", false, kOptHelp}};
+  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, kExplainSpecs);
   if (!line.ok()) {
     std::fprintf(stderr, "tokenbox explain: %s (see tokenbox explain --help)\n",
                  std::string(line.status().message()).c_str());

@@ -108,9 +108,7 @@ void Scan(absl::string_view line, CrashReport* report) {
 }  // namespace
 
 int FuzzCommand(int argc, char** argv) {
-  std::vector<OptionSpec> specs(std::begin(kPolicyOptionSpecs), std::end(kPolicyOptionSpecs));
-  specs.insert(specs.end(), std::begin(kFuzzSpecs), std::end(kFuzzSpecs));
-  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv, specs);
+  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, kFuzzSpecs);
   if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox fuzz --help)"));
   for (const ParsedOption& option : line->options) {
     if (option.id == kOptHelp) {

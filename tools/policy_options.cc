@@ -2,7 +2,9 @@
 
 #include <linux/capability.h>
 
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -16,6 +18,13 @@ name without its enum prefix in any case, a mask as decimal or 0x hex, or 'any')
   --delegate-attachs=LIST   attach types, e.g. any or cgroup_inet_ingress
   --keep-caps=LIST          capabilities kept besides CAP_BPF, e.g. net_admin,perfmon
 )";
+
+absl::StatusOr<CommandLine> ParsePolicyCommandLine(int argc, char** argv,
+                                                   absl::Span<const OptionSpec> command_specs) {
+  std::vector<OptionSpec> specs(std::begin(kPolicyOptionSpecs), std::end(kPolicyOptionSpecs));
+  specs.insert(specs.end(), command_specs.begin(), command_specs.end());
+  return ParseCommandLine(argc, argv, specs);
+}
 
 absl::StatusOr<PolicyRequest> PolicyFromCommandLine(const CommandLine& line) {
   std::string texts[4];

@@ -29,6 +29,10 @@ struct PolicyRequest {
   CapabilitySet kept_caps;  // CAP_BPF plus --keep-caps.
 };
 
+// Parses a command that takes a policy: the policy options above plus the command's own.
+absl::StatusOr<CommandLine> ParsePolicyCommandLine(int argc, char** argv,
+                                                   absl::Span<const OptionSpec> command_specs);
+
 // Reads the policy options out of a parsed command line (others are ignored). An option given
 // twice is an error: all items go in one option.
 absl::StatusOr<PolicyRequest> PolicyFromCommandLine(const CommandLine& line);

@@ -138,9 +138,7 @@ int Fail(absl::string_view message) {
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
-  std::vector<OptionSpec> specs(std::begin(kPolicyOptionSpecs), std::end(kPolicyOptionSpecs));
-  specs.insert(specs.end(), std::begin(kRunSpecs), std::end(kRunSpecs));
-  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv, specs);
+  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, kRunSpecs);
   if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox run --help)"));
   for (const ParsedOption& option : line->options) {
     if (option.id == kOptHelp) {

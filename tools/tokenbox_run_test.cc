@@ -24,11 +24,6 @@ const std::vector<std::string> kDemoPolicy = {
 
 using ::tokenbox::testing::Contains;
 
-std::vector<std::string> append(std::vector<std::string> list, const std::string& item) {
-  list.push_back(item);
-  return list;
-}
-
 CommandResult Run(std::vector<std::string> options, std::vector<std::string> program,
                   testing::CommandOptions command_options = {}) {
   std::vector<std::string> argv = {kTokenbox, "run"};
@@ -116,7 +111,7 @@ TEST_CASE("tokenbox run passes the program's exit code and signal through") {
     CHECK(Run(policy, {"/bin/sh", "-c", "exit 3"}).exit_code == 3);
     CHECK(Run(policy, {"/bin/true"}).exit_code == 0);
     CHECK(Run(policy, {"/bin/sh", "-c", "kill -TERM $$"}).exit_code == 128 + 15);
-    CHECK(Run(append(policy, "--no-unshare-pid"), {"/bin/sh", "-c", "kill -KILL $$"}).exit_code ==
+    CHECK(Run(Concat(policy, {"--no-unshare-pid"}), {"/bin/sh", "-c", "kill -KILL $$"}).exit_code ==
           128 + 9);
   }
 }
@@ -186,7 +181,7 @@ TEST_CASE("tokenbox run prints lint warnings before launching, and launches anyw
 
 TEST_CASE("tokenbox run --verbose shows each set-up step with its time") {
   TB_REQUIRE_PRIVILEGE();
-  CommandResult r = Run(append(kDemoPolicy, "--verbose"), {"/bin/true"});
+  CommandResult r = Run(Concat(kDemoPolicy, {"--verbose"}), {"/bin/true"});
   CHECK(r.exit_code == 0);
   for (const char* step : {"launcher: forked the child", "child: create namespaces",
                            "launcher: wrote id maps", "launcher: configured delegated bpffs",

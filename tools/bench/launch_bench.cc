@@ -44,6 +44,11 @@ bool SpawnAndWait(const std::vector<std::string>& argv, long* max_rss_kib = null
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// Waits for a library launch of /bin/true; whether it started and exited 0.
+bool ExitedZero(absl::StatusOr<Child> child) {
+  return child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0);
+}
+
 double Percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
@@ -80,10 +85,6 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  auto launch_and_wait = [](ForkServer& from, const SandboxSpec& spec) {
-    auto child = from.Launch(spec);
-    return child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0);
-  };
   std::vector<std::string> tokenbox_argv = {tokenbox, "run"};
   tokenbox_argv.insert(tokenbox_argv.end(), policy.begin(), policy.end());
   tokenbox_argv.insert(tokenbox_argv.end(), {"--", "/bin/true"});
@@ -96,14 +97,10 @@ int Main(int argc, char** argv) {
          return SpawnAndWait({"/usr/bin/bwrap", "--unshare-user", "--dev-bind", "/", "/", "/bin/true"});
        }},
       {"plain fork+exec", [] { return SpawnAndWait({"/bin/true"}); }},
-      {"fork server launch (library)", [&] { return launch_and_wait(**server, *sandbox); }},
+      {"fork server launch (library)", [&] { return ExitedZero((*server)->Launch(*sandbox)); }},
       {"fork server launch, no pid namespace",
-       [&] { return launch_and_wait(**shared_pid_server, *shared_pid_sandbox); }},
-      {"Launch() in-process (library)",
-       [&] {
-         auto child = Launch(*sandbox);
-         return child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0);
-       }},
+       [&] { return ExitedZero((*shared_pid_server)->Launch(*shared_pid_sandbox)); }},
+      {"Launch() in-process (library)", [&] { return ExitedZero(Launch(*sandbox)); }},
   };
   for (Peer& peer : peers) {  // Warm up caches and the fork thread.
     for (int i = 0; i < 5; ++i) peer.run_once();
