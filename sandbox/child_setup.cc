@@ -277,7 +277,11 @@ void ChildSetup::EnterPidNamespace() {
   // exit code or signal. Killing the supervisor kills pid 1 (PR_SET_PDEATHSIG), and with it the
   // whole namespace.
   Step("create pid namespace",
-       unshare(CLONE_NEWPID) == 0 ? absl::OkStatus() : ErrnoStatus(errno, "unshare(CLONE_NEWPID)"));
+       unshare(CLONE_NEWPID) == 0
+           ? absl::OkStatus()
+           : ErrnoStatus(errno, "unshare(CLONE_NEWPID)",
+                         "check /proc/sys/user/max_pid_namespaces, or run without a pid "
+                         "namespace (--no-unshare-pid)"));
   Step("set parent-death signal", SetParentDeathSignal(context_.launcher_pid));
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) Fail("create pid namespace", ErrnoStatus(errno, "pipe2"));
@@ -512,9 +516,12 @@ void ChildSetup::RunLaunch(UniqueFd token) {
     // Each launch gets a pid namespace of its own, so that siblings and the zygote cannot be
     // signalled, traced or read through /proc by one another, and everything a program forks
     // dies with it. Its /proc needs a mount namespace of its own too: the zygote's is shared.
-    Step("create mount namespace", unshare(CLONE_NEWNS) == 0
-                                       ? absl::OkStatus()
-                                       : ErrnoStatus(errno, "unshare(CLONE_NEWNS)"));
+    Step("create mount namespace",
+         unshare(CLONE_NEWNS) == 0
+             ? absl::OkStatus()
+             : ErrnoStatus(errno, "unshare(CLONE_NEWNS)",
+                           "check /proc/sys/user/max_mnt_namespaces, or start the fork server "
+                           "without a pid namespace"));
     EnterPidNamespace();
   }
   if (spec_.runs_function()) RunFunction();

@@ -106,6 +106,9 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
     CHECK(testing::CountLines(cli.err) == 1);
     CHECK(Contains(cli.err, absl::StrCat("sandbox set-up failed at '", fault.step, "'")));
     CHECK(Contains(cli.err, absl::StrCat(": ", fault.errno_name, " (")));
+    if (std::string(fault.step) == "create pid namespace") {
+      CHECK(Contains(cli.err, "check /proc/sys/user/max_pid_namespaces"));  // The remedy.
+    }
     std::printf("%-36s | %-11s | %-34s | %d\n", fault.inject,
                 fault.fork_server ? "fork server" : "direct", fault.step, cli.exit_code);
 
