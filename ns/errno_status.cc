@@ -16,6 +16,25 @@ namespace {
 
 constexpr absl::string_view kErrnoPayload = "tokenbox/errno";
 
+// What to do about an errno that means the same whatever the call: the system ran out of
+// something. Other errnos need the call's own remedy, which its caller gives.
+absl::string_view ResourceRemedy(int err) {
+  switch (err) {
+    case ENOMEM:
+    case ENOBUFS:
+      return "the system is short of memory: free some, or check the cgroup's memory.max";
+    case EAGAIN:
+      return "a process or memory limit was reached: check ulimit -u, the cgroup's pids.max "
+             "and /proc/sys/kernel/threads-max";
+    case EMFILE:
+      return "this process has too many open files: raise its limit (ulimit -n)";
+    case ENFILE:
+      return "the system has too many open files: raise /proc/sys/fs/file-max";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 std::string ErrnoName(int err) {
@@ -25,6 +44,7 @@ std::string ErrnoName(int err) {
 
 absl::Status ErrnoStatus(int err, absl::string_view call, absl::string_view remedy) {
   std::string message = absl::StrCat(call, ": ", ErrnoName(err), " (", strerror(err), ")");
+  if (remedy.empty()) remedy = ResourceRemedy(err);
   if (!remedy.empty()) absl::StrAppend(&message, ": ", remedy);
   return WithErrno(absl::Status(absl::ErrnoToStatusCode(err), message), err);
 }

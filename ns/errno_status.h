@@ -14,7 +14,9 @@ std::string ErrnoName(int err);
 // A failed system call as a Status whose message reads
 //   "<call>: <ENAME> (<description>)[: <remedy>]"
 // for example `fsopen("bpf"): ENODEV (No such device): this kernel has no bpffs`.
-// `call` names the syscall and its key argument. The errno also travels as a payload, so callers
+// `call` names the syscall and its key argument. Without a remedy, an errno that means the
+// system ran out of something (ENOMEM, EAGAIN, EMFILE, ...) gets the remedy for that; any other
+// gets none, since only the caller knows it. The errno also travels as a payload, so callers
 // and tests can branch on it without parsing text (see ErrnoOf).
 absl::Status ErrnoStatus(int err, absl::string_view call, absl::string_view remedy = {});
 

@@ -1,7 +1,11 @@
 #include "ns/errno_status.h"
 
-#include <cerrno>
+#include <string.h>
 
+#include <cerrno>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -14,6 +18,21 @@ TEST_CASE("ErrnoStatus names the call, the errno by name, and the remedy") {
   CHECK(ErrnoOf(status) == EPERM);
   CHECK(ErrnoName(ENOENT) == "ENOENT");
   CHECK(ErrnoName(4242) == "errno 4242");
+}
+
+TEST_CASE("An errno that means the system ran out of something brings its own remedy") {
+  CHECK(ErrnoStatus(EMFILE, "pidfd_open").message() ==
+        "pidfd_open: EMFILE (Too many open files): this process has too many open files: raise "
+        "its limit (ulimit -n)");
+  for (int err : {ENOMEM, ENOBUFS, EAGAIN, ENFILE}) {
+    CAPTURE(err);
+    std::string message(ErrnoStatus(err, "call").message());
+    CHECK(message.size() > absl::StrCat("call: ", ErrnoName(err), " (", strerror(err), ")").size());
+  }
+  // The caller's own remedy wins; an errno whose meaning depends on the call gets none.
+  CHECK(ErrnoStatus(EAGAIN, "fork", "mine").message() ==
+        "fork: EAGAIN (Resource temporarily unavailable): mine");
+  CHECK(ErrnoStatus(EINVAL, "fsconfig").message() == "fsconfig: EINVAL (Invalid argument)");
 }
 
 TEST_CASE("Annotate keeps the code and the errno") {
