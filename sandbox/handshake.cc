@@ -1,5 +1,6 @@
 #include "sandbox/handshake.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/cord.h"
@@ -16,7 +17,15 @@ constexpr absl::string_view kStepPayload = "tokenbox/step";
 }  // namespace
 
 std::string EncodeSetupFailure(absl::string_view step, const absl::Status& status) {
-  return absl::StrCat(step, "\n", SerializeStatus(status));
+  std::string encoded = absl::StrCat(step, "\n", SerializeStatus(status));
+  if (encoded.size() <= kMaxMessagePayload) return encoded;
+  // A report too big for one message would never arrive, and the launcher would take the
+  // closed socket for a successful exec. Cut the message; the code and errno still go through.
+  constexpr absl::string_view kCut = " [cut to fit the set-up report]";
+  const size_t overflow = encoded.size() - kMaxMessagePayload + kCut.size();
+  absl::string_view message = status.message();
+  absl::Status cut(status.code(), absl::StrCat(message.substr(0, message.size() - std::min(overflow, message.size())), kCut));
+  return absl::StrCat(step, "\n", SerializeStatus(WithErrno(cut, ErrnoOf(status))));
 }
 
 absl::Status SetupFailure(absl::string_view step, const absl::Status& status) {

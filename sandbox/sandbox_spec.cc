@@ -1,6 +1,7 @@
 #include "sandbox/sandbox_spec.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <unistd.h>
 
@@ -77,10 +78,20 @@ SandboxBuilder& SandboxBuilder::UnsetEnv(const std::string& key) {
   return *this;
 }
 
-SandboxBuilder& SandboxBuilder::WorkingDirectory(std::string path) {
+void SandboxBuilder::CheckPath(absl::string_view what, absl::string_view path) {
   if (path.empty() || path[0] != '/') {
-    Fail(absl::StrCat("working directory '", Printable(path), "' must be an absolute path"));
+    Fail(absl::StrCat(what, " '", Printable(path), "' must be an absolute path"));
+  } else if (path.size() >= PATH_MAX) {
+    // The kernel would refuse it with ENAMETOOLONG; say so now rather than half-way into set-up.
+    Fail(absl::StrCat(what, " '", Printable(path), "' is longer than PATH_MAX (", PATH_MAX - 1,
+                      " bytes)"));
+  } else if (path.find('\0') != absl::string_view::npos) {
+    Fail(absl::StrCat(what, " '", Printable(path), "' contains a NUL byte"));
   }
+}
+
+SandboxBuilder& SandboxBuilder::WorkingDirectory(std::string path) {
+  CheckPath("working directory", path);
   spec_.working_directory_ = std::move(path);
   return *this;
 }
@@ -122,9 +133,7 @@ SandboxBuilder& SandboxBuilder::Policy(DelegationPolicy policy) {
 }
 
 SandboxBuilder& SandboxBuilder::BpffsPath(std::string path) {
-  if (path.empty() || path[0] != '/') {
-    Fail(absl::StrCat("bpffs path '", Printable(path), "' must be an absolute path"));
-  }
+  CheckPath("bpffs path", path);
   spec_.bpffs_path_ = std::move(path);
   return *this;
 }
@@ -148,11 +157,7 @@ SandboxBuilder& SandboxBuilder::Namespaces(ExtraNamespaces namespaces) {
 }
 
 SandboxBuilder& SandboxBuilder::Filesystem(FilesystemView view) {
-  for (const std::string& path : view.writable_paths) {
-    if (path.empty() || path[0] != '/') {
-      Fail(absl::StrCat("writable path '", Printable(path), "' must be an absolute path"));
-    }
-  }
+  for (const std::string& path : view.writable_paths) CheckPath("writable path", path);
   if (!view.read_only_host && !view.writable_paths.empty()) {
     Fail("writable paths only make sense with a read-only host filesystem");
   }

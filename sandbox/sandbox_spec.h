@@ -160,6 +160,8 @@ class SandboxBuilder {
 
  private:
   void Fail(std::string problem) { problems_.push_back(std::move(problem)); }
+  // A path the child will hand to the kernel: absolute, shorter than PATH_MAX, no NUL byte.
+  void CheckPath(absl::string_view what, absl::string_view path);
 
   SandboxSpec spec_;
   bool inherit_environment_ = true;
