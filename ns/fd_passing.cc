@@ -8,8 +8,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "ns/errno_status.h"
+#include "ns/monotonic_clock.h"
 
 namespace tokenbox {
 namespace {
@@ -22,13 +22,16 @@ absl::Status PeerClosed(absl::string_view while_doing) {
 }
 
 // Waits until `sock` is readable or `deadline` passes, retrying on EINTR.
-absl::Status WaitReadable(int sock, absl::Time deadline) {
+// `deadline` is on MonotonicNow()'s clock: this also runs in freshly forked children.
+absl::Status WaitReadable(int sock, absl::Duration deadline) {
   for (;;) {
     int timeout_ms = -1;
-    if (deadline != absl::InfiniteFuture()) {
-      absl::Duration left = deadline - absl::Now();
+    if (deadline != absl::InfiniteDuration()) {
+      absl::Duration left = deadline - MonotonicNow();
       if (left <= absl::ZeroDuration()) {
-        return absl::DeadlineExceededError("recvmsg: no message from the peer before the deadline");
+        return absl::DeadlineExceededError(
+            "recvmsg: no message from the peer before the deadline: the peer may be hung, or the "
+            "machine overloaded");
       }
       timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
     }
@@ -123,8 +126,8 @@ absl::StatusOr<MessageHeader> DecodeMessageHeader(absl::Span<const char> bytes,
 }
 
 absl::StatusOr<FdMessage> ReceiveFdMessage(int sock, absl::Duration timeout) {
-  absl::Time deadline = timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
-                                                            : absl::Now() + timeout;
+  absl::Duration deadline = timeout == absl::InfiniteDuration() ? absl::InfiniteDuration()
+                                                                : MonotonicNow() + timeout;
   char datagram[kMaxDatagram];
   // Room for one fd more than the limit, so that a sender over the limit is caught by the count
   // check below rather than silently cut to size.

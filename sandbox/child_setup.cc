@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -18,6 +19,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
+#include "ns/monotonic_clock.h"
 #include "ns/mount_api.h"
 #include "ns/mount_namespace.h"
 #include "ns/user_namespace.h"
@@ -45,8 +48,8 @@ constexpr absl::Duration kHandshakeTimeout = absl::Seconds(30);
 
 class ChildSetup {
  public:
-  ChildSetup(const SandboxSpec& spec, const ChildContext& context)
-      : spec_(spec), context_(context) {}
+  ChildSetup(const SandboxSpec& spec, const ChildContext& context, UniqueFd sock)
+      : spec_(spec), context_(context), sock_(std::move(sock)) {}
 
   [[noreturn]] void Run();
 
@@ -56,13 +59,22 @@ class ChildSetup {
     if (!status.ok()) Fail(name, status);
     if (context_.verbose) {
       std::fprintf(stderr, "tokenbox: %8.3f ms  child: %.*s\n",
-                   absl::ToDoubleMilliseconds(absl::Now() - context_.started),
+                   absl::ToDoubleMilliseconds(MonotonicNow() - context_.started),
                    static_cast<int>(name.size()), name.data());
     }
   }
 
   [[noreturn]] void Fail(absl::string_view step, const absl::Status& status) {
-    (void)SendFdMessage(context_.sock, kSetupFailed, EncodeSetupFailure(step, status));
+    absl::Status reported =
+        SendFdMessage(sock_.get(), kSetupFailed, EncodeSetupFailure(step, status));
+    if (!reported.ok()) {
+      // The launcher will read the closed socket as a successful exec: the user's stderr is
+      // the only place left to say what happened.
+      std::string line = absl::StrCat("tokenbox: sandbox set-up failed at '", step, "': ",
+                                      status.message(), " (reporting it to the launcher failed: ",
+                                      reported.message(), ")\n");
+      (void)!write(STDERR_FILENO, line.data(), line.size());
+    }
     _exit(kSetupFailedExitCode);
   }
 
@@ -74,6 +86,9 @@ class ChildSetup {
   absl::Status BringUpLoopback();
   absl::Status SetResourceLimits();
   absl::Status ArrangeFds();
+  // For a function, which has no exec: closes every fd above 2 but the socket, the token and
+  // the passed fds.
+  absl::Status CloseFdsNotPassed();
   // `expected_parent` is what getppid() returns while the parent lives; nullopt where it cannot
   // tell (pid 1 of a new pid namespace sees its parent as 0).
   absl::Status SetParentDeathSignal(std::optional<pid_t> expected_parent);
@@ -92,6 +107,7 @@ class ChildSetup {
 
   const SandboxSpec& spec_;
   const ChildContext& context_;
+  UniqueFd sock_;  // The handshake socket; close-on-exec, so execve closes it.
   std::optional<pid_t> expected_parent_ = context_.launcher_pid;
   UniqueFd bpffs_mount_;
   UniqueFd token_;
@@ -122,11 +138,11 @@ absl::Status ChildSetup::CreateNamespaces() {
     return ErrnoStatus(errno, absl::StrCat("unshare(0x", absl::Hex(flags), ")"),
                        "user namespaces may be disabled (see tokenbox probe)");
   }
-  return SendFdMessage(context_.sock, kChildUnshared);
+  return SendFdMessage(sock_.get(), kChildUnshared);
 }
 
 absl::Status ChildSetup::WaitForIdMaps() {
-  absl::StatusOr<FdMessage> reply = ReceiveFdMessage(context_.sock, kHandshakeTimeout);
+  absl::StatusOr<FdMessage> reply = ReceiveFdMessage(sock_.get(), kHandshakeTimeout);
   if (!reply.ok()) return reply.status();
   if (reply->type != kIdMapsWritten) {
     return absl::DataLossError(absl::StrCat("expected the id maps, got message ", reply->type));
@@ -135,13 +151,13 @@ absl::Status ChildSetup::WaitForIdMaps() {
 }
 
 absl::Status ChildSetup::MountBpffs() {
-  absl::StatusOr<UniqueFd> mount = RequestDelegatedBpffs(context_.sock, kHandshakeTimeout);
+  absl::StatusOr<UniqueFd> mount = RequestDelegatedBpffs(sock_.get(), kHandshakeTimeout);
   if (!mount.ok()) return mount.status();
   bpffs_mount_ = *std::move(mount);
   if (!spec_.bpffs_path().has_value()) return absl::OkStatus();
   absl::Status attached = AttachMount(bpffs_mount_.get(), *spec_.bpffs_path());
   if (!attached.ok() && ErrnoOf(attached) == ENOENT) {
-    return Annotate(attached, absl::StrCat("the bpffs path ", *spec_.bpffs_path(),
+    return Annotate(attached, absl::StrCat("the bpffs path ", Printable(*spec_.bpffs_path(), 256),
                                            " must exist (as a directory) inside the sandbox"));
   }
   return attached;
@@ -251,8 +267,11 @@ absl::Status ChildSetup::SetParentDeathSignal(std::optional<pid_t> expected_pare
     return ErrnoStatus(errno, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
   }
   // A parent that died before the line above went unnoticed: the process was reparented.
-  if (expected_parent.has_value() && getppid() != *expected_parent) {
-    return absl::AbortedError("the parent process died during set-up");
+  if (pid_t parent = getppid(); expected_parent.has_value() && parent != *expected_parent) {
+    return absl::AbortedError(absl::StrCat(
+        "getppid() is ", parent, ", not the parent's pid ", *expected_parent,
+        ": the parent died during set-up, and the sandbox ends with it (nothing to fix here; "
+        "find out what killed the launcher)"));
   }
   return absl::OkStatus();
 }
@@ -283,17 +302,30 @@ void ChildSetup::EnterPidNamespace() {
                          "check /proc/sys/user/max_pid_namespaces, or run without a pid "
                          "namespace (--no-unshare-pid)"));
   Step("set parent-death signal", SetParentDeathSignal(context_.launcher_pid));
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) Fail("create pid namespace", ErrnoStatus(errno, "pipe2"));
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) {
+    Fail("create pid namespace", ErrnoStatus(errno, "pipe2"));
+  }
+  UniqueFd report_read(ends[0]), report_write(ends[1]);
+  // pid 1 sees its parent as pid 0, so getppid() cannot tell it that the supervisor died before
+  // its PR_SET_PDEATHSIG took hold; a pidfd of the supervisor can.
+  UniqueFd supervisor(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+  if (!supervisor) Fail("create pid namespace", ErrnoStatus(errno, "pidfd_open(self)"));
   pid_t init = fork();
   if (init < 0) Fail("create pid namespace", ErrnoStatus(errno, "fork(pid 1)"));
   if (init == 0) {
-    close(report[0]);
+    report_read.Reset();
     expected_parent_.reset();
     Step("set parent-death signal (pid 1)", SetParentDeathSignal(expected_parent_));
+    pollfd exited = {.fd = supervisor.get(), .events = POLLIN};
+    if (poll(&exited, 1, 0) != 0) {
+      Fail("set parent-death signal (pid 1)", absl::AbortedError("the supervisor died during set-up"));
+    }
+    supervisor.Reset();
     Step("mount /proc", mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0
                             ? absl::OkStatus()
-                            : ErrnoStatus(errno, "mount(proc, /proc)"));
+                            : ErrnoStatus(errno, "mount(proc, /proc)",
+                                          "the sandbox's /proc must be a directory it can mount on"));
     if (spec_.namespaces().program_is_pid1) {
       if (spec_.runs_function()) RunFunction();
       Exec();
@@ -301,28 +333,29 @@ void ChildSetup::EnterPidNamespace() {
     pid_t program = fork();
     if (program < 0) Fail("start the program", ErrnoStatus(errno, "fork"));
     if (program == 0) {
-      close(report[1]);
+      report_write.Reset();
       expected_parent_ = 1;
       if (spec_.runs_function()) RunFunction();
       Exec();
     }
     // pid 1: reap everything; when the program ends, hand its status to the supervisor.
-    close(context_.sock);
+    sock_.Reset();
     token_.Reset();
     (void)RestrictCapabilities(CapabilitySet());
     for (;;) {
       int status;
       pid_t done = wait(&status);
       if (done == program) {
-        (void)!write(report[1], &status, sizeof(status));
+        (void)!write(report_write.get(), &status, sizeof(status));
         _exit(0);
       }
       if (done < 0 && errno == ECHILD) _exit(0);
     }
   }
   // Supervisor.
-  close(report[1]);
-  close(context_.sock);
+  report_write.Reset();
+  supervisor.Reset();
+  sock_.Reset();
   token_.Reset();
   bpffs_mount_.Reset();
   (void)RestrictCapabilities(CapabilitySet());
@@ -330,7 +363,8 @@ void ChildSetup::EnterPidNamespace() {
   while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {
   }
   int program_status = init_status;
-  if (read(report[0], &program_status, sizeof(program_status)) != sizeof(program_status)) {
+  if (read(report_read.get(), &program_status, sizeof(program_status)) !=
+      sizeof(program_status)) {
     program_status = init_status;  // pid 1 was the program, or died before reporting.
   }
   if (WIFEXITED(program_status)) _exit(WEXITSTATUS(program_status));
@@ -349,7 +383,9 @@ void ChildSetup::FinishSetup() {
     const std::string& dir = *spec_.working_directory();
     Step("change directory",
          chdir(dir.c_str()) == 0 ? absl::OkStatus()
-                                 : ErrnoStatus(errno, absl::StrCat("chdir(", dir, ")")));
+                                 : ErrnoStatus(errno, absl::StrCat("chdir(", Printable(dir, 256), ")"),
+                                               absl::StrCat("the directory must exist inside the sandbox and be searchable by host uid ",
+                                                            spec_.uid_map().ToOutside(0).value_or(0))));
   }
   Step("drop capabilities", LockCapabilitiesForExec(spec_.kept_capabilities()));
   Step("set parent-death signal", SetParentDeathSignal(expected_parent_));
@@ -416,12 +452,35 @@ void ChildSetup::Exec() {
   Fail(kStepExec, ErrnoStatus(err, absl::StrCat("execve(", Printable(program, 256), ")"), remedy));
 }
 
+absl::Status ChildSetup::CloseFdsNotPassed() {
+  std::vector<int> keep = {sock_.get(), token_.get()};
+  for (const PassedFd& passed : spec_.passed_fds()) keep.push_back(passed.target);
+  std::sort(keep.begin(), keep.end());
+  unsigned int first = 3;
+  for (int fd : keep) {
+    if (fd < 0 || static_cast<unsigned int>(fd) < first) continue;
+    if (static_cast<unsigned int>(fd) > first &&
+        syscall(SYS_close_range, first, static_cast<unsigned int>(fd) - 1, 0u) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("close_range(", first, ", ", fd - 1, ")"),
+                         "needs Linux >= 5.9");
+    }
+    first = static_cast<unsigned int>(fd) + 1;
+  }
+  if (syscall(SYS_close_range, first, ~0u, 0u) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("close_range(", first, ", ~0)"), "needs Linux >= 5.9");
+  }
+  return absl::OkStatus();
+}
+
 void ChildSetup::RunFunction() {
   FinishSetup();
+  // There is no execve to close what ArrangeFds() marked close-on-exec: close it here, so that
+  // the function sees the fds a program would, and nothing of the launcher's.
+  Step("close fds not passed", CloseFdsNotPassed());
   clearenv();
   for (std::string& entry : environment_) putenv(entry.data());
-  (void)SendFdMessage(context_.sock, kFunctionStarted);
-  close(context_.sock);
+  (void)SendFdMessage(sock_.get(), kFunctionStarted);
+  sock_.Reset();
   std::fflush(nullptr);
   int code = spec_.function()();
   std::fflush(nullptr);
@@ -462,9 +521,9 @@ void ChildSetup::RunZygote() {
   // The zygote keeps every capability of its namespaces (each launched child drops them itself)
   // and runs no code but this loop.
   Step("set parent-death signal", SetParentDeathSignal(expected_parent_));
-  Step("start fork server", SendFdMessage(context_.sock, kZygoteReady));
+  Step("start fork server", SendFdMessage(sock_.get(), kZygoteReady));
   for (;;) {
-    absl::StatusOr<FdMessage> request = ReceiveFdMessage(context_.sock);
+    absl::StatusOr<FdMessage> request = ReceiveFdMessage(sock_.get());
     if (!request.ok()) _exit(0);  // The launcher closed the fork server, or died.
     ServeLaunch(*request);
   }
@@ -472,7 +531,7 @@ void ChildSetup::RunZygote() {
 
 void ChildSetup::ServeLaunch(FdMessage& request) {
   auto reply_error = [&](const absl::Status& status) {
-    (void)SendFdMessage(context_.sock, kZygoteLaunched, absl::StrCat("E", SerializeStatus(status)));
+    (void)SendFdMessage(sock_.get(), kZygoteLaunched, absl::StrCat("E", SerializeStatus(status)));
   };
   if (request.type != kZygoteLaunch || request.fds.size() < 2) {
     return reply_error(absl::DataLossError(absl::StrCat(
@@ -500,12 +559,11 @@ void ChildSetup::ServeLaunch(FdMessage& request) {
       syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) return reply_error(ErrnoStatus(errno, "clone(CLONE_PARENT)"));
   if (pid == 0) {
-    close(context_.sock);
-    const ChildContext launch_context{report.get(), context_.launcher_pid, context_.verbose,
-                                      absl::Now()};
-    ChildSetup(*launch, launch_context).RunLaunch(std::move(token_));
+    sock_.Reset();
+    const ChildContext launch_context{context_.launcher_pid, context_.verbose, MonotonicNow()};
+    ChildSetup(*launch, launch_context, std::move(report)).RunLaunch(std::move(token_));
   }
-  (void)SendFdMessage(context_.sock, kZygoteLaunched, absl::StrCat("P", pid));
+  (void)SendFdMessage(sock_.get(), kZygoteLaunched, absl::StrCat("P", pid));
 }
 
 void ChildSetup::RunLaunch(UniqueFd token) {
@@ -530,11 +588,13 @@ void ChildSetup::RunLaunch(UniqueFd token) {
 
 }  // namespace
 
-void RunSandboxChild(const SandboxSpec& spec, const ChildContext& context) {
-  // The launcher may be a multi-threaded program; after fork only this thread exists, and glibc
-  // keeps malloc usable, which the steps rely on.
+void RunSandboxChild(const SandboxSpec& spec, const ChildContext& context, UniqueFd sock) {
+  // The launcher may be a multi-threaded program; after fork only this thread exists. glibc
+  // keeps malloc usable, which the steps rely on, and they take no other lock a thread of the
+  // launcher could have held (timings use MonotonicNow(), not absl::Now()). GCC 12's
+  // AddressSanitizer allocator is not fork-safe: see "Known limits" in docs/SECURITY.md.
   if (getppid() != context.launcher_pid) _exit(kSetupFailedExitCode);
-  ChildSetup(spec, context).Run();
+  ChildSetup(spec, context, std::move(sock)).Run();
 }
 
 }  // namespace tokenbox

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
+#include "ns/monotonic_clock.h"
 #include "sandbox/handshake.h"
 #include "sandbox/launch_request.h"
 
@@ -83,8 +84,8 @@ absl::StatusOr<Child> ForkServer::Launch(const SandboxSpec& launch) {
   // The zygote cloned with CLONE_PARENT: the child is ours, unreaped, so the pid names it.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   const int pidfd_errno = errno;
-  std::optional<absl::Time> deadline;
-  if (launch.timeout().has_value()) deadline = absl::Now() + *launch.timeout();
+  std::optional<absl::Duration> deadline;
+  if (launch.timeout().has_value()) deadline = MonotonicNow() + *launch.timeout();
   Child child(pid, std::move(pidfd), /*kill_process_group=*/true, deadline, /*owns_terminal=*/false);
   if (!child.pidfd_) {
     (void)kill(-pid, SIGKILL);

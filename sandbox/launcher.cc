@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
+#include "ns/monotonic_clock.h"
 #include "ns/privilege.h"
 #include "ns/user_namespace.h"
 #include "sandbox/child_setup.h"
@@ -128,7 +129,7 @@ void TakeTerminalBack() {
 class Launcher {
  public:
   Launcher(const SandboxSpec& spec, const LaunchOptions& options, bool zygote = false)
-      : spec_(spec), options_(options), started_(absl::Now()), zygote_(zygote) {}
+      : spec_(spec), options_(options), started_(MonotonicNow()), zygote_(zygote) {}
 
   absl::StatusOr<Child> Run();
   // After a successful Run() of a zygote: the socket it serves launches on.
@@ -138,7 +139,7 @@ class Launcher {
   void Note(absl::string_view step) {
     if (options_.verbose) {
       std::fprintf(stderr, "tokenbox: %8.3f ms  launcher: %.*s\n",
-                   absl::ToDoubleMilliseconds(absl::Now() - started_),
+                   absl::ToDoubleMilliseconds(MonotonicNow() - started_),
                    static_cast<int>(step.size()), step.data());
     }
   }
@@ -151,7 +152,7 @@ class Launcher {
 
   const SandboxSpec& spec_;
   const LaunchOptions& options_;
-  const absl::Time started_;
+  const absl::Duration started_;  // MonotonicNow() when the launch began.
   const bool zygote_;
   UniqueFd sock_;
 };
@@ -227,11 +228,10 @@ absl::StatusOr<Child> Launcher::Run() {
   if (!pair.ok()) return SetupFailure("create handshake socket", pair.status());
   const pid_t launcher_pid = getpid();
   std::fflush(nullptr);
-  const ChildContext context{pair->child.get(), launcher_pid, options_.verbose, started_,
-                             zygote_};
+  const ChildContext context{launcher_pid, options_.verbose, started_, zygote_};
   pid_t pid = ForkThread::Get().Fork([&] {
     pair->parent.Reset();
-    RunSandboxChild(spec_, context);
+    RunSandboxChild(spec_, context, std::move(pair->child));
   });
   if (pid < 0) return SetupFailure("fork", ErrnoStatus(errno, "fork"));
   pair->child.Reset();
@@ -242,7 +242,7 @@ absl::StatusOr<Child> Launcher::Run() {
   const int pidfd_errno = errno;  // Before anything else can overwrite it.
   const bool group = !spec_.namespaces().pid;
   if (group) setpgid(pid, pid);  // Also done by the child; whichever runs first wins the race.
-  std::optional<absl::Time> deadline;
+  std::optional<absl::Duration> deadline;
   if (spec_.timeout().has_value()) deadline = started_ + *spec_.timeout();
   Child child(pid, std::move(pidfd), group, deadline, group && HandTerminalTo(pid));
   if (!child.pidfd_) {
@@ -253,7 +253,7 @@ absl::StatusOr<Child> Launcher::Run() {
 }
 
 Child::Child(pid_t pid, UniqueFd pidfd, bool kill_process_group,
-             std::optional<absl::Time> deadline, bool owns_terminal)
+             std::optional<absl::Duration> deadline, bool owns_terminal)
     : pid_(pid),
       pidfd_(std::move(pidfd)),
       kill_process_group_(kill_process_group),
@@ -306,12 +306,12 @@ absl::StatusOr<ExitStatus> Child::Reap(bool timed_out) {
   return *exit_status_;
 }
 
-absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Time> deadline) {
+absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Duration> deadline) {
   if (exit_status_.has_value()) return *exit_status_;
   for (;;) {
     int timeout_ms = -1;
     if (deadline.has_value()) {
-      absl::Duration left = *deadline - absl::Now();
+      absl::Duration left = *deadline - MonotonicNow();
       if (left <= absl::ZeroDuration()) {
         if (absl::Status s = Kill(); !s.ok()) return s;
         return Reap(/*timed_out=*/true);
@@ -328,7 +328,7 @@ absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Time> deadline) 
 absl::StatusOr<ExitStatus> Child::Wait() { return WaitUntil(deadline_); }
 
 absl::StatusOr<ExitStatus> Child::WaitFor(absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
+  absl::Duration deadline = MonotonicNow() + timeout;
   if (deadline_.has_value() && *deadline_ < deadline) deadline = *deadline_;
   return WaitUntil(deadline);
 }

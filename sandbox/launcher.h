@@ -41,15 +41,15 @@ class Child {
  private:
   friend class Launcher;
   friend class ForkServer;
-  Child(pid_t pid, UniqueFd pidfd, bool kill_process_group, std::optional<absl::Time> deadline,
+  Child(pid_t pid, UniqueFd pidfd, bool kill_process_group, std::optional<absl::Duration> deadline,
         bool owns_terminal);
-  absl::StatusOr<ExitStatus> WaitUntil(std::optional<absl::Time> deadline);
+  absl::StatusOr<ExitStatus> WaitUntil(std::optional<absl::Duration> deadline);
   absl::StatusOr<ExitStatus> Reap(bool timed_out);
 
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   bool kill_process_group_ = false;
-  std::optional<absl::Time> deadline_;
+  std::optional<absl::Duration> deadline_;  // On MonotonicNow()'s clock.
   bool owns_terminal_ = false;  // The sandbox was given the terminal's foreground.
   std::optional<ExitStatus> exit_status_;
   std::optional<rusage> rusage_;

@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -20,16 +22,20 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
+#include "ns/fd_passing.h"
 #include "sandbox/capabilities.h"
 #include "sandbox/handshake.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
 #include "tests/captured_run.h"
 #include "tests/command_runner.h"
+#include "tests/process_state.h"
 #include "tests/test_support.h"
 #include "token/token.h"
 
@@ -171,8 +177,9 @@ TEST_CASE("In a pid namespace the program is pid 2 under a tiny init, or pid 1 i
   ExtraNamespaces namespaces;
   namespaces.pid = true;
   SandboxBuilder builder = Base();
-  builder.Program({"/bin/sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"}).Namespaces(namespaces);
-  CHECK(RunCaptured(std::move(builder)).out == "2\n4\n");  // init, sh, ls and grep.
+  // The shell lists /proc itself: a pipeline's commands would race with its listing.
+  builder.Program({"/bin/sh", "-c", "echo $$; set -- /proc/[0-9]*; echo $#"}).Namespaces(namespaces);
+  CHECK(RunCaptured(std::move(builder)).out == "2\n2\n");  // init and sh, nothing else.
   namespaces.program_is_pid1 = true;
   SandboxBuilder pid1 = Base();
   pid1.Program({"/bin/sh", "-c", "echo $$"}).Namespaces(namespaces);
@@ -324,6 +331,40 @@ TEST_CASE("A function runs inside the sandbox after set-up and uses the token wi
   CHECK(*child->Wait() == ExitStatus::Exited(42));
 }
 
+// With no execve, close-on-exec closes nothing: the function must still see only what a
+// program would, in a pid namespace and without one.
+TEST_CASE("A function sees only fds 0-2, the token and the passed fds") {
+  TB_REQUIRE_PRIVILEGE();
+  int ends[2];
+  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
+  UniqueFd extra_read(ends[0]), extra_write(ends[1]);
+  UniqueFd inheritable(open("/dev/null", O_RDONLY));  // Not close-on-exec: must not get in.
+  REQUIRE(inheritable);
+  for (bool pid_namespace : {true, false}) {
+    CAPTURE(pid_namespace);
+    ExtraNamespaces namespaces;
+    namespaces.pid = pid_namespace;
+    auto spec = Base()
+                    .Namespaces(namespaces)
+                    .PassFd(extra_write.get(), 7)
+                    .Function([]() -> int {
+                      auto sandbox = CurrentSandbox();
+                      if (!sandbox.ok()) return 10;
+                      std::vector<int> expected = {0, 1, 2, sandbox->token_fd, 7};
+                      std::sort(expected.begin(), expected.end());
+                      std::vector<int> open = testing::OpenFds();
+                      if (open == expected) return 0;
+                      std::fprintf(stderr, "open fds: %s\n", absl::StrJoin(open, ",").c_str());
+                      return 11;
+                    })
+                    .Build();
+    TB_REQUIRE_OK(spec);
+    auto child = Launch(*spec);
+    TB_REQUIRE_OK(child);
+    CHECK(*child->Wait() == ExitStatus::Exited(0));
+  }
+}
+
 TEST_CASE("A new network namespace has loopback up; a new UTS namespace its own hostname") {
   TB_REQUIRE_PRIVILEGE();
   ExtraNamespaces namespaces;
@@ -457,6 +498,40 @@ TEST_CASE("The builder reports every inconsistency at Build(), not at launch") {
   pid1_without_pid.pid = false;
   pid1_without_pid.program_is_pid1 = true;
   CHECK_FALSE(Base().Program({"/bin/true"}).Namespaces(pid1_without_pid).Build().ok());
+  // Paths the kernel would refuse half-way into set-up are refused here.
+  FilesystemView view;
+  view.read_only_host = true;
+  view.writable_paths = {"/" + std::string(5000, 'w')};
+  auto unusable = Base()
+                      .Program({"/bin/true"})
+                      .BpffsPath("/" + std::string(5000, 'b'))
+                      .WorkingDirectory(std::string("/tmp\0x", 6))
+                      .Filesystem(view)
+                      .Build();
+  REQUIRE_FALSE(unusable.ok());
+  message = std::string(unusable.status().message());
+  for (const char* fault : {"bpffs path '/bbb", "writable path '/www", "longer than PATH_MAX",
+                            "working directory '/tmp\\x00x' contains a NUL byte"}) {
+    INFO(fault);
+    CHECK(message.find(fault) != std::string::npos);
+  }
+  CHECK(message.size() < 2000);  // Printable() cut the paths.
+}
+
+// A report that did not fit one message would be lost, and the closed socket would pass for a
+// successful exec: the encoder cuts the message instead, and keeps the step, code and errno.
+TEST_CASE("A set-up failure report too big for one message is cut, not lost") {
+  absl::Status huge = ErrnoStatus(ENAMETOOLONG, std::string(3 * kMaxMessagePayload, 'x'));
+  std::string encoded = EncodeSetupFailure("mount delegated bpffs", huge);
+  CHECK(encoded.size() <= kMaxMessagePayload);
+  absl::Status decoded = DecodeSetupFailure(encoded);
+  CHECK(SetupStepOf(decoded) == "mount delegated bpffs");
+  CHECK(ErrnoOf(decoded) == ENAMETOOLONG);
+  CHECK(decoded.code() == huge.code());
+  CHECK(absl::EndsWith(decoded.message(), "[cut to fit the set-up report]"));
+  absl::Status small = ErrnoStatus(EPERM, "fsopen(\"bpf\")");
+  CHECK(DecodeSetupFailure(EncodeSetupFailure("step", small)).message() ==
+        absl::StrCat("sandbox set-up failed at 'step': ", small.message()));
 }
 
 TEST_CASE("A launcher without CAP_SYS_ADMIN in the initial user namespace is told so") {

@@ -1,7 +1,6 @@
 // Runs inside a sandbox and prints what it finds, one "key=value" per line, for the launcher
 // tests to check from outside: capabilities, securebits, no_new_privs, ids, groups, open fds,
 // the token environment, and whether the token fd really is a token.
-#include <dirent.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -11,7 +10,9 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_join.h"
 #include "sandbox/inside.h"
+#include "tests/process_state.h"
 
 namespace {
 
@@ -41,17 +42,7 @@ int main() {
     uid_map >> inside >> outside >> count;
   }
   std::printf("uid_map=%lu:%lu:%lu\n", inside, outside, count);
-  std::string fds;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    int own = dirfd(dir);
-    while (dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] == '.' || std::atoi(entry->d_name) == own) continue;
-      fds += fds.empty() ? "" : ",";
-      fds += entry->d_name;
-    }
-    closedir(dir);
-  }
-  std::printf("fds=%s\n", fds.c_str());
+  std::printf("fds=%s\n", absl::StrJoin(tokenbox::testing::OpenFds(), ",").c_str());
   for (const char* key : {tokenbox::kTokenFdEnv, tokenbox::kLibbpfTokenPathEnv}) {
     const char* value = getenv(key);
     std::printf("%s=%s\n", key, value ? value : "(unset)");

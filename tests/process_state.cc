@@ -44,16 +44,21 @@ void ForEachProcess(const std::function<void(const std::string& pid)>& fn) {
 
 std::string ReadProcFile(const std::string& path) { return ReadProcFileImpl(path); }
 
-int CountOpenFds() {
+std::vector<int> OpenFds() {
+  std::vector<int> fds;
   DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int count = 0;
+  if (dir == nullptr) return fds;
+  const int own = dirfd(dir);
   while (dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
+    int fd = -1;
+    if (absl::SimpleAtoi(entry->d_name, &fd) && fd != own) fds.push_back(fd);
   }
   closedir(dir);
-  return count - 1;  // The directory stream's own fd.
+  std::sort(fds.begin(), fds.end());
+  return fds;
 }
+
+int CountOpenFds() { return static_cast<int>(OpenFds().size()); }
 
 int CountMounts() {
   std::string text = ReadProcFileImpl("/proc/self/mountinfo");

@@ -15,6 +15,9 @@ namespace tokenbox::testing {
 // answer rather than an error.
 std::string ReadProcFile(const std::string& path);
 
+// The open fds of this process, in order.
+std::vector<int> OpenFds();
+
 // The number of open fds of this process.
 int CountOpenFds();
 
