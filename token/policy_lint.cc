@@ -60,7 +60,8 @@ std::string Names(const std::vector<std::string>& names) {
 }  // namespace
 
 CapabilitySet RequiredCapabilities(const DelegationPolicy& policy) {
-  if (policy.empty()) return CapabilitySet();
+  // CAP_BPF even for an empty policy: BPF_TOKEN_CREATE checks it before it looks at the masks,
+  // so without it the failure would be EPERM rather than the ENOENT that names the real problem.
   CapabilitySet caps = CapabilitySet::Of({CAP_BPF});
   if (!DelegatedAmong(DelegateKind::kProgs, policy.progs, kNetAdminProgs).empty() ||
       !DelegatedAmong(DelegateKind::kMaps, policy.maps, kNetAdminMaps).empty()) {
@@ -84,17 +85,34 @@ std::vector<std::string> Lint(const DelegationPolicy& policy, CapabilitySet kept
   auto net_progs = DelegatedAmong(DelegateKind::kProgs, policy.progs, kNetAdminProgs);
   auto net_maps = DelegatedAmong(DelegateKind::kMaps, policy.maps, kNetAdminMaps);
   auto perf_progs = DelegatedAmong(DelegateKind::kProgs, policy.progs, kPerfmonProgs);
-  if (!kept_net_admin && !policy.progs.any && !net_progs.empty()) {
+  // With `any`, the sandbox may well never load a networking or tracing program, so these
+  // warnings say what will fail instead of calling the delegation a mistake.
+  if (!kept_net_admin && policy.progs.any) {
+    warnings.push_back(absl::StrCat(
+        "every program type is delegated ('any'), but the ones that need CAP_NET_ADMIN (",
+        Names(net_progs), ") will fail to load, because the sandbox does not keep it (add "
+        "--keep-caps=net_admin if it loads them)"));
+  } else if (!kept_net_admin && !net_progs.empty()) {
     warnings.push_back(absl::StrCat("program types ", Names(net_progs),
                                     " are delegated, but loading them needs CAP_NET_ADMIN, which "
                                     "the sandbox does not keep (add --keep-caps=net_admin)"));
   }
-  if (!kept_net_admin && !policy.maps.any && !net_maps.empty()) {
+  if (!kept_net_admin && policy.maps.any) {
+    warnings.push_back(absl::StrCat(
+        "every map type is delegated ('any'), but the ones that need CAP_NET_ADMIN (",
+        Names(net_maps), ") cannot be created, because the sandbox does not keep it (add "
+        "--keep-caps=net_admin if it creates them)"));
+  } else if (!kept_net_admin && !net_maps.empty()) {
     warnings.push_back(absl::StrCat("map types ", Names(net_maps),
                                     " are delegated, but creating them needs CAP_NET_ADMIN, which "
                                     "the sandbox does not keep (add --keep-caps=net_admin)"));
   }
-  if (!kept_perfmon && !policy.progs.any && !perf_progs.empty()) {
+  if (!kept_perfmon && policy.progs.any) {
+    warnings.push_back(absl::StrCat(
+        "every program type is delegated ('any'), but the ones that need CAP_PERFMON (",
+        Names(perf_progs), ") will fail to load, because the sandbox does not keep it (add "
+        "--keep-caps=perfmon if it loads them)"));
+  } else if (!kept_perfmon && !perf_progs.empty()) {
     warnings.push_back(absl::StrCat("program types ", Names(perf_progs),
                                     " are delegated, but loading them needs CAP_PERFMON, which "
                                     "the sandbox does not keep (add --keep-caps=perfmon)"));

@@ -8,8 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,15 +38,43 @@ bool IsBpffs(int fd) {
   return fstatfs(fd, &fs) == 0 && static_cast<int64_t>(fs.f_type) == kBpfFsMagic;
 }
 
-absl::Status TokenCreateError(int err, int fd) {
+absl::StatusOr<uint64_t> ParseAllowedValue(absl::string_view key, absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
+  if (value == "any") return ~uint64_t{0};
+  uint64_t mask = 0;
+  if (absl::ConsumePrefix(&value, "0x") ? absl::SimpleHexAtoi(value, &mask)
+                                        : absl::SimpleAtoi(value, &mask)) {
+    return mask;
+  }
+  return absl::DataLossError(absl::StrCat("token fdinfo: bad value '", value, "' for ", key));
+}
+
+DelegateMask MaskFromBits(uint64_t bits) { return DelegateMask{bits, bits == ~uint64_t{0}}; }
+
+}  // namespace
+
+absl::Status TokenCreateError(int err, int bpffs_fd) {
   constexpr absl::string_view kCall = "BPF_TOKEN_CREATE";
   switch (err) {
-    case EBADF:
+    case EBADF: {
+      const int flags = fcntl(bpffs_fd, F_GETFL);
+      if (flags < 0) {
+        return ErrnoStatus(err, kCall,
+                           "the fd is not open: pass an open fd on the delegated bpffs");
+      }
+      if (flags & O_PATH) {
+        return ErrnoStatus(err, kCall,
+                           "the fd is O_PATH, as the raw fd from fsmount() is: open the bpffs "
+                           "root with openat(fd, \".\", O_RDONLY|O_DIRECTORY) first (CreateToken "
+                           "does that itself)");
+      }
+      // The kernel saw a closed or O_PATH fd, yet it is neither now.
       return ErrnoStatus(err, kCall,
-                         "the fd is closed, or O_PATH (a raw fsmount fd): open the bpffs root "
-                         "with openat(fd, \".\", O_RDONLY|O_DIRECTORY) first");
+                         "the fd was closed or O_PATH when the kernel looked at it: another "
+                         "thread may have closed or reused it since");
+    }
     case EINVAL:
-      if (!IsBpffs(fd)) {
+      if (!IsBpffs(bpffs_fd)) {
         return ErrnoStatus(err, kCall, "the fd is not on a bpffs: pass the delegated bpffs");
       }
       return ErrnoStatus(err, kCall,
@@ -77,27 +103,12 @@ absl::Status TokenCreateError(int err, int fd) {
   }
 }
 
-absl::StatusOr<uint64_t> ParseAllowedValue(absl::string_view key, absl::string_view value) {
-  value = absl::StripAsciiWhitespace(value);
-  if (value == "any") return ~uint64_t{0};
-  uint64_t mask = 0;
-  if (absl::ConsumePrefix(&value, "0x") ? absl::SimpleHexAtoi(value, &mask)
-                                        : absl::SimpleAtoi(value, &mask)) {
-    return mask;
-  }
-  return absl::DataLossError(absl::StrCat("token fdinfo: bad value '", value, "' for ", key));
-}
-
-DelegateMask MaskFromBits(uint64_t bits) { return DelegateMask{bits, bits == ~uint64_t{0}}; }
-
-}  // namespace
-
 absl::StatusOr<UniqueFd> CreateToken(int bpffs_fd) {
-  int flags = fcntl(bpffs_fd, F_GETFL);
-  if (flags < 0) return TokenCreateError(errno, bpffs_fd);
+  // An fd fcntl cannot read goes to the kernel unchanged: its EBADF then says what is wrong.
+  const int flags = fcntl(bpffs_fd, F_GETFL);
   UniqueFd root;
   int fd = bpffs_fd;
-  if (flags & O_PATH) {
+  if (flags >= 0 && (flags & O_PATH)) {
     absl::StatusOr<UniqueFd> opened = OpenMountRoot(bpffs_fd);
     if (!opened.ok()) return opened.status();
     root = *std::move(opened);
@@ -131,23 +142,36 @@ absl::StatusOr<DelegationPolicy> ParseTokenFdinfo(absl::string_view fdinfo) {
   return policy;
 }
 
+absl::StatusOr<DelegationPolicy> ReadTokenFdinfo(int token_fd) {
+  const std::string path = absl::StrCat("/proc/self/fdinfo/", token_fd);
+  UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) return ErrnoStatus(errno, absl::StrCat("open(", path, ")"));
+  std::string text;
+  char chunk[512];
+  for (;;) {
+    const ssize_t n = read(file.get(), chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, absl::StrCat("read(", path, ")"));
+    if (n == 0) break;
+    text.append(chunk, static_cast<size_t>(n));
+  }
+  return ParseTokenFdinfo(text);
+}
+
 absl::StatusOr<DelegationPolicy> ReadTokenInfo(int token_fd) {
   TokenInfo info = {};
   uint32_t length = sizeof(info);
-  if (bpf_obj_get_info_by_fd(token_fd, &info, &length) == 0 && length >= sizeof(info)) {
+  const int result = bpf_obj_get_info_by_fd(token_fd, &info, &length);
+  if (result == 0 && length >= sizeof(info)) {
     return DelegationPolicy{MaskFromBits(info.allowed_cmds), MaskFromBits(info.allowed_maps),
                             MaskFromBits(info.allowed_progs), MaskFromBits(info.allowed_attachs)};
   }
-  if (errno != EINVAL) {
+  if (result != 0 && errno != EINVAL) {
     return ErrnoStatus(errno, absl::StrCat("BPF_OBJ_GET_INFO_BY_FD(fd ", token_fd, ")"));
   }
-  // Linux < 6.17 has no bpf_token_info; the same masks are in fdinfo.
-  std::string path = absl::StrCat("/proc/self/fdinfo/", token_fd);
-  std::ifstream in(path);
-  if (!in) return ErrnoStatus(errno, absl::StrCat("open(", path, ")"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseTokenFdinfo(text.str());
+  // Linux < 6.17 has no bpf_token_info (EINVAL), and a kernel that filled fewer bytes than the
+  // four masks did not fill them all; fdinfo has the same masks on every kernel with tokens.
+  return ReadTokenFdinfo(token_fd);
 }
 
 }  // namespace tokenbox

@@ -95,7 +95,7 @@ int ExplainCommand(int argc, char** argv) {
     std::string canonical = FormatDelegateMask(kind, policy[kind]);
     std::printf("%-17s %s\n", OptionName(kind), canonical.empty() ? "(nothing)" : canonical.c_str());
   }
-  std::printf("%-17s %s\n", "required caps", required.empty() ? "(none)" : required.ToString().c_str());
+  std::printf("%-17s %s\n", "required caps", required.ToString().c_str());
   std::printf("%-17s %s\n", "kept caps", request->kept_caps.ToString().c_str());
   for (const std::string& warning : warnings) std::printf("warning: %s\n", warning.c_str());
   return kExitOk;
