@@ -402,9 +402,12 @@ void ChildSetup::Exec() {
   const std::string& program = spec_.argv()[0];
   int err = 0;
   std::vector<std::string> unsearchable;
+  std::string found_without_interpreter;
   if (program.find('/') != std::string::npos) {
     execve(program.c_str(), argv.data(), envp.data());
     err = errno;
+    struct stat info;
+    if (err == ENOENT && stat(program.c_str(), &info) == 0) found_without_interpreter = program;
   } else {
     // The PATH search is done here rather than by execvpe(), which reports EACCES for a program
     // that exists nowhere as soon as one PATH directory is closed to the sandbox's user.
@@ -417,12 +420,16 @@ void ChildSetup::Exec() {
       std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", program);
       execve(candidate.c_str(), argv.data(), envp.data());
       const int exec_err = errno;
+      struct stat info;
+      if (exec_err == ENOENT && stat(candidate.c_str(), &info) == 0) {
+        found_without_interpreter = candidate;  // It is there; what it needs is not.
+        break;
+      }
       if (exec_err == ENOENT || exec_err == ENOTDIR) continue;
       if (exec_err != EACCES) {
         err = exec_err;
         break;
       }
-      struct stat info;
       if (stat(candidate.c_str(), &info) == 0) {
         err = EACCES;  // Found but not executable; a later directory may still have it.
       } else {
@@ -431,7 +438,11 @@ void ChildSetup::Exec() {
     }
   }
   std::string remedy;
-  if (err == ENOENT) {
+  if (!found_without_interpreter.empty()) {
+    remedy = absl::StrCat("'", Printable(found_without_interpreter, 256),
+                          "' exists, but the interpreter on its #! line, or the dynamic loader it "
+                          "names, does not exist inside the sandbox");
+  } else if (err == ENOENT) {
     remedy = absl::StrCat("program not found: '", Printable(program, 256),
                           "' does not exist inside the sandbox",
                           program.find('/') == std::string::npos ? " or in its PATH" : "");

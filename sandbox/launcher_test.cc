@@ -152,7 +152,7 @@ TEST_CASE("The environment is inherited, set, unset or cleared as asked; cwd is 
   Outcome outcome = RunCaptured(std::move(builder));
   CHECK(outcome.out == "inherited=yes set=value with spaces gone=none cwd=/usr\n");
   SandboxBuilder cleared = Base();
-  cleared.Program({"/usr/bin/env"}).ClearEnvironment().SetEnv("ONLY", "this");
+  cleared.Program({"/usr/bin/env"}).SetEnv("ONLY", "this").ClearEnvironment();
   outcome = RunCaptured(std::move(cleared));
   CHECK(outcome.out == "ONLY=this\nTOKENBOX_TOKEN_FD=3\nLIBBPF_BPF_TOKEN_PATH=/sys/fs/bpf\n");
 }

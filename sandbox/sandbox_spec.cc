@@ -57,8 +57,8 @@ SandboxBuilder& SandboxBuilder::Function(std::function<int()> function) {
 }
 
 SandboxBuilder& SandboxBuilder::ClearEnvironment() {
+  // Order-free, like the other settings: SetEnv() before or after it adds to the empty start.
   inherit_environment_ = false;
-  environment_changes_.clear();
   return *this;
 }
 

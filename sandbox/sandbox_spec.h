@@ -132,7 +132,8 @@ class SandboxBuilder {
   SandboxBuilder& Program(std::vector<std::string> argv);
   SandboxBuilder& Function(std::function<int()> function);
 
-  SandboxBuilder& ClearEnvironment();                 // Start from an empty environment.
+  // Start from an empty environment; SetEnv() adds to it whether it comes before or after.
+  SandboxBuilder& ClearEnvironment();
   SandboxBuilder& SetEnv(const std::string& key, const std::string& value);
   SandboxBuilder& UnsetEnv(const std::string& key);
   SandboxBuilder& WorkingDirectory(std::string path);

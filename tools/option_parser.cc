@@ -49,9 +49,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv,
       continue;
     }
     if (!has_inline_value) {
-      if (i + 1 >= argc) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("option '--", spec->name, "' needs a value"));
+      // "--timeout -- prog" forgot the value; taking "--" as it would blame the missing "--".
+      if (i + 1 >= argc || absl::string_view(argv[i + 1]) == "--") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "option '--", spec->name, "' needs a value (--", spec->name, "=VALUE)"));
       }
       value = argv[++i];
     }

@@ -56,7 +56,13 @@ TEST_CASE("Unknown options, abbreviations, missing and unexpected values are one
   CHECK(Parse({"--js"}).status().message() == "unknown option '--js'");
   CHECK(Parse({"-j"}).status().message() == "unknown option '-j' (options are long: --name)");
   CHECK(Parse({"--delegate-cmds"}).status().message() ==
-        "option '--delegate-cmds' needs a value");
+        "option '--delegate-cmds' needs a value (--delegate-cmds=VALUE)");
+  // "--" is where the program starts, never an option's value.
+  CHECK(Parse({"--delegate-cmds", "--", "/bin/true"}).status().message() ==
+        "option '--delegate-cmds' needs a value (--delegate-cmds=VALUE)");
+  auto explicit_value = Parse({"--delegate-cmds=--", "--", "/bin/true"});
+  REQUIRE(explicit_value.ok());
+  CHECK(explicit_value->options[0].value == "--");
   CHECK(Parse({"--json=yes"}).status().message() == "option '--json' takes no value");
 }
 

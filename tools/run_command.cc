@@ -107,7 +107,8 @@ constexpr char kRunOptionsHelp[] = R"(Sandbox:
   --private-tmp             a fresh tmpfs on /tmp that only the sandbox sees
   --chdir=DIR               working directory inside
   --setenv=KEY=VALUE, --unsetenv=KEY, --clearenv
-                            the program's environment (default: tokenbox's own)
+                            the program's environment (default: tokenbox's own; --clearenv
+                            starts it empty, and --setenv adds to it in any order)
   --verbose                 print each set-up step and its time to stderr
   --via-fork-server         launch through a fork server (sandbox::ForkServer) prepared for
                             this one run: slower, but the same sandbox as a fork-server launch,

@@ -132,6 +132,8 @@ TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it canno
   TB_REQUIRE_PRIVILEGE();
   StagedFiles files;
   std::string not_executable = files.Write("data.txt", "not a program\n", 0644);
+  std::string no_interpreter =
+      files.Write("script.sh", "#!/no/such/interpreter\necho unreachable\n", 0755);
   struct Case {
     std::string program;
     int exit_code;
@@ -142,6 +144,7 @@ TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it canno
       {"tokenbox_no_such_program_name", 127, "or in its PATH"},
       {not_executable, 126, "is not executable by the sandbox's user (host uid 65534)"},
       {"/usr", 126, "EACCES"},
+      {no_interpreter, 127, "exists, but the interpreter on its #! line"},
   };
   for (const std::vector<std::string>& way : kLaunchWays) {
     for (const Case& c : cases) {
