@@ -87,7 +87,9 @@ main() {
     return 0
   fi
   if [ "$(id -u)" != 0 ]; then
-    log "missing packages (${missing[*]:-} ${need_backports:+backports}); run as root to install them"
+    local wanted=("${missing[@]}")
+    [ "$need_backports" = 1 ] && wanted+=("${BACKPORT_PACKAGES[@]/%/ (bookworm-backports)}")
+    log "missing packages: ${wanted[*]}; run as root to install them"
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
