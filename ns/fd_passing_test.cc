@@ -1,15 +1,24 @@
 #include "ns/fd_passing.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ns/pipe.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -24,6 +33,48 @@ bool SameFile(int a, int b) {
 }
 
 bool IsCloexec(int fd) { return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0; }
+
+// Everything readable from `fd` until end-of-file.
+std::string ReadAll(int fd) {
+  std::string text;
+  char buffer[256];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+// A pipe whose read end holds `text` and whose write end is already closed.
+absl::StatusOr<UniqueFd> PipeHolding(const std::string& text) {
+  absl::StatusOr<Pipe> pipe = MakePipe();
+  if (!pipe.ok()) return pipe.status();
+  if (write(pipe->write_end.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return absl::InternalError("short write into a fresh pipe");
+  }
+  return std::move(pipe->read_end);
+}
+
+// Whether thread `tid` of this process is blocked in poll(2) or ppoll(2) (the first field of
+// /proc/self/task/TID/syscall is the number of the call it sleeps in).
+bool BlockedInPoll(pid_t tid) {
+  std::string syscall = testing::ReadProcFile(absl::StrCat("/proc/self/task/", tid, "/syscall"));
+  return absl::StartsWith(syscall, absl::StrCat(SYS_poll, " ")) ||
+         absl::StartsWith(syscall, absl::StrCat(SYS_ppoll, " "));
+}
+
+// Waits up to five seconds for `condition`; false when it never held.
+template <typename Condition>
+bool WaitFor(Condition condition) {
+  absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (!condition()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+std::atomic<int> usr1_handled{0};
+void CountUsr1(int) { usr1_handled.fetch_add(1); }
 
 TEST_CASE("One fd and a payload cross the socketpair, and arrive close-on-exec") {
   auto pair = MakeSocketPair();
@@ -85,6 +136,105 @@ TEST_CASE("A peer process that died before sending is reported as closed") {
   auto message = ReceiveFdMessage(pair->parent.get(), absl::Seconds(5));
   REQUIRE_FALSE(message.ok());
   CHECK(std::string(message.status().message()).find("peer closed") != std::string::npos);
+}
+
+TEST_CASE("A signal that interrupts a blocked receive does not end it: the message still arrives") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  // No SA_RESTART: poll() and recvmsg() then fail with EINTR rather than resume by themselves.
+  struct sigaction interrupt = {}, previous = {};
+  interrupt.sa_handler = CountUsr1;
+  sigemptyset(&interrupt.sa_mask);
+  interrupt.sa_flags = 0;
+  REQUIRE(sigaction(SIGUSR1, &interrupt, &previous) == 0);
+  usr1_handled = 0;
+  const pid_t receiver_tid = static_cast<pid_t>(syscall(SYS_gettid));
+  const pthread_t receiver = pthread_self();
+  auto file = PipeHolding("sent after the signal");
+  TB_REQUIRE_OK(file);
+  bool blocked_before_signal = false, blocked_again_after_signal = false;
+  absl::Status sent;
+  std::thread sender([&] {
+    blocked_before_signal = WaitFor([&] { return BlockedInPoll(receiver_tid); });
+    pthread_kill(receiver, SIGUSR1);
+    // Blocked again after the handler ran: the receive went back to waiting instead of returning.
+    blocked_again_after_signal = WaitFor([&] { return usr1_handled.load() == 1; }) &&
+                                 WaitFor([&] { return BlockedInPoll(receiver_tid); });
+    int fds[] = {file->get()};
+    sent = SendFdMessage(pair->parent.get(), 4, "after EINTR", fds);
+  });
+  auto message = ReceiveFdMessage(pair->child.get(), absl::Seconds(20));
+  sender.join();
+  sigaction(SIGUSR1, &previous, nullptr);
+  CHECK(blocked_before_signal);
+  CHECK(usr1_handled.load() == 1);
+  CHECK(blocked_again_after_signal);
+  TB_CHECK_OK(sent);
+  TB_REQUIRE_OK(message);
+  CHECK(message->type == 4);
+  CHECK(message->payload == "after EINTR");
+  REQUIRE(message->fds.size() == 1);
+  CHECK(ReadAll(message->fds[0].get()) == "sent after the signal");
+}
+
+TEST_CASE("Fds sent by another process work in the receiver") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  std::fflush(nullptr);
+  pid_t sender = fork();
+  REQUIRE(sender >= 0);
+  if (sender == 0) {
+    pair->parent.Reset();
+    // Both the pipe and its contents exist only in this process until the message leaves.
+    auto file = PipeHolding(absl::StrCat("written by pid ", getpid()));
+    if (!file.ok()) _exit(1);
+    int fds[] = {file->get()};
+    _exit(SendFdMessage(pair->child.get(), 5, "from the child", fds).ok() ? 0 : 2);
+  }
+  pair->child.Reset();
+  auto message = ReceiveExpectedMessage(pair->parent.get(), 5, 1, absl::Seconds(10));
+  int status = 0;
+  REQUIRE(waitpid(sender, &status, 0) == sender);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  TB_REQUIRE_OK(message);
+  CHECK(message->payload == "from the child");
+  CHECK(IsCloexec(message->fds[0].get()));
+  CHECK(ReadAll(message->fds[0].get()) == absl::StrCat("written by pid ", sender));
+}
+
+TEST_CASE("A sender that dies after sending: its message and fds still arrive, then the peer is "
+          "reported closed") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  std::fflush(nullptr);
+  pid_t sender = fork();
+  REQUIRE(sender >= 0);
+  if (sender == 0) {
+    pair->parent.Reset();
+    auto first = PipeHolding("first");
+    auto second = PipeHolding("second");
+    if (!first.ok() || !second.ok()) _exit(1);
+    int fds[] = {first->get(), second->get()};
+    if (!SendFdMessage(pair->child.get(), 6, "last words", fds).ok()) _exit(2);
+    raise(SIGKILL);  // Dies with the fds still in flight: nothing of it runs after this.
+    _exit(3);
+  }
+  pair->child.Reset();
+  // Reaped first, so the receive below starts only after every fd the sender held is closed.
+  int status = 0;
+  REQUIRE(waitpid(sender, &status, 0) == sender);
+  CHECK(WIFSIGNALED(status));
+  auto message = ReceiveExpectedMessage(pair->parent.get(), 6, 2, absl::Seconds(5));
+  TB_REQUIRE_OK(message);
+  CHECK(message->payload == "last words");
+  CHECK(ReadAll(message->fds[0].get()) == "first");
+  CHECK(ReadAll(message->fds[1].get()) == "second");
+  auto after = ReceiveFdMessage(pair->parent.get(), absl::Seconds(5));
+  REQUIRE_FALSE(after.ok());
+  CHECK(after.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(after.status().message()) ==
+        "recvmsg: the peer closed its end of the socket (did it exit or crash?)");
 }
 
 TEST_CASE("A silent peer hits the deadline") {

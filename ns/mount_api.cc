@@ -30,9 +30,14 @@ std::string ReadContextLog(int fs_fd) {
   return log;
 }
 
-absl::Status FsConfigError(int err, int fs_fd, const std::string& call) {
+// `remedy` is what the caller can do about `err`; the kernel's own log line, when there is one,
+// follows it.
+absl::Status FsConfigError(int err, int fs_fd, const std::string& call,
+                           absl::string_view remedy = {}) {
   std::string log = ReadContextLog(fs_fd);
-  return ErrnoStatus(err, call, log.empty() ? "" : absl::StrCat("[kernel: ", log, "]"));
+  std::string detail(remedy);
+  if (!log.empty()) absl::StrAppend(&detail, detail.empty() ? "" : " ", "[kernel: ", log, "]");
+  return ErrnoStatus(err, call, detail);
 }
 
 absl::Status FsConfig(int fs_fd, unsigned int cmd, const char* key, const char* value,
@@ -43,7 +48,8 @@ absl::Status FsConfig(int fs_fd, unsigned int cmd, const char* key, const char* 
   return absl::OkStatus();
 }
 
-std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
+// Paths come from users: a long or binary one must not swamp or garble the message.
+std::string Quoted(absl::string_view s) { return absl::StrCat("\"", Printable(s, 256), "\""); }
 
 }  // namespace
 
@@ -74,7 +80,18 @@ absl::Status FsConfigSetFlag(int fs_fd, absl::string_view key) {
 }
 
 absl::Status FsConfigCreate(int fs_fd) {
-  return FsConfig(fs_fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, "fsconfig(FSCONFIG_CMD_CREATE)");
+  if (syscall(SYS_fsconfig, fs_fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
+    return absl::OkStatus();
+  }
+  int err = errno;
+  // A context fd does not say which filesystem it is for: its number is what ties this error to
+  // the fsopen that made it.
+  return FsConfigError(
+      err, fs_fd, absl::StrCat("fsconfig(fs_fd ", fs_fd, ", FSCONFIG_CMD_CREATE)"),
+      err == EBUSY   ? "this context was already created (or its create failed); fsopen a new one"
+      : err == EPERM ? "needs CAP_SYS_ADMIN over the user namespace the context was opened in "
+                       "(for a bpffs with delegate options: the initial user namespace)"
+                     : "");
 }
 
 absl::StatusOr<UniqueFd> FsMount(int fs_fd, unsigned int attr_flags) {

@@ -26,7 +26,8 @@ absl::Status FsConfigSetString(int fs_fd, absl::string_view key, absl::string_vi
 // fsconfig(FSCONFIG_SET_FLAG, key).
 absl::Status FsConfigSetFlag(int fs_fd, absl::string_view key);
 
-// fsconfig(FSCONFIG_CMD_CREATE): builds the superblock from the options set so far.
+// fsconfig(FSCONFIG_CMD_CREATE): builds the superblock from the options set so far. Its error
+// names the context by its fd number, since the fd cannot tell which filesystem it is for.
 absl::Status FsConfigCreate(int fs_fd);
 
 // fsmount(fs_fd, FSMOUNT_CLOEXEC, attr_flags): a detached mount, as an O_PATH-like fd.

@@ -2,15 +2,19 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
+#include "ns/fd_passing.h"
 #include "ns/mount_namespace.h"
 #include "tests/test_support.h"
 
@@ -27,15 +31,127 @@ bool Contains(const absl::Status& status, absl::string_view needle) {
   return std::string(status.message()).find(std::string(needle)) != std::string::npos;
 }
 
-// A fresh directory under the test's temporary directory.
+// A fresh directory under the test's temporary directory, by its canonical path: mountinfo
+// shows mount points resolved, and HasMountAt compares text.
 std::string MakeTempDir() {
   const char* base = getenv("TEST_TMPDIR");
   std::string templ = absl::StrCat(base != nullptr ? base : "/tmp", "/tokenbox-XXXXXX");
   REQUIRE(mkdtemp(templ.data()) != nullptr);
-  return templ;
+  char resolved[PATH_MAX];
+  REQUIRE(realpath(templ.c_str(), resolved) != nullptr);
+  return resolved;
 }
 
-TEST_CASE("A bpffs created with fsopen/fsconfig/fsmount appears in a private mount namespace only") {
+// How the grandchild in SharedPeerSeesBpffs treats the mounts it inherited.
+enum class InheritedMounts { kMadePrivate, kLeftShared };
+
+// Message types between the processes of SharedPeerSeesBpffs.
+constexpr uint32_t kBpffsAttached = 1;
+constexpr uint32_t kPeerLooked = 2;
+constexpr uint32_t kPeerObservation = 3;
+
+// Whether a process that shares a mount with a new mount namespace sees a bpffs attached inside
+// it. This machine's own mounts are private, so the host cannot show propagation; a helper child
+// plays a host whose mounts are shared (as systemd makes them): in a mount namespace of its own
+// (private first, so nothing here reaches the real host) it mounts a tmpfs at `dir` and marks it
+// MS_SHARED. A grandchild then unshares its mount namespace, which puts its copy of that tmpfs in
+// the helper's peer group, treats its inherited mounts as `mode` says, and attaches a fresh bpffs
+// at dir/bpf. The helper looks at its own mountinfo while the grandchild still holds the mount,
+// so that a mount that did reach it and was taken away again cannot pass for one that never did.
+absl::StatusOr<bool> SharedPeerSeesBpffs(const std::string& dir, InheritedMounts mode) {
+  const std::string target = dir + "/bpf";
+  auto helper = [&](int test_sock) -> absl::Status {
+    if (unshare(CLONE_NEWNS) != 0) return ErrnoStatus(errno, "unshare(CLONE_NEWNS)");
+    if (absl::Status s = MakeMountsPrivate(); !s.ok()) return s;
+    if (mount("tokenbox-peer", dir.c_str(), "tmpfs", 0, "mode=0755") != 0) {
+      return ErrnoStatus(errno, absl::StrCat("mount(tmpfs, \"", dir, "\")"));
+    }
+    if (mount(nullptr, dir.c_str(), nullptr, MS_SHARED, nullptr) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("mount(\"", dir, "\", MS_SHARED)"));
+    }
+    if (mkdir(target.c_str(), 0700) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("mkdir(\"", target, "\")"));
+    }
+    bool helper_saw_it = false;
+    absl::Status grandchild = RunInChild(
+        [&](int sock) -> absl::Status {
+          if (unshare(CLONE_NEWNS) != 0) return ErrnoStatus(errno, "unshare(CLONE_NEWNS)");
+          if (mode == InheritedMounts::kMadePrivate) {
+            if (absl::Status s = MakeMountsPrivate(); !s.ok()) return s;
+          }
+          auto fs = FsOpen("bpf");
+          if (!fs.ok()) return fs.status();
+          if (absl::Status s = FsConfigCreate(fs->get()); !s.ok()) return s;
+          auto mnt = FsMount(fs->get());
+          if (!mnt.ok()) return mnt.status();
+          if (absl::Status s = AttachMount(mnt->get(), target); !s.ok()) return s;
+          // Otherwise "the helper did not see it" would prove nothing.
+          if (!HasMountAt(target, "bpf")) {
+            return absl::InternalError("the grandchild does not see its own bpffs");
+          }
+          if (absl::Status s = SendFdMessage(sock, kBpffsAttached); !s.ok()) return s;
+          // Keep the mount (and this namespace) alive until the helper has looked.
+          return ReceiveExpectedMessage(sock, kPeerLooked, 0, absl::Seconds(10)).status();
+        },
+        [&](pid_t, int sock) -> absl::Status {
+          auto attached = ReceiveExpectedMessage(sock, kBpffsAttached, 0, absl::Seconds(10));
+          if (!attached.ok()) return attached.status();
+          helper_saw_it = HasMountAt(target, "bpf");
+          return SendFdMessage(sock, kPeerLooked);
+        });
+    if (!grandchild.ok()) return grandchild;
+    return SendFdMessage(test_sock, kPeerObservation, helper_saw_it ? "seen" : "not seen");
+  };
+  std::string observation;
+  absl::Status status = RunInChild(helper, [&](pid_t, int sock) -> absl::Status {
+    auto message = ReceiveExpectedMessage(sock, kPeerObservation, 0, absl::Seconds(20));
+    if (!message.ok()) return message.status();
+    observation = message->payload;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return observation == "seen";
+}
+
+TEST_CASE("A bpffs attached after MakeMountsPrivate never reaches a mount-sharing peer, even while "
+          "it is mounted") {
+  TB_REQUIRE_PRIVILEGE();
+  const std::string dir = MakeTempDir();
+  absl::StatusOr<bool> seen = SharedPeerSeesBpffs(dir, InheritedMounts::kMadePrivate);
+  TB_CHECK_OK(seen);
+  CHECK(seen.value_or(true) == false);
+  CHECK_FALSE(HasMountAt(dir));  // Nor did the helper's tmpfs reach the real host.
+  rmdir(dir.c_str());
+}
+
+// The control for the test above: the setup does propagate a mount when nothing stops it, so a
+// MakeMountsPrivate that did nothing would fail that test.
+TEST_CASE("Without MakeMountsPrivate the same bpffs does reach the mount-sharing peer") {
+  TB_REQUIRE_PRIVILEGE();
+  const std::string dir = MakeTempDir();
+  absl::StatusOr<bool> seen = SharedPeerSeesBpffs(dir, InheritedMounts::kLeftShared);
+  TB_CHECK_OK(seen);
+  CHECK(seen.value_or(false) == true);
+  CHECK_FALSE(HasMountAt(dir));
+  rmdir(dir.c_str());
+}
+
+TEST_CASE("MakeMountsPrivate without CAP_SYS_ADMIN over the mount namespace fails with EPERM") {
+  TB_REQUIRE_PRIVILEGE();
+  absl::Status status = testing::RunInChild([]() -> absl::Status {
+    // A new user namespace alone: full capabilities in it, none over the host's mount namespace,
+    // which the initial user namespace still owns.
+    if (unshare(CLONE_NEWUSER) != 0) return ErrnoStatus(errno, "unshare(CLONE_NEWUSER)");
+    return MakeMountsPrivate();
+  });
+  CHECK(ErrnoOf(status) == EPERM);
+  CHECK(Contains(status, "mount(\"/\", MS_REC|MS_PRIVATE): EPERM"));
+  CHECK(Contains(status,
+                 "needs CAP_SYS_ADMIN in the user namespace that owns this mount namespace"));
+}
+
+TEST_CASE("A bpffs created with fsopen/fsconfig/fsmount and attached is a bpffs with the "
+          "configured mode") {
   TB_REQUIRE_PRIVILEGE();
   const std::string target = MakeTempDir();
   absl::Status inside = testing::RunInChild([&]() -> absl::Status {
@@ -171,6 +287,75 @@ TEST_CASE("fspick on a path that does not exist fails with ENOENT") {
   auto picked = FsPick(AT_FDCWD, "/no/such/path/tokenbox");
   REQUIRE_FALSE(picked.ok());
   CHECK(ErrnoOf(picked.status()) == ENOENT);
+  CHECK(Contains(picked.status(), "fspick(\"/no/such/path/tokenbox\"): ENOENT"));
+}
+
+TEST_CASE("fsconfig with an unknown flag fails with EINVAL and quotes the kernel's reason") {
+  TB_REQUIRE_PRIVILEGE();
+  auto fs = FsOpen("tmpfs");
+  TB_REQUIRE_OK(fs);
+  absl::Status status = FsConfigSetFlag(fs->get(), "no_such_flag");
+  CHECK(ErrnoOf(status) == EINVAL);
+  CHECK(Contains(status, "fsconfig(FSCONFIG_SET_FLAG, no_such_flag): EINVAL"));
+  CHECK(Contains(status, "[kernel: e tmpfs: Unknown parameter 'no_such_flag']"));
+}
+
+TEST_CASE("fsconfig sets a bpffs option that needs a value as a flag: EINVAL") {
+  TB_REQUIRE_PRIVILEGE();
+  auto fs = FsOpen("bpf");
+  TB_REQUIRE_OK(fs);
+  absl::Status status = FsConfigSetFlag(fs->get(), "mode");
+  CHECK(ErrnoOf(status) == EINVAL);
+  CHECK(Contains(status, "fsconfig(FSCONFIG_SET_FLAG, mode): EINVAL"));
+  CHECK(Contains(status, "[kernel: e bpf: Bad value for 'mode']"));
+}
+
+TEST_CASE("FSCONFIG_CMD_CREATE on a context already created fails with EBUSY and names the fd") {
+  TB_REQUIRE_PRIVILEGE();
+  auto fs = FsOpen("bpf");
+  TB_REQUIRE_OK(fs);
+  TB_REQUIRE_OK(FsConfigCreate(fs->get()));
+  absl::Status again = FsConfigCreate(fs->get());
+  CHECK(ErrnoOf(again) == EBUSY);
+  CHECK(Contains(again,
+                 absl::StrCat("fsconfig(fs_fd ", fs->get(), ", FSCONFIG_CMD_CREATE): EBUSY")));
+  CHECK(Contains(again, "already created"));
+}
+
+// The launcher's split in miniature: a context opened in one user namespace can only be created
+// by a process with CAP_SYS_ADMIN over that namespace, wherever the fd travels.
+TEST_CASE("FSCONFIG_CMD_CREATE by a process that left the context's user namespace fails with "
+          "EPERM") {
+  TB_REQUIRE_PRIVILEGE();
+  absl::Status status = testing::RunInChild([]() -> absl::Status {
+    auto fs = FsOpen("bpf");  // Opened as root in the initial user namespace.
+    if (!fs.ok()) return fs.status();
+    if (unshare(CLONE_NEWUSER) != 0) return ErrnoStatus(errno, "unshare(CLONE_NEWUSER)");
+    return FsConfigCreate(fs->get());
+  });
+  CHECK(ErrnoOf(status) == EPERM);
+  CHECK(Contains(status, ", FSCONFIG_CMD_CREATE): EPERM"));
+  CHECK(Contains(status, "needs CAP_SYS_ADMIN over the user namespace the context was opened in"));
+}
+
+TEST_CASE("mount_setattr on a path that does not exist fails with ENOENT and names the change") {
+  TB_REQUIRE_PRIVILEGE();
+  absl::Status status =
+      MountSetAttr(AT_FDCWD, "/no/such/path/tokenbox", 0, MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID);
+  CHECK(ErrnoOf(status) == ENOENT);
+  CHECK(Contains(status, "mount_setattr(\"/no/such/path/tokenbox\", set 0x1, clear 0x2): ENOENT"));
+}
+
+TEST_CASE("mount_setattr with an attribute the kernel does not know fails with EINVAL") {
+  TB_REQUIRE_PRIVILEGE();
+  // The kernel checks the attributes before it looks the path up; a path that does not exist
+  // still keeps this test from ever changing a real mount.
+  constexpr uint64_t kNoSuchAttribute = uint64_t{1} << 40;
+  absl::Status status = MountSetAttr(AT_FDCWD, "/no/such/path/tokenbox", 0, kNoSuchAttribute, 0);
+  CHECK(ErrnoOf(status) == EINVAL);
+  CHECK(Contains(status,
+                 "mount_setattr(\"/no/such/path/tokenbox\", set 0x10000000000, clear 0x0): "
+                 "EINVAL"));
 }
 
 }  // namespace

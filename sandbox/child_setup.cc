@@ -33,6 +33,7 @@
 #include "ns/monotonic_clock.h"
 #include "ns/mount_api.h"
 #include "ns/mount_namespace.h"
+#include "ns/pipe.h"
 #include "ns/user_namespace.h"
 #include "sandbox/capabilities.h"
 #include "sandbox/handshake.h"
@@ -302,11 +303,9 @@ void ChildSetup::EnterPidNamespace() {
                          "check /proc/sys/user/max_pid_namespaces, or run without a pid "
                          "namespace (--no-unshare-pid)"));
   Step("set parent-death signal", SetParentDeathSignal(context_.launcher_pid));
-  int ends[2];
-  if (pipe2(ends, O_CLOEXEC) != 0) {
-    Fail("create pid namespace", ErrnoStatus(errno, "pipe2"));
-  }
-  UniqueFd report_read(ends[0]), report_write(ends[1]);
+  absl::StatusOr<Pipe> report = MakePipe();
+  if (!report.ok()) Fail("create pid namespace", report.status());
+  UniqueFd report_read = std::move(report->read_end), report_write = std::move(report->write_end);
   // pid 1 sees its parent as pid 0, so getppid() cannot tell it that the supervisor died before
   // its PR_SET_PDEATHSIG took hold; a pidfd of the supervisor can.
   UniqueFd supervisor(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));

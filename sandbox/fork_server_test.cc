@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ns/errno_status.h"
+#include "ns/pipe.h"
 #include "sandbox/capabilities.h"
 #include "sandbox/handshake.h"
 #include "sandbox/inside.h"
@@ -88,13 +89,12 @@ TEST_CASE("Each launch gets its own argv, environment, working directory, rlimit
 TEST_CASE("Launches are separate processes: their own pid, process group and passed fds") {
   TB_REQUIRE_PRIVILEGE();
   auto server = StartServer();
-  int extra[2];
-  REQUIRE(pipe2(extra, O_CLOEXEC) == 0);
-  UniqueFd extra_read(extra[0]), extra_write(extra[1]);
+  absl::StatusOr<Pipe> extra = MakePipe();
+  TB_REQUIRE_OK(extra);
   const std::vector<std::string> has_fd_9 = {"/bin/sh", "-c",
                                              "test -e /proc/self/fd/9 && echo yes || echo no"};
   SandboxBuilder with_fd = LaunchOf(has_fd_9);
-  with_fd.PassFd(extra_write.get(), 9);
+  with_fd.PassFd(extra->write_end.get(), 9);
   CHECK(RunCaptured(*server, std::move(with_fd)).out == "yes\n");
   CHECK(RunCaptured(*server, LaunchOf(has_fd_9)).out == "no\n");
   auto sleeper = LaunchOf({"/bin/sleep", "30"}).Build();

@@ -29,6 +29,8 @@
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
+#include "ns/pipe.h"
+#include "ns/unique_fd.h"
 #include "sandbox/capabilities.h"
 #include "sandbox/handshake.h"
 #include "sandbox/inside.h"
@@ -130,12 +132,11 @@ TEST_CASE("With the bpffs elsewhere or nowhere, the environment says so") {
 
 TEST_CASE("Passed fds arrive at their numbers and nothing else leaks in") {
   TB_REQUIRE_PRIVILEGE();
-  int extra[2];
-  REQUIRE(pipe2(extra, O_CLOEXEC) == 0);
-  UniqueFd extra_read(extra[0]), extra_write(extra[1]);
+  auto extra = MakePipe();
+  TB_REQUIRE_OK(extra);
   UniqueFd unrelated(open("/dev/null", O_RDONLY));  // Not close-on-exec: must not get in anyway.
   SandboxBuilder builder = Base();
-  builder.Program({testing::InspectorPath()}).PassFd(extra_write.get(), 7);
+  builder.Program({testing::InspectorPath()}).PassFd(extra->write_end.get(), 7);
   auto v = KeyValues(RunCaptured(std::move(builder)).out);
   CHECK(v["fds"] == "0,1,2,3,7");
 }
@@ -177,8 +178,10 @@ TEST_CASE("In a pid namespace the program is pid 2 under a tiny init, or pid 1 i
   ExtraNamespaces namespaces;
   namespaces.pid = true;
   SandboxBuilder builder = Base();
-  // The shell lists /proc itself: a pipeline's commands would race with its listing.
-  builder.Program({"/bin/sh", "-c", "echo $$; set -- /proc/[0-9]*; echo $#"}).Namespaces(namespaces);
+  // The shell counts /proc's pids by a glob it expands itself: a pipeline (ls | grep -c) raced,
+  // since ls could read /proc before the shell had forked grep.
+  builder.Program({"/bin/sh", "-c", "echo $$; set -- /proc/[0-9]*; echo $#"})
+      .Namespaces(namespaces);
   CHECK(RunCaptured(std::move(builder)).out == "2\n2\n");  // init and sh, nothing else.
   namespaces.program_is_pid1 = true;
   SandboxBuilder pid1 = Base();
@@ -335,9 +338,8 @@ TEST_CASE("A function runs inside the sandbox after set-up and uses the token wi
 // program would, in a pid namespace and without one.
 TEST_CASE("A function sees only fds 0-2, the token and the passed fds") {
   TB_REQUIRE_PRIVILEGE();
-  int ends[2];
-  REQUIRE(pipe2(ends, O_CLOEXEC) == 0);
-  UniqueFd extra_read(ends[0]), extra_write(ends[1]);
+  absl::StatusOr<Pipe> extra = MakePipe();
+  TB_REQUIRE_OK(extra);
   UniqueFd inheritable(open("/dev/null", O_RDONLY));  // Not close-on-exec: must not get in.
   REQUIRE(inheritable);
   for (bool pid_namespace : {true, false}) {
@@ -346,7 +348,7 @@ TEST_CASE("A function sees only fds 0-2, the token and the passed fds") {
     namespaces.pid = pid_namespace;
     auto spec = Base()
                     .Namespaces(namespaces)
-                    .PassFd(extra_write.get(), 7)
+                    .PassFd(extra->write_end.get(), 7)
                     .Function([]() -> int {
                       auto sandbox = CurrentSandbox();
                       if (!sandbox.ok()) return 10;
@@ -403,8 +405,10 @@ TEST_CASE("The sandbox dies with its launcher") {
   // An intermediate launcher starts a sandbox, reports its pid, and is SIGKILLed. As subreaper
   // this test inherits the orphaned sandbox and sees how it ended.
   REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
-  int report[2];
-  REQUIRE(pipe(report) == 0);
+  // Close-on-exec: the sandbox must not hold the write end, or a launcher that failed before
+  // reporting would leave this test waiting instead of reading end-of-file.
+  auto report = MakePipe();
+  TB_REQUIRE_OK(report);
   pid_t launcher = fork();
   REQUIRE(launcher >= 0);
   if (launcher == 0) {
@@ -413,14 +417,14 @@ TEST_CASE("The sandbox dies with its launcher") {
     auto child = Launch(*spec);
     if (!child.ok()) _exit(2);
     pid_t pid = child->pid();
-    (void)!write(report[1], &pid, sizeof(pid));
+    (void)!write(report->write_end.get(), &pid, sizeof(pid));
     pause();
     _exit(3);
   }
-  close(report[1]);
+  report->write_end.Reset();
   pid_t sandbox = 0;
-  REQUIRE(read(report[0], &sandbox, sizeof(sandbox)) == sizeof(sandbox));
-  close(report[0]);
+  REQUIRE(read(report->read_end.get(), &sandbox, sizeof(sandbox)) == sizeof(sandbox));
+  report->read_end.Reset();
   kill(launcher, SIGKILL);
   int status = 0;
   REQUIRE(waitpid(launcher, &status, 0) == launcher);

@@ -1,26 +1,26 @@
 #include "tests/captured_run.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <optional>
 #include <utility>
 
 #include "absl/strings/str_split.h"
+#include "ns/pipe.h"
 #include "tests/test_support.h"
 
 namespace tokenbox::testing {
 
 CapturedRun RunCaptured(SandboxBuilder builder,
                         const std::function<absl::StatusOr<Child>(const SandboxSpec&)>& launch) {
-  int pipe_fds[2];
-  REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
-  UniqueFd read_end(pipe_fds[0]);
+  absl::StatusOr<Pipe> output = MakePipe();
+  REQUIRE_MESSAGE(output.ok(), output.status().ToString());
+  UniqueFd read_end = std::move(output->read_end);
   std::optional<Child> child;
   {
     // The builder and the spec each keep a duplicate of the passed write end; they must be gone
     // before reading, or the pipe never reaches end-of-file.
-    UniqueFd write_end(pipe_fds[1]);
+    UniqueFd write_end = std::move(output->write_end);
     SandboxBuilder local = std::move(builder);
     local.PassFd(write_end.get(), 1);
     auto spec = local.Build();

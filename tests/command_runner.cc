@@ -16,6 +16,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ns/errno_status.h"
+#include "ns/pipe.h"
+#include "ns/unique_fd.h"
 
 namespace tokenbox::testing {
 namespace {
@@ -31,20 +34,28 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
 
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options) {
   CommandResult result;
-  int out_pipe[2], err_pipe[2], in_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
-      pipe2(in_pipe, O_CLOEXEC) != 0) {
-    result.err = "pipe2 failed";
-    return result;
+  absl::StatusOr<Pipe> in_pipe = MakePipe();
+  absl::StatusOr<Pipe> out_pipe = MakePipe();
+  absl::StatusOr<Pipe> err_pipe = MakePipe();
+  for (const absl::StatusOr<Pipe>* pipe : {&in_pipe, &out_pipe, &err_pipe}) {
+    if (!pipe->ok()) {
+      result.err = std::string(pipe->status().message());
+      return result;
+    }
   }
   std::vector<char*> args = CStrings(argv);
   std::vector<char*> env;
   if (options.env.has_value()) env = CStrings(*options.env);
   pid_t pid = fork();
+  if (pid < 0) {
+    result.err = absl::StrCat("fork: ", ErrnoName(errno));
+    return result;
+  }
   if (pid == 0) {
-    dup2(in_pipe[0], 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
+    // dup2 clears close-on-exec on the copies only; the originals close at exec.
+    dup2(in_pipe->read_end.get(), 0);
+    dup2(out_pipe->write_end.get(), 1);
+    dup2(err_pipe->write_end.get(), 2);
     if (options.uid.has_value()) {
       if (setgroups(0, nullptr) != 0 || setresgid(*options.uid, *options.uid, *options.uid) != 0 ||
           setresuid(*options.uid, *options.uid, *options.uid) != 0) {
@@ -58,16 +69,17 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
     }
     _exit(errno == ENOENT ? 127 : 126);
   }
-  close(in_pipe[0]);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  // The child holds its own copies; ours must close so that its exit reads as end-of-file.
+  in_pipe->read_end.Reset();
+  out_pipe->write_end.Reset();
+  err_pipe->write_end.Reset();
   if (!options.stdin_data.empty()) {
-    (void)!write(in_pipe[1], options.stdin_data.data(), options.stdin_data.size());
+    (void)!write(in_pipe->write_end.get(), options.stdin_data.data(), options.stdin_data.size());
   }
-  close(in_pipe[1]);
+  in_pipe->write_end.Reset();
 
   absl::Time deadline = absl::Now() + options.timeout;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  UniqueFd* streams[2] = {&out_pipe->read_end, &err_pipe->read_end};
   std::string* sinks[2] = {&result.out, &result.err};
   int open_streams = 2;
   while (open_streams > 0) {
@@ -77,23 +89,21 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
       kill(pid, SIGKILL);
       break;
     }
+    // poll() ignores negative fds: a stream already closed below drops out by itself.
+    pollfd fds[2] = {{streams[0]->get(), POLLIN, 0}, {streams[1]->get(), POLLIN, 0}};
     int ready = poll(fds, 2, static_cast<int>(left_ms));
     if (ready < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      if (!streams[i]->valid() || fds[i].revents == 0) continue;
       char buffer[4096];
-      ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+      ssize_t n = read(streams[i]->get(), buffer, sizeof(buffer));
       if (n > 0) {
         sinks[i]->append(buffer, static_cast<size_t>(n));
       } else if (n == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
+        streams[i]->Reset();
         --open_streams;
       }
     }
-  }
-  for (pollfd& p : fds) {
-    if (p.fd >= 0) close(p.fd);
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

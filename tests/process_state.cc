@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ns/unique_fd.h"
 
 namespace tokenbox::testing {
 namespace {
@@ -22,11 +23,12 @@ namespace {
 // or short answer here, not an error (istreambuf_iterator would throw).
 std::string ReadProcFileImpl(const std::string& path) {
   std::string text;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return text;
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return text;
   char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) text.append(buffer, static_cast<size_t>(n));
-  close(fd);
+  for (ssize_t n; (n = read(fd.get(), buffer, sizeof(buffer))) > 0;) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
   return text;
 }
 

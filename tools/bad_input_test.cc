@@ -86,7 +86,7 @@ std::vector<BadInput> Cases() {
       {{"--delegate-cmd=map_create", "--", "/bin/true"}, "unknown option '--delegate-cmd'"},
       {{"-v", "--", "/bin/true"}, "unknown option '-v'"},
       // GNU-style: a value-taking option consumes the next argument, even "--".
-      {{"--delegate-cmds", "--", "/bin/true"}, "put '--' before the program"},
+      {{"--delegate-cmds", "--", "/bin/true"}, "option '--delegate-cmds' needs a value"},
       {{"--delegate-cmds=map_create", "--verbose=yes", "--", "/bin/true"}, "takes no value"},
       {{"--delegate-cmds=map_create", "--setenv=NOVALUE", "--", "/bin/true"}, "is not KEY=VALUE"},
       {{"--delegate-cmds=map_create", "--setenv==x", "--", "/bin/true"}, "is invalid"},

@@ -116,6 +116,9 @@ ProbeCheck CheckBpffs() {
   return check;
 }
 
+// fsopen(2) answers ENOSYS only when the kernel lacks the new mount API. Any other refusal
+// (EPERM for a caller without CAP_SYS_ADMIN over its mount namespace, ENODEV for a kernel without
+// bpffs) proves the call exists; what the caller may do with it is for other checks to report.
 ProbeCheck CheckMountApi() {
   ProbeCheck check{"new mount API"};
   absl::StatusOr<UniqueFd> fs = FsOpen("bpf");
@@ -124,11 +127,34 @@ ProbeCheck CheckMountApi() {
     check.detail = "fsopen(\"bpf\") works";
     return check;
   }
-  int err = ErrnoOf(fs.status());
+  const int err = ErrnoOf(fs.status());
+  if (err == ENOSYS) {
+    check.detail = std::string(fs.status().message());
+    check.remedy = "fsopen/fsconfig/fsmount need Linux >= 5.2";
+    return check;
+  }
+  if (err == ENODEV) {
+    check.ok = true;
+    check.detail = "fsopen exists (it refused \"bpf\" with ENODEV: see the bpffs line)";
+    return check;
+  }
+  if (err == EPERM) {
+    check.ok = true;
+    // Where the caller may create namespaces, show the call working in one it owns.
+    absl::Status in_own_namespace = RunInChild([]() -> absl::Status {
+      if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+        return ErrnoStatus(errno, "unshare(CLONE_NEWUSER|CLONE_NEWNS)");
+      }
+      return FsOpen("bpf").status();
+    });
+    check.detail =
+        in_own_namespace.ok()
+            ? "fsopen(\"bpf\") works in a throwaway user and mount namespace (EPERM in the "
+              "caller's own: it lacks CAP_SYS_ADMIN there)"
+            : "fsopen exists (EPERM, not ENOSYS), but this caller may not use it here";
+    return check;
+  }
   check.detail = std::string(fs.status().message());
-  check.remedy = err == ENOSYS ? "fsopen/fsconfig/fsmount need Linux >= 5.2"
-                 : err == EPERM ? "could not test: run tokenbox probe as root"
-                                : "";
   return check;
 }
 

@@ -84,6 +84,17 @@ TEST_CASE("tokenbox probe run by an unprivileged user reports the missing privil
   CHECK(Contains(r.out, "run tokenbox as root"));
 }
 
+// fsopen refuses a caller without CAP_SYS_ADMIN with EPERM, which proves the mount API exists:
+// only ENOSYS means it is missing.
+TEST_CASE("tokenbox probe run by an unprivileged user does not call the mount API missing") {
+  TB_REQUIRE_PRIVILEGE();
+  testing::StagedFiles staged({Tokenbox()});
+  CommandResult r = RunCommand({staged.path("tokenbox"), "probe"}, {.uid = 65534});
+  INFO(r.out, r.err);
+  CHECK(Contains(r.out, "ok      new mount API"));
+  CHECK_FALSE(Contains(r.out, "MISSING new mount API"));
+}
+
 TEST_CASE("tokenbox explain shows the canonical policy, capabilities and warnings") {
   CommandResult r = RunCommand({Tokenbox(), "explain", "--delegate-cmds=PROG_LOAD:0x1",
                                 "--delegate-maps", "array,hash", "--delegate-progs=xdp",
