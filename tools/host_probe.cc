@@ -202,8 +202,9 @@ static void AddTokenChecks(std::vector<ProbeCheck>* checks) {
                          "BPF token: creation"};
   if (!WhyCannotDelegate().empty()) {
     for (const char* name : names) {
-      checks->push_back({name, false, "not tested: needs CAP_SYS_ADMIN in the initial user namespace",
-                         "run tokenbox probe as root"});
+      checks->push_back({name, false,
+                         "needs CAP_SYS_ADMIN in the initial user namespace to check",
+                         "run tokenbox probe as root", /*tested=*/false});
     }
     return;
   }

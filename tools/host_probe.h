@@ -12,6 +12,7 @@ struct ProbeCheck {
   bool ok = false;
   std::string detail;  // What was found.
   std::string remedy;  // What to do about it; empty when ok.
+  bool tested = true;  // False when this caller could not check it (not ok, but not missing).
 };
 
 // Everything `tokenbox probe` checks, in report order. It creates throwaway namespaces in forked

@@ -20,7 +20,8 @@ constexpr char kProbeHelp[] = R"(Usage: tokenbox probe [--json]
 Reports what this machine offers a delegated BPF sandbox: the kernel version, user
 namespaces, the new mount API and bpffs, the caller's privilege, BPF token support, and
 the libbpf version.
-Each line says ok or MISSING, what was found, and for a missing item what to do.
+Each line says ok, MISSING or UNTESTED (this caller could not check it), what was found,
+and for an item that is not ok what to do.
 Checks are real: throwaway namespaces are created in forked children; nothing on the host
 is changed.
 
@@ -36,10 +37,10 @@ void PrintText(const std::vector<ProbeCheck>& checks) {
   size_t width = 0;
   for (const ProbeCheck& c : checks) width = std::max(width, c.name.size());
   for (const ProbeCheck& c : checks) {
-    std::printf("%-7s %-*s  %s\n", c.ok ? "ok" : "MISSING", static_cast<int>(width),
-                c.name.c_str(), c.detail.c_str());
+    std::printf("%-8s %-*s  %s\n", c.ok ? "ok" : c.tested ? "MISSING" : "UNTESTED",
+                static_cast<int>(width), c.name.c_str(), c.detail.c_str());
     if (!c.ok && !c.remedy.empty()) {
-      std::printf("%-7s %-*s  fix: %s\n", "", static_cast<int>(width), "", c.remedy.c_str());
+      std::printf("%-8s %-*s  fix: %s\n", "", static_cast<int>(width), "", c.remedy.c_str());
     }
   }
 }
@@ -49,7 +50,8 @@ void PrintJson(const std::vector<ProbeCheck>& checks, bool all_ok) {
   for (size_t i = 0; i < checks.size(); ++i) {
     const ProbeCheck& c = checks[i];
     absl::StrAppend(&out, i ? "," : "", "{\"name\":", JsonString(c.name),
-                    ",\"ok\":", c.ok ? "true" : "false", ",\"detail\":", JsonString(c.detail),
+                    ",\"ok\":", c.ok ? "true" : "false",
+                    ",\"tested\":", c.tested ? "true" : "false", ",\"detail\":", JsonString(c.detail),
                     ",\"remedy\":", JsonString(c.remedy), "}");
   }
   out += "]}\n";
@@ -81,14 +83,19 @@ int ProbeCommand(int argc, char** argv) {
     return kExitUsage;
   }
   std::vector<ProbeCheck> checks = ProbeHost();
-  bool all_ok = true;
-  for (const ProbeCheck& c : checks) all_ok = all_ok && c.ok;
+  bool all_ok = true, all_tested = true;
+  for (const ProbeCheck& c : checks) {
+    all_ok = all_ok && c.ok;
+    all_tested = all_tested && c.tested;
+  }
   if (json) {
     PrintJson(checks, all_ok);
   } else {
     PrintText(checks);
-    std::printf("%s\n", all_ok ? "tokenbox can run delegated BPF sandboxes here."
-                               : "Something tokenbox needs is missing; see the lines above.");
+    std::printf("%s%s\n",
+                all_ok ? "tokenbox can run delegated BPF sandboxes here."
+                       : "Something tokenbox needs is missing; see the lines above.",
+                all_tested ? "" : " Run tokenbox probe as root to check the UNTESTED lines.");
   }
   return all_ok ? kExitAllPresent : kExitSomethingMissing;
 }
