@@ -70,6 +70,15 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   return annotated;
 }
 
+absl::Status AppendRemedy(const absl::Status& status, absl::string_view remedy) {
+  if (status.ok()) return status;
+  absl::Status amended(status.code(), absl::StrCat(status.message(), ": ", remedy));
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+    amended.SetPayload(type_url, payload);
+  });
+  return amended;
+}
+
 std::string Printable(absl::string_view text, size_t max_bytes) {
   std::string shown;
   for (unsigned char c : text.substr(0, max_bytes)) {

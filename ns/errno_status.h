@@ -27,6 +27,11 @@ int ErrnoOf(const absl::Status& status);
 // payloads are kept, so the errno still reaches the caller after several layers have annotated.
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 
+// Returns `status` with `remedy` put after its message: "message: remedy". For a layer that
+// knows what to do about a failure that a lower one (which did not know) reported. The code and
+// payloads are kept.
+absl::Status AppendRemedy(const absl::Status& status, absl::string_view remedy);
+
 // Records `err` as the errno of a status built by hand, for a failure whose message is composed
 // elsewhere but whose cause is still an errno (for example one that crossed a pipe).
 absl::Status WithErrno(absl::Status status, int err);

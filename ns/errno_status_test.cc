@@ -43,6 +43,14 @@ TEST_CASE("Annotate keeps the code and the errno") {
   CHECK(ErrnoOf(absl::InternalError("no errno")) == 0);
 }
 
+TEST_CASE("AppendRemedy puts the remedy last and keeps the code and the errno") {
+  absl::Status status = AppendRemedy(ErrnoStatus(EINVAL, "fsconfig"), "use Linux >= 6.9");
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(status.message() == "fsconfig: EINVAL (Invalid argument): use Linux >= 6.9");
+  CHECK(ErrnoOf(status) == EINVAL);
+  CHECK(AppendRemedy(absl::OkStatus(), "nothing").ok());
+}
+
 TEST_CASE("A status survives serialization with its code, errno and message") {
   absl::Status original = ErrnoStatus(ENOENT, "execve(\"/nope\")", "is the path right?");
   absl::Status copy = DeserializeStatus(SerializeStatus(original));

@@ -45,6 +45,13 @@ absl::Status WaitReadable(int sock, absl::Duration deadline) {
 
 }  // namespace
 
+bool IsPeerClosed(const absl::Status& status) {
+  // End-of-file is a FailedPrecondition without an errno (PeerClosed above); the only errno
+  // that means the same is recvmsg's ECONNRESET. EBADF, say, maps to the same code but is not.
+  const int err = ErrnoOf(status);
+  return (status.code() == absl::StatusCode::kFailedPrecondition && err == 0) || err == ECONNRESET;
+}
+
 absl::StatusOr<SocketPair> MakeSocketPair() {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
@@ -149,7 +156,9 @@ absl::StatusOr<FdMessage> ReceiveFdMessage(int sock, absl::Duration timeout) {
       return ErrnoStatus(errno, "recvmsg",
                          "the peer closed its end of the socket (did it exit or crash?)");
     }
-    return ErrnoStatus(errno, "recvmsg(message socket)");
+    return ErrnoStatus(errno, "recvmsg(message socket)",
+                       "the socket between launcher and sandbox failed, which should not "
+                       "happen: run with --verbose and report the step and errno");
   }
 
   // Take ownership of every descriptor first, so that each error below closes them all.

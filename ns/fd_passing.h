@@ -57,6 +57,10 @@ absl::Status SendFdMessage(int sock, uint32_t type, absl::string_view payload = 
 absl::StatusOr<FdMessage> ReceiveFdMessage(int sock,
                                            absl::Duration timeout = absl::InfiniteDuration());
 
+// Whether a ReceiveFdMessage failure means the peer closed its end (end-of-file or
+// ECONNRESET), as opposed to any other failure of the socket or the message.
+bool IsPeerClosed(const absl::Status& status);
+
 // ReceiveFdMessage that also requires the given type and exactly `fd_count` descriptors.
 absl::StatusOr<FdMessage> ReceiveExpectedMessage(
     int sock, uint32_t type, size_t fd_count, absl::Duration timeout = absl::InfiniteDuration());

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ns/errno_status.h"
 #include "ns/pipe.h"
 #include "tests/test_support.h"
 
@@ -235,6 +236,25 @@ TEST_CASE("A sender that dies after sending: its message and fds still arrive, t
   CHECK(after.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string(after.status().message()) ==
         "recvmsg: the peer closed its end of the socket (did it exit or crash?)");
+  CHECK(IsPeerClosed(after.status()));
+}
+
+// The launcher reads a closed peer as a successful exec: no other failure may look like one.
+TEST_CASE("IsPeerClosed is true only for end-of-file and ECONNRESET") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  pair->child.Reset();
+  auto closed = ReceiveFdMessage(pair->parent.get(), absl::Seconds(5));
+  REQUIRE_FALSE(closed.ok());
+  CHECK(IsPeerClosed(closed.status()));
+  CHECK(IsPeerClosed(ErrnoStatus(ECONNRESET, "recvmsg")));
+  CHECK_FALSE(IsPeerClosed(ErrnoStatus(EBADF, "recvmsg")));  // Also FailedPrecondition.
+  CHECK_FALSE(IsPeerClosed(ErrnoStatus(EIO, "recvmsg")));
+  auto silent = MakeSocketPair();
+  TB_REQUIRE_OK(silent);
+  auto timed_out = ReceiveFdMessage(silent->parent.get(), absl::Milliseconds(10));
+  REQUIRE_FALSE(timed_out.ok());
+  CHECK_FALSE(IsPeerClosed(timed_out.status()));
 }
 
 TEST_CASE("A silent peer hits the deadline") {

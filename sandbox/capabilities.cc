@@ -14,6 +14,15 @@
 #include "ns/errno_status.h"
 
 namespace tokenbox {
+namespace {
+
+// In the sandbox's own user namespace these calls only fail when something outside tokenbox
+// forbids them.
+constexpr absl::string_view kCapabilityCallRefused =
+    "the kernel refused a capability change that the sandbox's own user namespace allows: a "
+    "seccomp filter or security module around the launcher may forbid it";
+
+}  // namespace
 
 absl::Status RestrictCapabilities(CapabilitySet keep) {
   cap_t caps = cap_init();  // All clear.
@@ -45,21 +54,25 @@ absl::Status LockCapabilitiesForExec(CapabilitySet keep) {
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
     if (keep.Has(cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAPBSET_DROP, ", CapabilityName(cap), ")"));
+      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAPBSET_DROP, ", CapabilityName(cap), ")"),
+                       kCapabilityCallRefused);
     }
   }
   if (absl::Status s = RestrictCapabilities(keep); !s.ok()) return s;
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
-    return ErrnoStatus(errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+    return ErrnoStatus(errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)",
+                       kCapabilityCallRefused);
   }
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
     if (!keep.Has(cap)) continue;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
-      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAP_AMBIENT_RAISE, ", CapabilityName(cap), ")"));
+      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAP_AMBIENT_RAISE, ", CapabilityName(cap), ")"),
+                       kCapabilityCallRefused);
     }
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return ErrnoStatus(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+    return ErrnoStatus(errno, "prctl(PR_SET_NO_NEW_PRIVS)",
+                       kCapabilityCallRefused);
   }
   return absl::OkStatus();
 }

@@ -158,8 +158,15 @@ absl::Status ChildSetup::MountBpffs() {
   if (!spec_.bpffs_path().has_value()) return absl::OkStatus();
   absl::Status attached = AttachMount(bpffs_mount_.get(), *spec_.bpffs_path());
   if (!attached.ok() && ErrnoOf(attached) == ENOENT) {
-    return Annotate(attached, absl::StrCat("the bpffs path ", Printable(*spec_.bpffs_path(), 256),
-                                           " must exist (as a directory) inside the sandbox"));
+    return AppendRemedy(attached, absl::StrCat("the bpffs path ",
+                                               Printable(*spec_.bpffs_path(), 256),
+                                               " must exist (as a directory) inside the sandbox"));
+  }
+  if (!attached.ok() && (ErrnoOf(attached) == EACCES || ErrnoOf(attached) == EPERM)) {
+    return AppendRemedy(attached, absl::StrCat(
+        "the sandbox's user (host uid ", spec_.uid_map().ToOutside(0).value_or(0),
+        ") must be able to reach the bpffs path, and a security module may refuse mounts in "
+        "user namespaces; choose another --bpffs, or --no-bpffs"));
   }
   return attached;
 }
@@ -171,7 +178,7 @@ absl::Status ChildSetup::ApplyFilesystemView() {
   std::vector<UniqueFd> clones;
   for (const std::string& path : view.writable_paths) {
     absl::StatusOr<UniqueFd> clone = OpenTree(AT_FDCWD, path, OPEN_TREE_CLONE | AT_RECURSIVE);
-    if (!clone.ok()) return Annotate(clone.status(), "a writable path must exist");
+    if (!clone.ok()) return AppendRemedy(clone.status(), "a writable path must exist");
     clones.push_back(*std::move(clone));
   }
   if (view.read_only_host) {
@@ -265,7 +272,8 @@ absl::Status ChildSetup::ArrangeFds() {
 absl::Status ChildSetup::SetParentDeathSignal(std::optional<pid_t> expected_parent) {
   // Set last: every credential change (unshare, setresuid) clears it.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
-    return ErrnoStatus(errno, "prctl(PR_SET_PDEATHSIG, SIGKILL)");
+    return ErrnoStatus(errno, "prctl(PR_SET_PDEATHSIG, SIGKILL)",
+                       "a seccomp filter or security module around the launcher may forbid it");
   }
   // A parent that died before the line above went unnoticed: the process was reparented.
   if (pid_t parent = getppid(); expected_parent.has_value() && parent != *expected_parent) {

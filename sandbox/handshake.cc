@@ -49,7 +49,7 @@ absl::StatusOr<StartedAs> AwaitStart(int sock, absl::Duration timeout) {
   absl::StatusOr<FdMessage> message = ReceiveFdMessage(sock, timeout);
   if (!message.ok()) {
     // The peer closing is how a successful execve shows: the child's end was close-on-exec.
-    if (message.status().code() == absl::StatusCode::kFailedPrecondition) return StartedAs::kExec;
+    if (IsPeerClosed(message.status())) return StartedAs::kExec;
     return SetupFailure(kStep, message.status());
   }
   switch (message->type) {

@@ -313,6 +313,9 @@ absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Duration> deadli
     if (deadline.has_value()) {
       absl::Duration left = *deadline - MonotonicNow();
       if (left <= absl::ZeroDuration()) {
+        // A child that ended before the deadline but is waited on after it did not time out.
+        pollfd ended = {pidfd_.get(), POLLIN, 0};
+        if (poll(&ended, 1, 0) > 0) return Reap(/*timed_out=*/false);
         if (absl::Status s = Kill(); !s.ok()) return s;
         return Reap(/*timed_out=*/true);
       }

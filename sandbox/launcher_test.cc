@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
 #include "ns/pipe.h"
@@ -218,6 +219,17 @@ TEST_CASE("A timeout kills the whole sandbox, grandchildren included") {
     }
     CHECK_FALSE(alive);
   }
+}
+
+// Waiting late must not turn a child that ended in time into a timed-out one.
+TEST_CASE("A sandbox that ended before its timeout is not reported as timed out when waited on late") {
+  TB_REQUIRE_PRIVILEGE();
+  auto spec = Base().Program({"/bin/true"}).Timeout(absl::Milliseconds(300)).Build();
+  TB_REQUIRE_OK(spec);
+  auto child = Launch(*spec);
+  TB_REQUIRE_OK(child);
+  absl::SleepFor(absl::Milliseconds(600));
+  CHECK(*child->Wait() == ExitStatus::Exited(0));
 }
 
 TEST_CASE("Kill() ends a running sandbox, and WaitFor() reports a timeout") {

@@ -1,11 +1,30 @@
-// Makes each syscall of the launch fail in turn (strace --inject) and checks that tokenbox says
-// which step failed with which errno, exits 125, and leaves no process, zombie, mount or fd.
-// Zombies and fds are checked inside the launching process (tests/fault_target), where they
-// would be; a count over the whole host would be disturbed by anything else running.
+// Makes each syscall of the launch fail in turn and checks that tokenbox says which step failed
+// with which errno, exits 125, and leaves no process, zombie, mount or fd. Zombies and fds are
+// checked inside the launching process (tests/fault_target), where they would be; a count over
+// the whole host would be disturbed by anything else running.
+//
+// Most faults are injected with `strace -f --inject`, which counts each process's calls on its
+// own (`when=N` is a process's Nth call) but injects into every process it follows: it fails
+// the Nth call of whichever process makes one first. Two kinds of row need aim, which
+// tests/fault_target gives with ptrace (`--inject-launcher`, `--inject-child`):
+//  - launcher-only rows fail the Nth call of the launcher's main thread, where the launcher's
+//    side of the handshake runs, optionally counting only calls on a file under a path (in a
+//    sanitized build the launcher also write()s to pipes, a varying number of times: UBSan's
+//    memory probes);
+//  - child-only rows fail the Nth call of the sandbox's child (the first process the launcher
+//    forks), which makes its recvmsg calls after the launcher has made as many.
+#include <sys/capability.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 
@@ -14,69 +33,231 @@ namespace {
 
 using ::tokenbox::testing::CommandResult;
 using ::tokenbox::testing::Contains;
-using ::tokenbox::testing::CountMounts;
 using ::tokenbox::testing::ProcessWithArgument;
 using ::tokenbox::testing::RunCommand;
 
+// Which processes a fault is injected into.
+enum class Target {
+  kAll,       // strace -f: every process, each counted on its own.
+  kLauncher,  // fault_target --inject-launcher: the launcher's main thread only.
+  kChild,     // fault_target --inject-child: the sandbox's child only.
+};
+
 struct Fault {
-  const char* inject;  // strace's --inject=SYSCALL:error=ERRNO:when=N
+  std::string inject;  // SYSCALL:error=ERRNO:when=N, as strace's --inject takes it.
   const char* step;    // The step tokenbox must name.
   const char* errno_name;
   const char* only_path = nullptr;  // strace -P: inject only into calls on this path.
   bool pid_namespace = false;       // Launch with the default pid namespace, not without.
   bool fork_server = false;         // Launch through a fork server (--via-fork-server).
+  Target target = Target::kAll;
+  bool full_policy = false;         // kFullPolicy rather than map_create and array maps.
+  const char* call = nullptr;       // Text the line must hold too: which call failed.
+  const char* fd_under = nullptr;   // kLauncher: count only calls on an fd under this path.
 };
 
-const Fault kFaults[] = {
-    {"socketpair:error=ENFILE:when=1", "create handshake socket", "ENFILE"},
-    {"clone:error=EAGAIN:when=1", "fork", "EAGAIN"},
-    {"pidfd_open:error=EMFILE:when=1", "open pidfd", "EMFILE"},
-    {"unshare:error=EPERM:when=1", "create namespaces", "EPERM"},
+// Every delegate option, and a number: attach type 56 has no name in this build's libbpf, so the
+// launcher sends it in an fsconfig call of its own (a number in a string would overwrite the
+// names before it). Six fsconfig calls in all; the first test case below checks that.
+const std::vector<std::string> kFullPolicy = {
+    "--delegate-cmds=map_create:prog_load:btf_load", "--delegate-maps=array",
+    "--delegate-progs=socket_filter", "--delegate-attachs=cgroup_inet_ingress:0x100000000000000"};
+const std::vector<std::string> kSmallPolicy = {"--delegate-cmds=map_create",
+                                               "--delegate-maps=array"};
+
+// The child's prctl calls, in order (sandbox/capabilities.cc): PR_SET_SECUREBITS, one
+// PR_CAPBSET_DROP for each capability up to CAP_LAST_CAP but the kept cap_bpf, then
+// PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE(cap_bpf), PR_SET_NO_NEW_PRIVS, and last
+// PR_SET_PDEATHSIG. Each row also checks that the line names the call it meant to fail.
+constexpr int kBoundingSetDrops = CAP_LAST_CAP + 1 - 1;
+constexpr int kAmbientClearPrctl = 1 + kBoundingSetDrops + 1;
+
+std::string Prctl(const char* error, int nth) {
+  return absl::StrCat("prctl:error=", error, ":when=", nth);
+}
+
+const std::vector<Fault>& Faults() {
+  static const auto* faults = new std::vector<Fault>{
+      {"socketpair:error=ENFILE:when=1", "create handshake socket", "ENFILE"},
+      {"clone:error=EAGAIN:when=1", "fork", "EAGAIN"},
+      {"pidfd_open:error=EMFILE:when=1", "open pidfd", "EMFILE"},
+      {"unshare:error=EPERM:when=1", "create namespaces", "EPERM"},
+      {"setgroups:error=EPERM:when=1", "drop supplementary groups", "EPERM", nullptr, false, false,
+       Target::kAll, false, "setgroups(0)"},
 #if !defined(__SANITIZE_ADDRESS__)
-    // Not in sanitized builds: their runtime probes memory with write() in every process, at
-    // points no `when` can count around, and a failing write() trips its own checks.
-    {"write:error=EPERM:when=1", "write id maps", "EPERM"},
+      // Not in sanitized builds: UBSan's vptr checks probe memory by write()ing it to a pipe
+      // (IsAccessibleMemoryRange), a varying number of times in every process (a dozen in the
+      // launcher's main thread before its first id map write), and a probe write that fails
+      // with anything but EFAULT trips the runtime's own CHECK. The launcher-only rows below
+      // count writes to /proc files only.
+      {"write:error=EPERM:when=1", "write id maps", "EPERM"},
 #endif
-    {"setresgid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
-    {"setresuid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
-    {"mount:error=EPERM:when=1", "make mounts private", "EPERM"},
-    {"fsopen:error=ENOMEM:when=1", "mount delegated bpffs", "ENOMEM"},
-    {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL"},
-    {"fsconfig:error=EINVAL:when=2", "configure delegated bpffs", "EINVAL"},
-    {"fsconfig:error=ENOMEM:when=3", "configure delegated bpffs", "ENOMEM"},
-    {"fsmount:error=ENOMEM:when=1", "configure delegated bpffs", "ENOMEM"},
-    {"move_mount:error=EACCES:when=1", "mount delegated bpffs", "EACCES"},
-    {"bpf:error=EPERM:when=1", "create BPF token", "EPERM"},
-    {"prctl:error=EINVAL:when=1", "drop capabilities", "EINVAL"},
-    {"prctl:error=EPERM:when=2", "drop capabilities", "EPERM"},
-    {"capset:error=EPERM:when=1", "drop capabilities", "EPERM"},
-    {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true"},
-    {"sendmsg:error=EPIPE:when=1", "create namespaces", "EPIPE"},
-    {"sendmsg:error=ENOBUFS:when=2", "mount delegated bpffs", "ENOBUFS"},
-    {"recvmsg:error=EIO:when=1", "wait for the child", "EIO"},
-    {"recvmsg:error=EIO:when=2", "wait for the child's bpffs context", "EIO"},
-    // The pid namespace's own steps (the default mode).
-    {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true},
-    {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true},
-    {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true},
-    // A fork-server launch's own steps: the request, and its pid namespace. strace counts
-    // calls per process: a launch's first unshare (its mount namespace) cannot be told from the
-    // zygote's, its second is the pid namespace.
-    {"memfd_create:error=EMFILE:when=1", "send launch request", "EMFILE", nullptr, true, true},
-    {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true, true},
-    {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true, true},
-    {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true, true},
-};
+      // The launcher's id map writes, in order: /proc/PID/setgroups, gid_map, uid_map.
+      {"write:error=EPERM:when=1", "write id maps", "EPERM", nullptr, false, false,
+       Target::kLauncher, false, "/setgroups)", "/proc/"},
+      {"write:error=EPERM:when=2", "write id maps", "EPERM", nullptr, false, false,
+       Target::kLauncher, false, "/gid_map)", "/proc/"},
+      {"write:error=EINVAL:when=3", "write id maps", "EINVAL", nullptr, false, false,
+       Target::kLauncher, false, "/uid_map)", "/proc/"},
+      {"setresgid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
+      {"setresuid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
+      {"mount:error=EPERM:when=1", "make mounts private", "EPERM"},
+      {"fsopen:error=ENOMEM:when=1", "mount delegated bpffs", "ENOMEM"},
+      {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL"},
+      {"fsconfig:error=EINVAL:when=2", "configure delegated bpffs", "EINVAL"},
+      {"fsconfig:error=ENOMEM:when=3", "configure delegated bpffs", "ENOMEM"},
+      // The full policy: every fsconfig call fails once.
+      {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL", nullptr, false,
+       false, Target::kAll, true, "delegate_cmds=\"map_create:prog_load:btf_load\""},
+      {"fsconfig:error=ENOMEM:when=2", "configure delegated bpffs", "ENOMEM", nullptr, false,
+       false, Target::kAll, true, "delegate_maps=\"array\""},
+      {"fsconfig:error=EINVAL:when=3", "configure delegated bpffs", "EINVAL", nullptr, false,
+       false, Target::kAll, true, "delegate_progs=\"socket_filter\""},
+      {"fsconfig:error=ENOMEM:when=4", "configure delegated bpffs", "ENOMEM", nullptr, false,
+       false, Target::kAll, true, "delegate_attachs=\"cgroup_inet_ingress\""},
+      {"fsconfig:error=EINVAL:when=5", "configure delegated bpffs", "EINVAL", nullptr, false,
+       false, Target::kAll, true, "delegate_attachs=\"0x100000000000000\""},
+      {"fsconfig:error=ENOMEM:when=6", "configure delegated bpffs", "ENOMEM", nullptr, false,
+       false, Target::kAll, true, "FSCONFIG_CMD_CREATE"},
+      {"fsmount:error=ENOMEM:when=1", "configure delegated bpffs", "ENOMEM"},
+      {"move_mount:error=EACCES:when=1", "mount delegated bpffs", "EACCES"},
+      {"bpf:error=EPERM:when=1", "create BPF token", "EPERM"},
+      {"prctl:error=EINVAL:when=1", "drop capabilities", "EINVAL"},
+      {"prctl:error=EPERM:when=2", "drop capabilities", "EPERM"},
+      {"capset:error=EPERM:when=1", "drop capabilities", "EPERM"},
+      {Prctl("EPERM", kAmbientClearPrctl), "drop capabilities", "EPERM", nullptr, false, false,
+       Target::kAll, false, "PR_CAP_AMBIENT_CLEAR_ALL"},
+      {Prctl("EPERM", kAmbientClearPrctl + 1), "drop capabilities", "EPERM", nullptr, false, false,
+       Target::kAll, false, "PR_CAP_AMBIENT_RAISE, cap_bpf"},
+      {Prctl("EINVAL", kAmbientClearPrctl + 2), "drop capabilities", "EINVAL", nullptr, false,
+       false, Target::kAll, false, "PR_SET_NO_NEW_PRIVS"},
+      {Prctl("EINVAL", kAmbientClearPrctl + 3), "set parent-death signal", "EINVAL", nullptr,
+       false, false, Target::kAll, false, "PR_SET_PDEATHSIG"},
+      {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true"},
+      // The handshake's fd passing. With -f the child's sendmsg calls come first (it starts
+      // the handshake) and the launcher's recvmsg calls do.
+      {"sendmsg:error=EPIPE:when=1", "create namespaces", "EPIPE"},
+      {"sendmsg:error=ENOBUFS:when=2", "mount delegated bpffs", "ENOBUFS"},
+      {"recvmsg:error=EIO:when=1", "wait for the child", "EIO"},
+      {"recvmsg:error=EIO:when=2", "wait for the child's bpffs context", "EIO"},
+      // The launcher's own sendmsg calls (id maps written; the bpffs mount fd) and its last
+      // recvmsg (the program started), and the child's recvmsg calls (the id maps; the mount).
+      {"sendmsg:error=ENOBUFS:when=1", "write id maps", "ENOBUFS", nullptr, false, false,
+       Target::kLauncher, false, "sendmsg(message type 2,"},
+      {"sendmsg:error=ENOBUFS:when=2", "configure delegated bpffs", "ENOBUFS", nullptr, false,
+       false, Target::kLauncher, false, "sendmsg(message type 257, 1 fds)"},
+      {"recvmsg:error=EIO:when=3", "wait for the program to start", "EIO", nullptr, false, false,
+       Target::kLauncher, false, "recvmsg"},
+      {"recvmsg:error=EIO:when=1", "wait for id maps", "EIO", nullptr, false, false,
+       Target::kChild, false, "recvmsg"},
+      {"recvmsg:error=EIO:when=2", "mount delegated bpffs", "EIO", nullptr, false, false,
+       Target::kChild, false, "waiting for the delegated bpffs"},
+      // The pid namespace's own steps (the default mode).
+      {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true},
+      {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true},
+      {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true},
+      // A fork-server launch's own steps: the request, and its pid namespace. strace counts
+      // calls per process: a launch's first unshare (its mount namespace) cannot be told from the
+      // zygote's, its second is the pid namespace.
+      {"memfd_create:error=EMFILE:when=1", "send launch request", "EMFILE", nullptr, true, true},
+      {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true, true},
+      {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true, true},
+      {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true, true},
+  };
+  return *faults;
+}
 
-std::vector<std::string> Strace(const Fault& fault, std::vector<std::string> command) {
-  std::vector<std::string> argv = {"/usr/bin/strace", "-f", "-qq", "-o", "/dev/null",
-                                   absl::StrCat("--inject=", fault.inject)};
-  if (fault.only_path != nullptr) {
-    argv.push_back("-P");
-    argv.push_back(fault.only_path);
+// How a fault's row is labelled in the printed table (and in docs/SECURITY.md).
+std::string Label(const Fault& fault) {
+  std::string label = fault.inject;
+  if (fault.target == Target::kLauncher) {
+    label += fault.fd_under == nullptr ? " (launcher only)"
+                                       : absl::StrCat(" (launcher only, on ", fault.fd_under, "*)");
+  }
+  if (fault.target == Target::kChild) label += " (child only)";
+  if (fault.full_policy) label += " (full policy)";
+  return label;
+}
+
+// `command` with the fault injected.
+std::vector<std::string> Inject(const Fault& fault, const std::vector<std::string>& command) {
+  std::vector<std::string> argv;
+  if (fault.target != Target::kAll) {
+    // "recvmsg:error=EIO:when=2" -> "--inject-child=recvmsg:EIO:2"
+    std::vector<std::string> parts = absl::StrSplit(fault.inject, ':');
+    REQUIRE(parts.size() == 3);
+    REQUIRE(parts[1].rfind("error=", 0) == 0);
+    REQUIRE(parts[2].rfind("when=", 0) == 0);
+    std::string spec = absl::StrCat(parts[0], ":", parts[1].substr(6), ":", parts[2].substr(5));
+    if (fault.fd_under != nullptr) absl::StrAppend(&spec, ":", fault.fd_under);
+    argv = {"tests/fault_target",
+            absl::StrCat(fault.target == Target::kChild ? "--inject-child=" : "--inject-launcher=",
+                         spec),
+            "--"};
+  } else {
+    argv = {"/usr/bin/strace", "-f", "-qq", "-o", "/dev/null",
+            absl::StrCat("--inject=", fault.inject)};
+    if (fault.only_path != nullptr) {
+      argv.push_back("-P");
+      argv.push_back(fault.only_path);
+    }
   }
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;
+}
+
+// The mount table, one line each.
+std::set<std::string> Mounts() {
+  std::vector<std::string> lines =
+      absl::StrSplit(testing::ReadProcFile("/proc/self/mountinfo"), '\n', absl::SkipEmpty());
+  return std::set<std::string>(lines.begin(), lines.end());
+}
+
+// The mounts added since `before` that are still there after up to 5 s: tests of other
+// checkouts may run on this host at the same time and mount things for a moment; a mount
+// tokenbox left behind would stay.
+std::vector<std::string> MountsLeftSince(const std::set<std::string>& before) {
+  std::vector<std::string> added;
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  for (;;) {
+    added.clear();
+    for (const std::string& line : Mounts()) {
+      if (before.count(line) == 0) added.push_back(line);
+    }
+    if (added.empty() || absl::Now() > give_up) return added;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+// Makes sanitized builds' traced commands skip LeakSanitizer, which cannot run under ptrace.
+void NoLeakCheckUnderPtrace() {
+  if (const char* asan = getenv("ASAN_OPTIONS"); asan != nullptr) {
+    setenv("ASAN_OPTIONS", absl::StrCat(asan, ":detect_leaks=0").c_str(), 1);
+  }
+}
+
+TEST_CASE("The full policy makes six fsconfig calls, the fifth with a number of its own") {
+  TB_REQUIRE_PRIVILEGE();
+  REQUIRE_MESSAGE(access("/usr/bin/strace", X_OK) == 0, "strace is missing: run tools/install-deps.sh");
+  NoLeakCheckUnderPtrace();
+  std::vector<std::string> argv = {"/usr/bin/strace", "-f", "-qq", "-e", "trace=fsconfig",
+                                   "-o", "/dev/stdout", "tools/tokenbox", "run"};
+  argv.insert(argv.end(), kFullPolicy.begin(), kFullPolicy.end());
+  argv.insert(argv.end(), {"--no-unshare-pid", "--", "/usr/bin/true"});
+  CommandResult r = RunCommand(argv, {.timeout = absl::Seconds(30)});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> calls;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    if (Contains(std::string(line), "fsconfig(")) calls.emplace_back(line);
+  }
+  REQUIRE(calls.size() == 6);
+  CHECK(Contains(calls[0], "\"delegate_cmds\", \"map_create:prog_load:btf_load\""));
+  CHECK(Contains(calls[1], "\"delegate_maps\", \"array\""));
+  CHECK(Contains(calls[2], "\"delegate_progs\", \"socket_filter\""));
+  CHECK(Contains(calls[3], "\"delegate_attachs\", \"cgroup_inet_ingress\""));
+  CHECK(Contains(calls[4], "\"delegate_attachs\", \"0x100000000000000\""));
+  CHECK(Contains(calls[5], "FSCONFIG_CMD_CREATE"));
 }
 
 TEST_CASE("Every injected set-up fault is reported with its step and errno, and leaves nothing") {
@@ -84,44 +265,50 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
   REQUIRE_MESSAGE(access("/usr/bin/strace", X_OK) == 0, "strace is missing: run tools/install-deps.sh");
   // In a sanitized build, LeakSanitizer cannot run under ptrace (strace): the traced commands
   // skip it, or they would die at exit. Their leaks are checked untraced by the other tests.
-  if (const char* asan = getenv("ASAN_OPTIONS"); asan != nullptr) {
-    setenv("ASAN_OPTIONS", absl::StrCat(asan, ":detect_leaks=0").c_str(), 1);
-  }
-  std::printf("%-36s | %-11s | %-34s | %s\n", "injected fault", "launch", "reported step", "exit");
-  for (const Fault& fault : kFaults) {
-    INFO(std::string(fault.inject));
+  NoLeakCheckUnderPtrace();
+  std::printf("%-54s | %-11s | %-34s | %-4s | %s\n", "injected fault", "launch", "reported step",
+              "exit", "the line also names");
+  for (const Fault& fault : Faults()) {
+    INFO(Label(fault));
     const std::string marker = absl::StrCat("tokenbox_fault_marker_", getpid());
-    const int mounts_before = CountMounts();
+    const std::set<std::string> mounts_before = Mounts();
+    const std::vector<std::string>& policy = fault.full_policy ? kFullPolicy : kSmallPolicy;
 
     // The command a user runs: one line naming step and errno, exit 125, never a hang.
-    std::vector<std::string> run = {"tools/tokenbox", "run", "--delegate-cmds=map_create",
-                                    "--delegate-maps=array",
-                                    fault.pid_namespace ? "--unshare-pid" : "--no-unshare-pid"};
+    std::vector<std::string> run = {"tools/tokenbox", "run"};
+    run.insert(run.end(), policy.begin(), policy.end());
+    run.push_back(fault.pid_namespace ? "--unshare-pid" : "--no-unshare-pid");
     if (fault.fork_server) run.push_back("--via-fork-server");
     run.insert(run.end(), {"--", "/usr/bin/true", marker});
-    CommandResult cli = RunCommand(Strace(fault, run), {.timeout = absl::Seconds(30)});
+    CommandResult cli = RunCommand(Inject(fault, run), {.timeout = absl::Seconds(30)});
     INFO(cli.err);
     CHECK_FALSE(cli.timed_out);
     CHECK(cli.exit_code == 125);
     CHECK(testing::CountLines(cli.err) == 1);
     CHECK(Contains(cli.err, absl::StrCat("sandbox set-up failed at '", fault.step, "'")));
     CHECK(Contains(cli.err, absl::StrCat(": ", fault.errno_name, " (")));
+    if (fault.call != nullptr) CHECK(Contains(cli.err, fault.call));
     if (std::string(fault.step) == "create pid namespace") {
       CHECK(Contains(cli.err, "check /proc/sys/user/max_pid_namespaces"));  // The remedy.
     }
-    std::printf("%-36s | %-11s | %-34s | %d\n", fault.inject,
-                fault.fork_server ? "fork server" : "direct", fault.step, cli.exit_code);
+    std::printf("%-54s | %-11s | %-34s | %-4d | %s\n", Label(fault).c_str(),
+                fault.fork_server ? "fork server" : "direct", fault.step, cli.exit_code,
+                fault.call == nullptr ? "" : fault.call);
 
     // The library in-process: no fd, child or zombie left in the launcher.
     std::vector<std::string> target = {"tests/fault_target"};
     if (fault.fork_server) target.push_back("--via-fork-server");
+    if (fault.full_policy) target.insert(target.end(), kFullPolicy.begin(), kFullPolicy.end());
     target.insert(target.end(), {fault.pid_namespace ? "--pid" : "--no-pid", "/usr/bin/true", marker});
-    CommandResult lib = RunCommand(Strace(fault, target), {.timeout = absl::Seconds(30)});
+    CommandResult lib = RunCommand(Inject(fault, target), {.timeout = absl::Seconds(30)});
     CHECK_FALSE(lib.timed_out);
-    INFO(lib.out);
-    if (std::string(fault.inject).rfind("clone", 0) != 0) {  // strace's own fork is unaffected.
+    INFO(lib.out, lib.err);
+    if (fault.inject.rfind("clone", 0) != 0) {  // strace's own fork is unaffected.
       CHECK(Contains(lib.out, absl::StrCat("result=sandbox set-up failed at '", fault.step, "'")));
+      CHECK(Contains(lib.out, absl::StrCat(": ", fault.errno_name, " (")));
+      if (fault.call != nullptr) CHECK(Contains(lib.out, fault.call));
     }
+    CHECK(lib.err.empty());
     const size_t before = lib.out.find("fds_before="), after = lib.out.find("fds_after=");
     REQUIRE(before != std::string::npos);
     REQUIRE(after != std::string::npos);
@@ -129,7 +316,9 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
     CHECK(Contains(lib.out, "children_left=0"));
 
     CHECK_FALSE(ProcessWithArgument(marker));
-    CHECK(CountMounts() == mounts_before);
+    const std::vector<std::string> mounts_left = MountsLeftSince(mounts_before);
+    INFO("mounts left: ", absl::StrJoin(mounts_left, "\n"));
+    CHECK(mounts_left.empty());
   }
 }
 

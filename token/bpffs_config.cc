@@ -50,8 +50,12 @@ absl::StatusOr<UniqueFd> ConfigureDelegatedBpffs(int fs_fd, const DelegationPoli
     absl::Status status = SetDelegateOption(fs_fd, kind, policy[kind]);
     if (status.ok()) continue;
     if (ErrnoOf(status) == EPERM) {
-      return Annotate(status, "setting a delegate option needs CAP_SYS_ADMIN in the initial user "
-                              "namespace (run tokenbox as root)");
+      return AppendRemedy(status, "setting a delegate option needs CAP_SYS_ADMIN in the initial "
+                                  "user namespace (run tokenbox as root)");
+    }
+    if (ErrnoOf(status) == EINVAL) {
+      return AppendRemedy(status, "the kernel does not accept this delegate option: BPF tokens "
+                                  "need Linux >= 6.9, and names need its BTF (see tokenbox probe)");
     }
     return status;
   }

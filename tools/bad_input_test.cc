@@ -1,9 +1,17 @@
 // Every malformed input a user could type into `tokenbox run` gets one clear line on stderr and
 // exit 125, and nothing starts: no crash, no hang, nothing half set up.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 
@@ -38,12 +46,24 @@ std::vector<BadInput> Cases() {
       {{"--delegate-attachs=cgroup_ingress", "--", "/bin/true"}, "unknown attach type"},
       {{"--delegate-cmds=map_create::prog_load", "--", "/bin/true"}, "empty item"},
       {{"--delegate-maps=:", "--", "/bin/true"}, "empty item"},
+      {{"--delegate-progs=xdp::socket_filter", "--", "/bin/true"}, "delegate_progs: empty item"},
+      {{"--delegate-attachs=cgroup_inet_ingress:", "--", "/bin/true"},
+       "delegate_attachs: empty item"},
+      {{"--delegate-cmds=map_create:MAP_CREATE", "--", "/bin/true"}, "repeats command"},
       {{"--delegate-maps=hash:hash", "--", "/bin/true"}, "repeats map type"},
       {{"--delegate-progs=xdp:XDP", "--", "/bin/true"}, "repeats program type"},
+      {{"--delegate-attachs=cgroup_inet_ingress:cgroup_inet_ingress", "--", "/bin/true"},
+       "repeats attach type"},
       {{"--delegate-cmds=map_create", "--delegate-cmds=prog_load", "--", "/bin/true"}, "given twice"},
       {{"--delegate-cmds=0x8000000000000000", "--", "/bin/true"}, "sets bits beyond"},
       {{"--delegate-cmds=0x10000000000000000", "--", "/bin/true"}, "is not a valid number"},
       {{"--delegate-maps=18446744073709551616", "--", "/bin/true"}, "is not a valid number"},
+      {{"--delegate-progs=0x8000000000000000", "--", "/bin/true"},
+       "delegate_progs: number '0x8000000000000000' sets bits beyond"},
+      {{"--delegate-progs=99999999999999999999", "--", "/bin/true"}, "is not a valid number"},
+      {{"--delegate-attachs=0x8000000000000000", "--", "/bin/true"},
+       "delegate_attachs: number '0x8000000000000000' sets bits beyond"},
+      {{"--delegate-attachs=18446744073709551616", "--", "/bin/true"}, "is not a valid number"},
       {{"--delegate-maps=010", "--", "/bin/true"}, "leading 0"},
       {{"--delegate-maps=any:hash", "--", "/bin/true"}, "cannot be combined"},
       {{"--delegate-progs=xdp:any", "--", "/bin/true"}, "cannot be combined"},
@@ -61,6 +81,18 @@ std::vector<BadInput> Cases() {
       {{"--delegate-cmds=map_create", "--map-users=1:1000:1", "--", "/bin/true"},
        "must map inside uid 0"},
       {{"--delegate-cmds=map_create", "--uid=4294967296", "--", "/bin/true"}, "out of range"},
+      {{"--delegate-cmds=map_create", "--gid=4294967296", "--", "/bin/true"},
+       "--gid '4294967296' is out of range"},
+      {{"--delegate-cmds=map_create", "--map-users=0:4294967296:1", "--", "/bin/true"},
+       "--map-users: outside id '4294967296' is out of range"},
+      {{"--delegate-cmds=map_create", "--map-users=4294967296:1000:1", "--", "/bin/true"},
+       "--map-users: inside id '4294967296' is out of range"},
+      {{"--delegate-cmds=map_create", "--map-groups=4294967296:1000:1", "--", "/bin/true"},
+       "--map-groups: inside id '4294967296' is out of range"},
+      {{"--delegate-cmds=map_create", "--map-groups=0:18446744073709551616:1", "--", "/bin/true"},
+       "--map-groups: outside id '18446744073709551616' is out of range"},
+      {{"--delegate-cmds=map_create", "--map-groups=0:1000:4294967296", "--", "/bin/true"},
+       "--map-groups: count '4294967296' is out of range"},
       {{"--delegate-cmds=map_create", "--gid=-1", "--", "/bin/true"}, "not an unsigned decimal"},
       {{"--delegate-cmds=map_create", "--uid=1000", "--map-users=0:1000:1", "--", "/bin/true"},
        "not both"},
@@ -102,6 +134,51 @@ std::vector<BadInput> Cases() {
   };
 }
 
+// The mount table, one line each.
+std::set<std::string> Mounts() {
+  std::vector<std::string> lines =
+      absl::StrSplit(testing::ReadProcFile("/proc/self/mountinfo"), '\n', absl::SkipEmpty());
+  return std::set<std::string>(lines.begin(), lines.end());
+}
+
+// The mounts added since `before` that are still there after up to 5 s: tests of other
+// checkouts may run on this host at the same time and mount things for a moment; a mount
+// tokenbox left behind would stay.
+std::vector<std::string> MountsLeftSince(const std::set<std::string>& before) {
+  std::vector<std::string> added;
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  for (;;) {
+    added.clear();
+    for (const std::string& line : Mounts()) {
+      if (before.count(line) == 0) added.push_back(line);
+    }
+    if (added.empty() || absl::Now() > give_up) return added;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+// Runs `tokenbox run ARGS -- /bin/true MARKER` and checks that it failed with exit 125 and that
+// nothing of it is left: no process with the marker, no child of this test, no new mount.
+CommandResult RunAndCheckNothingLeft(const std::vector<std::string>& args) {
+  const std::string marker = absl::StrCat("tokenbox_bad_input_marker_", getpid());
+  const std::set<std::string> mounts_before = Mounts();
+  std::vector<std::string> argv = {"tools/tokenbox", "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--", "/bin/true", marker});
+  CommandResult r = RunCommand(argv, {.timeout = absl::Seconds(20)});
+  INFO(absl::StrJoin(args, " "), " <- ", r.err.substr(0, 300));
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 125);
+  CHECK(testing::CountLines(r.err) == 1);
+  CHECK_FALSE(testing::ProcessWithArgument(marker));
+  errno = 0;
+  CHECK((waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD));
+  const std::vector<std::string> mounts_left = MountsLeftSince(mounts_before);
+  INFO("mounts left: ", absl::StrJoin(mounts_left, "\n"));
+  CHECK(mounts_left.empty());
+  return r;
+}
+
 TEST_CASE("Malformed input gets one clear, printable line and exit 125, and starts nothing") {
   for (const BadInput& c : Cases()) {
     std::vector<std::string> argv = {"tools/tokenbox", "run"};
@@ -122,15 +199,26 @@ TEST_CASE("Malformed input gets one clear, printable line and exit 125, and star
   }
 }
 
+TEST_CASE("Rejected input leaves no process, child or mount behind") {
+  // One of each kind: policy, id map, id, timeout, option combination.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--delegate-maps=hash:hash"},
+           {"--delegate-cmds=map_create", "--map-users=0:1000:10,5:2000:10"},
+           {"--delegate-cmds=map_create", "--gid=4294967296"},
+           {"--delegate-cmds=map_create", "--timeout=0"},
+           {"--delegate-cmds=map_create", "--no-unshare-pid", "--as-pid1"}}) {
+    RunAndCheckNothingLeft(args);
+  }
+}
+
 TEST_CASE("A bpffs path that does not exist or is a file fails at its step, exit 125") {
   TB_REQUIRE_PRIVILEGE();
+  // These get as far as the sandbox's child, its namespaces and the delegated bpffs: each run
+  // is also checked for what it might leave behind.
   for (const char* path : {"/no/such/dir", "/etc/passwd"}) {
     INFO(path);
-    CommandResult r = RunCommand({"tools/tokenbox", "run", "--delegate-cmds=map_create",
-                                  "--delegate-maps=array", absl::StrCat("--bpffs=", path), "--",
-                                  "/bin/true"});
-    CHECK(r.exit_code == 125);
-    CHECK(testing::CountLines(r.err) == 1);
+    CommandResult r = RunAndCheckNothingLeft(
+        {"--delegate-cmds=map_create", "--delegate-maps=array", absl::StrCat("--bpffs=", path)});
     CHECK(Contains(r.err, "sandbox set-up failed at 'mount delegated bpffs': "));
     CHECK(Contains(r.err, absl::StrCat("\"", path, "\"")));
   }

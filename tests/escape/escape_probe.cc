@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/bpf.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/securebits.h>
 #include <sched.h>
@@ -23,6 +24,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,7 +47,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ns/errno_status.h"
 #include "tests/bpf_ops.h"
 #include "token/capability_set.h"
@@ -240,12 +246,17 @@ Outcome HostBpffsToken(const Args& args) {
   return {"EPERM", SysResult(BpfTokenCreate(root))};
 }
 
-// The same host bpffs (or anything else) through the root of a host process: /proc/PID/root
-// needs ptrace access to PID, which the sandbox has for none of them.
+// The same host bpffs (or anything else) through the root of another process: /proc/PID/root
+// needs ptrace access to PID, which the sandbox has for none of them. With --no-unshare-pid,
+// pid 1 and the parent are the host's init and tokenbox; in the default pid namespace both are
+// the sandbox's own pid 1. The probe prints "targets parent=PID" first, so that the test can
+// check which process it reached.
 Outcome HostBpffsViaProcRoot(const Args& args) {
   if (args.empty()) return {"EACCES", "missing_path"};
+  const pid_t parent = getppid();
+  std::printf("targets parent=%d\n", parent);
   std::vector<std::pair<std::string, std::string>> attempts;
-  for (pid_t pid : {pid_t{1}, getppid()}) {
+  for (pid_t pid : {pid_t{1}, parent}) {
     std::string path = absl::StrCat("/proc/", pid, "/root", args[0]);
     int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     attempts.emplace_back(absl::StrCat("pid", pid), Result(fd >= 0, errno));
@@ -287,6 +298,34 @@ Outcome UndelegatedAttach(bool with_token) {
   return {"EPERM", StatusResult(LoadTrivialProgram(BPF_PROG_TYPE_SOCKET_FILTER, BPF_CGROUP_INET_EGRESS,
                                                    with_token ? token : kNoToken)
                                     .status())};
+}
+
+// --no-bpffs mounts the delegated bpffs nowhere, so /sys/fs/bpf inside is whatever the
+// launcher's mount namespace has there; the test puts a bpffs there that the host mounted with
+// every delegate option set to `any`. The probe checks that the token it was given works, that
+// /sys/fs/bpf is that host bpffs (a bpffs whose mount options say delegate_cmds=any, which the
+// sandbox's policy does not), and then asks it for a token: it belongs to the initial user
+// namespace, so it never yields one.
+Outcome HostBpffsAtSysFsBpf(const Args&) {
+  const std::string expected = "EPERM";
+  if (std::string control = DelegatedControl(TokenFd()); !control.empty()) {
+    return {expected, control};
+  }
+  struct statfs fs;
+  if (statfs("/sys/fs/bpf", &fs) != 0) return {expected, "statfs:" + ErrnoName(errno)};
+  if (fs.f_type != BPF_FS_MAGIC) return {expected, "not_a_bpffs"};
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line, options;
+  while (std::getline(mountinfo, line)) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 4 && fields[4] == "/sys/fs/bpf") options = fields.back();  // The top one.
+  }
+  if (options.find("delegate_cmds=any") == std::string::npos) {
+    return {expected, "not_the_host_bpffs:" + options};
+  }
+  int root = open("/sys/fs/bpf", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return {expected, "open:" + ErrnoName(errno)};
+  return {expected, SysResult(BpfTokenCreate(root))};
 }
 
 // execve of a copy with file capabilities cap_sys_admin,cap_net_admin+ep (argv[2]): the bounding
@@ -348,6 +387,89 @@ Outcome PtraceHostInit(const Args&) {
   int err = errno;
   if (r == 0) ptrace(PTRACE_DETACH, 1, nullptr, nullptr);
   return {"EPERM", Result(r == 0, err)};
+}
+
+// In the default pid namespace the program is pid 2 and its parent is the sandbox's pid 1, which
+// runs as the same user but changed its ids without exec'ing since, so it is not dumpable:
+// tracing it needs CAP_SYS_PTRACE over its memory's (the initial) user namespace. Both are
+// checked first: its real, effective and saved uids are the probe's, and its private /proc
+// files belong to host root (shown as the overflow uid), which is how the kernel marks a
+// process that is not dumpable.
+Outcome PtraceSandboxInit(const Args&) {
+  if (pid_t parent = getppid(); parent != 1) return {"EPERM", absl::StrCat("parent_is_", parent)};
+  std::ifstream status("/proc/1/status");
+  std::string line, uids = "?";
+  while (std::getline(status, line)) {
+    absl::string_view rest = line;
+    if (absl::ConsumePrefix(&rest, "Uid:")) uids = std::string(absl::StripAsciiWhitespace(rest));
+  }
+  const std::string own = absl::StrCat(getuid());
+  if (uids != absl::StrCat(own, "\t", own, "\t", own, "\t", own)) {
+    return {"EPERM", absl::StrCat("pid1_uids_differ:", uids)};
+  }
+  struct stat environ_file;
+  if (stat("/proc/1/environ", &environ_file) != 0) return {"EPERM", "stat:" + ErrnoName(errno)};
+  if (environ_file.st_uid == getuid()) return {"EPERM", "pid1_is_dumpable"};
+  long r = ptrace(PTRACE_ATTACH, 1, nullptr, nullptr);
+  int err = errno;
+  if (r == 0) ptrace(PTRACE_DETACH, 1, nullptr, nullptr);
+  return {"EPERM", Result(r == 0, err)};
+}
+
+// Whether `pid` still runs (exists and is not a zombie).
+bool StillRuns(pid_t pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text;
+  if (!std::getline(stat, text)) return false;
+  size_t paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+}
+
+// Every process the sandbox can see, apart from the probe itself: trace it, steal its fd 0,
+// SIGKILL it. In the default pid namespace only the sandbox's own pid 1 is visible (not the
+// supervisor, tokenbox or anything else of the host); it cannot be traced or robbed, and
+// SIGKILL is accepted (same user) but discarded: pid 1 of a pid namespace gets no signal from
+// inside it that it has no handler for. Were it killed, the whole namespace would die with it,
+// probe included, and the test would see no result line. Refuses to run outside a pid namespace
+// of its own, where it would signal host processes.
+Outcome ScanPids(const Args&) {
+  const std::string expected = "pid1:ptrace=EPERM,pidfd_getfd=EPERM,sigkill=ignored";
+  if (pid_t parent = getppid(); parent != 1) {
+    return {expected, absl::StrCat("not_in_its_own_pid_namespace(parent=", parent, ")")};
+  }
+  std::vector<pid_t> pids;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return {expected, "opendir:" + ErrnoName(errno)};
+  while (dirent* entry = readdir(proc)) {
+    pid_t pid = 0;
+    if (absl::SimpleAtoi(entry->d_name, &pid) && pid != getpid()) pids.push_back(pid);
+  }
+  closedir(proc);
+  std::sort(pids.begin(), pids.end());
+  std::vector<std::string> results;
+  for (pid_t pid : pids) {
+    long traced = ptrace(PTRACE_ATTACH, pid, nullptr, nullptr);
+    std::string ptrace_result = Result(traced == 0, errno);
+    if (traced == 0) ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+    std::string getfd_result;
+    long pidfd = syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) {
+      getfd_result = "pidfd_open:" + ErrnoName(errno);
+    } else {
+      getfd_result = SysResult(syscall(SYS_pidfd_getfd, pidfd, 0, 0));
+      close(static_cast<int>(pidfd));
+    }
+    std::string kill_result;
+    if (kill(pid, SIGKILL) != 0) {
+      kill_result = ErrnoName(errno);
+    } else {
+      absl::SleepFor(absl::Milliseconds(200));
+      kill_result = StillRuns(pid) ? "ignored" : "killed";
+    }
+    results.push_back(absl::StrCat("pid", pid, ":ptrace=", ptrace_result,
+                                   ",pidfd_getfd=", getfd_result, ",sigkill=", kill_result));
+  }
+  return {expected, results.empty() ? "nothing_visible" : absl::StrJoin(results, ";")};
 }
 
 // Stealing one of the launcher's fds: pidfd_getfd needs ptrace-attach rights over it.
@@ -522,6 +644,7 @@ const std::map<std::string, Probe>& Probes() {
       {"fspick-nested-delegate", FspickNestedDelegate},
       {"host-bpffs-token", HostBpffsToken},
       {"host-bpffs-via-proc-root", HostBpffsViaProcRoot},
+      {"host-bpffs-at-sys-fs-bpf", HostBpffsAtSysFsBpf},
       {"map-undelegated-with-token", [](const Args&) { return UndelegatedMap(true); }},
       {"map-undelegated-without-token", [](const Args&) { return UndelegatedMap(false); }},
       {"prog-undelegated-with-token", [](const Args&) { return UndelegatedProg(true); }},
@@ -536,6 +659,8 @@ const std::map<std::string, Probe>& Probes() {
       {"no-new-privs-clear", NoNewPrivsClear},
       {"ptrace-launcher", PtraceLauncher},
       {"ptrace-host-init", PtraceHostInit},
+      {"ptrace-sandbox-init", PtraceSandboxInit},
+      {"scan-pids", ScanPids},
       {"pidfd-getfd-launcher", PidfdGetfdLauncher},
       {"kill-host", KillHost},
       {"read-shadow", ReadShadow},

@@ -1,10 +1,12 @@
-// The escape and least-privilege suite. Each test case runs tests/escape/escape_probe inside
-// `tokenbox run` with a policy that delegates something real, and checks that the one way the
-// probe tries to get more than the policy gives is refused exactly as the kernel should refuse
-// it. Every probe runs twice: in a sandbox launched directly, and in one launched by a fork
-// server (`tokenbox run --via-fork-server`), which must hold the same way. Where a probe needs something from the host (a host-owned delegated bpffs, a binary with
-// file capabilities, a setuid-root binary, leaked fds), the test sets it up as root and shows
-// that it would grant privilege outside the sandbox, so that the refusal inside means something.
+// The escape and least-privilege suite. Each test case runs one probe (tests/escape/escape_probe,
+// one row of the table below) inside `tokenbox run` with a policy that delegates something
+// real, and checks that the one way the probe tries to get more than the policy gives is
+// refused exactly as the kernel should refuse it. Every probe runs twice: in a sandbox launched
+// directly, and in one launched by a fork server (`tokenbox run --via-fork-server`), which must
+// hold the same way. Where a probe needs something from the host (a host-owned delegated bpffs,
+// a binary with file capabilities, a setuid-root binary, leaked fds), the test sets it up as
+// root and shows that it would grant privilege outside the sandbox, so that the refusal inside
+// means something.
 //
 // At the end the results are printed as a table `probe | expected refusal | observed`, and
 // written as Markdown to the file named by TOKENBOX_ESCAPE_TABLE when it is set (with Bazel:
@@ -12,6 +14,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -211,19 +215,24 @@ std::string MakeOwnDirectory() {
   return templ;
 }
 
-// A bpffs the host (this process, root in the initial user namespace) mounts with every
-// delegate option set to `any`, at a directory under /tmp. Unmounted and removed at the end.
+// A detached bpffs configured by the host (this process, root in the initial user namespace)
+// with every delegate option set to `any`.
+absl::StatusOr<UniqueFd> HostDelegatedBpffsMount() {
+  absl::StatusOr<UniqueFd> fs = FsOpen("bpf");
+  if (!fs.ok()) return fs.status();
+  for (const char* key : {"delegate_cmds", "delegate_maps", "delegate_progs", "delegate_attachs"}) {
+    if (absl::Status s = FsConfigSetString(fs->get(), key, "any"); !s.ok()) return s;
+  }
+  if (absl::Status s = FsConfigCreate(fs->get()); !s.ok()) return s;
+  return FsMount(fs->get());
+}
+
+// That bpffs, mounted at a directory under /tmp. Unmounted and removed at the end.
 class HostDelegatedBpffs {
  public:
   HostDelegatedBpffs() : dir_(MakeOwnDirectory()) {
     REQUIRE_FALSE(dir_.empty());
-    absl::StatusOr<UniqueFd> fs = FsOpen("bpf");
-    TB_REQUIRE_OK(fs);
-    for (const char* key : {"delegate_cmds", "delegate_maps", "delegate_progs", "delegate_attachs"}) {
-      TB_REQUIRE_OK(FsConfigSetString(fs->get(), key, "any"));
-    }
-    TB_REQUIRE_OK(FsConfigCreate(fs->get()));
-    absl::StatusOr<UniqueFd> mount_fd = FsMount(fs->get());
+    absl::StatusOr<UniqueFd> mount_fd = HostDelegatedBpffsMount();
     TB_REQUIRE_OK(mount_fd);
     TB_REQUIRE_OK(AttachMount(mount_fd->get(), dir_));
     mounted_ = true;
@@ -240,10 +249,13 @@ class HostDelegatedBpffs {
 };
 
 // A tokenbox run in the background, for probes that must be looked at (or killed) while they
-// run. stdout and stderr go to one pipe; stdin is a pipe the test can close.
+// run, or whose launcher's pid matters. stdout and stderr go to one pipe; stdin is a pipe the
+// test can close. `before_exec`, when given, runs in the child before it execs `argv`; when it
+// fails, the child says so on stderr and exits 126.
 class Background {
  public:
-  explicit Background(const std::vector<std::string>& argv) {
+  explicit Background(const std::vector<std::string>& argv,
+                      const std::function<absl::Status()>& before_exec = nullptr) {
     int in[2], out[2];
     REQUIRE(pipe2(in, O_CLOEXEC) == 0);
     REQUIRE(pipe2(out, O_CLOEXEC) == 0);
@@ -257,6 +269,13 @@ class Background {
       dup2(in[0], 0);
       dup2(out[1], 1);
       dup2(out[1], 2);
+      if (before_exec) {
+        if (absl::Status s = before_exec(); !s.ok()) {
+          std::fprintf(stderr, "escape_test: before exec: %s\n", s.ToString().c_str());
+          std::fflush(stderr);
+          _exit(126);
+        }
+      }
       execv(args[0], args.data());
       _exit(127);
     }
@@ -276,6 +295,8 @@ class Background {
 
   pid_t pid() const { return pid_; }
   const std::string& output() const { return output_; }
+  // Whether its output has reached end-of-file.
+  bool at_end() const { return stdout_ < 0; }
 
   // Reads until the output holds `text` or `timeout` passes; whether it does.
   bool ReadUntil(const std::string& text, absl::Duration timeout) {
@@ -346,6 +367,38 @@ std::string UniqueMarker(const std::string& what) {
   return absl::StrCat(OwnPrefix(), what, "-", ++counter);
 }
 
+// A probe run in the background to its end (stdout and stderr together), with tokenbox's pid.
+struct ProbeRun {
+  CommandResult result;
+  pid_t launcher = -1;
+};
+
+ProbeRun RunProbe(const std::vector<std::string>& argv,
+                  const std::function<absl::Status()>& before_exec = nullptr) {
+  Background run(argv, before_exec);
+  run.CloseStdin();
+  run.ReadToEnd(absl::Seconds(60));
+  ProbeRun probe;
+  probe.launcher = run.pid();
+  if (!run.at_end()) kill(run.pid(), SIGKILL);  // It hung: 60 s passed before end-of-file.
+  int status = run.Wait();
+  probe.result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  probe.result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  probe.result.out = run.output();
+  return probe;
+}
+
+// The pid a probe printed as "targets parent=PID", or -1.
+pid_t ReportedParent(const std::string& out) {
+  const std::string prefix = "targets parent=";
+  size_t at = out.find(prefix);
+  pid_t pid = -1;
+  if (at == std::string::npos) return -1;
+  at += prefix.size();
+  if (!absl::SimpleAtoi(out.substr(at, out.find('\n', at) - at), &pid)) return -1;
+  return pid;
+}
+
 // --- Getting another token. --------------------------------------------------------------------
 
 TEST_CASE("A second bpffs cannot be created in the sandbox") {
@@ -408,45 +461,116 @@ TEST_CASE("A host bpffs with every delegation, reachable by path, yields no toke
   CHECK(access(path.c_str(), F_OK) != 0);
 }
 
-TEST_CASE("Host paths are not reachable through /proc/PID/root of host processes") {
-  TB_REQUIRE_PRIVILEGE();
+// Runs host-bpffs-via-proc-root against a host bpffs, launched both ways with `options`, and
+// checks that the parent it reached is `parent` (the launcher when it is 0).
+void CheckProcRootRefused(const std::string& what, const std::vector<std::string>& options,
+                          pid_t parent) {
   std::string path;
   {
     HostDelegatedBpffs host;
     path = host.path();
-    ExpectRefused("host-bpffs-via-proc-root",
-                  "open /proc/1/root and /proc/<launcher>/root + the host bpffs path", "EACCES",
-                  {path});
+    const std::string row =
+        options.empty() ? "host-bpffs-via-proc-root"
+                        : absl::StrCat("host-bpffs-via-proc-root ", absl::StrJoin(options, " "));
+    for (Via via : kBothWays) {
+      INFO(RowName(row, via));
+      ProbeRun run = RunProbe(
+          TokenboxArgv(options, {ProbePath(), "host-bpffs-via-proc-root", path}, via));
+      CheckProbe("host-bpffs-via-proc-root", what, "EACCES", run.result, RowName(row, via));
+      CHECK(ReportedParent(run.result.out) == (parent == 0 ? run.launcher : parent));
+    }
   }
   CHECK_FALSE(testing::HasMountAt(path));
 }
 
+TEST_CASE("Host paths are not reachable through /proc/PID/root of host init or the launcher") {
+  TB_REQUIRE_PRIVILEGE();
+  // Without a pid namespace the program names host processes: pid 1 is the host's init, and
+  // its parent is tokenbox itself (checked against the pid this test started).
+  CheckProcRootRefused("open /proc/1/root and /proc/<launcher>/root + the host bpffs path "
+                       "(in the host's pid namespace: host init, and the parent checked to be "
+                       "tokenbox)",
+                       {"--no-unshare-pid"}, 0);
+}
+
+TEST_CASE("In the default pid namespace, /proc/1/root is the sandbox's own init, and refused too") {
+  TB_REQUIRE_PRIVILEGE();
+  // The host's processes cannot be named here: pid 1 and the parent are the sandbox's pid 1.
+  CheckProcRootRefused("open /proc/1/root and /proc/<parent>/root + the host bpffs path, in the "
+                       "default pid namespace, where both are the sandbox's own pid 1 (parent "
+                       "checked to be 1), not a host process",
+                       {}, 1);
+}
+
+// The launcher runs in a mount namespace of its own in which the host has mounted a bpffs with
+// every delegate option set to `any` at /sys/fs/bpf (this machine may have none there, and the
+// real one is not touched); --no-bpffs leaves it uncovered in the sandbox.
+TEST_CASE("--no-bpffs: a host bpffs at /sys/fs/bpf, visible inside, yields no token") {
+  TB_REQUIRE_PRIVILEGE();
+  const std::vector<std::string> before = MountLinesAt(ReadLines("/proc/self/mountinfo"), "/sys/fs/bpf");
+  auto mount_host_bpffs = []() -> absl::Status {
+    if (unshare(CLONE_NEWNS) != 0) return absl::ErrnoToStatus(errno, "unshare(CLONE_NEWNS)");
+    // Slave, so that the bpffs below does not propagate back to the host.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+      return absl::ErrnoToStatus(errno, "mount(/, MS_REC|MS_SLAVE)");
+    }
+    absl::StatusOr<UniqueFd> mount_fd = HostDelegatedBpffsMount();
+    if (!mount_fd.ok()) return mount_fd.status();
+    return AttachMount(mount_fd->get(), "/sys/fs/bpf");
+  };
+  const std::string row = "host-bpffs-at-sys-fs-bpf --no-bpffs";
+  for (Via via : kBothWays) {
+    INFO(RowName(row, via));
+    ProbeRun run = RunProbe(
+        TokenboxArgv({"--no-bpffs"}, {ProbePath(), "host-bpffs-at-sys-fs-bpf"}, via),
+        mount_host_bpffs);
+    CheckProbe("host-bpffs-at-sys-fs-bpf",
+               "with --no-bpffs, BPF_TOKEN_CREATE on /sys/fs/bpf, where the launcher's mount "
+               "namespace has a bpffs the host mounted with delegate_*=any (checked: a bpffs "
+               "with delegate_cmds=any; the sandbox's own token works)",
+               "EPERM", run.result, RowName(row, via));
+  }
+  CHECK(MountLinesAt(ReadLines("/proc/self/mountinfo"), "/sys/fs/bpf") == before);
+}
+
 // --- Loading what is not delegated. ------------------------------------------------------------
 
-TEST_CASE("A map type that is not delegated is refused, with the token and without it") {
+TEST_CASE("A map type that is not delegated is refused with the token") {
   TB_REQUIRE_PRIVILEGE();
   ExpectRefused("map-undelegated-with-token",
                 "BPF_MAP_CREATE hash (not delegated) with the token (an array map loads)", "EPERM");
+}
+
+TEST_CASE("A map type that is not delegated is refused without the token") {
+  TB_REQUIRE_PRIVILEGE();
   ExpectRefused("map-undelegated-without-token", "BPF_MAP_CREATE hash without the token",
                 "EPERM");
 }
 
-TEST_CASE("A program type that is not delegated is refused, with the token and without it") {
+TEST_CASE("A program type that is not delegated is refused with the token") {
   TB_REQUIRE_PRIVILEGE();
   ExpectRefused("prog-undelegated-with-token",
                 "BPF_PROG_LOAD cgroup_skb (not delegated; its attach type is) with the token "
                 "(a socket_filter loads)",
                 "EPERM");
+}
+
+TEST_CASE("A program type that is not delegated is refused without the token") {
+  TB_REQUIRE_PRIVILEGE();
   ExpectRefused("prog-undelegated-without-token", "BPF_PROG_LOAD cgroup_skb without the token",
                 "EPERM");
 }
 
-TEST_CASE("An attach type that is not delegated is refused, with the token and without it") {
+TEST_CASE("An attach type that is not delegated is refused with the token") {
   TB_REQUIRE_PRIVILEGE();
   ExpectRefused("attach-undelegated-with-token",
                 "BPF_PROG_LOAD socket_filter with expected attach type cgroup_inet_egress (not "
                 "delegated) with the token",
                 "EPERM");
+}
+
+TEST_CASE("An attach type that is not delegated is refused without the token") {
+  TB_REQUIRE_PRIVILEGE();
   ExpectRefused("attach-undelegated-without-token",
                 "the same socket_filter/cgroup_inet_egress load without the token", "EPERM");
 }
@@ -494,33 +618,75 @@ TEST_CASE("A plain re-exec as inner uid 0 gains nothing") {
                 "euid=0,CapEff=cap_bpf,CapPrm=cap_bpf");
 }
 
-TEST_CASE("Capabilities, securebits and no_new_privs cannot be raised or cleared") {
+TEST_CASE("Capabilities cannot be raised") {
   TB_REQUIRE_PRIVILEGE();
   ExpectRefused("capset-raise",
                 "capset adding cap_sys_admin,cap_net_admin; PR_CAP_AMBIENT_RAISE cap_sys_admin",
                 "EPERM");
+}
+
+TEST_CASE("Securebits cannot be cleared") {
+  TB_REQUIRE_PRIVILEGE();
   ExpectRefused("securebits-unlock", "PR_SET_SECUREBITS 0 (the bits are locked)", "EPERM");
+}
+
+TEST_CASE("no_new_privs cannot be cleared") {
+  TB_REQUIRE_PRIVILEGE();
   ExpectRefused("no-new-privs-clear", "PR_SET_NO_NEW_PRIVS 0", "EINVAL");
 }
 
 // --- Touching the host. ------------------------------------------------------------------------
 
-TEST_CASE("The launcher and host pid 1 cannot be traced, robbed of fds or signalled") {
+// In the default pid namespace host processes cannot even be named; without it
+// (--no-unshare-pid) they can, and these probes show what still stops the program.
+const std::vector<std::string> kHostPids = {"--no-unshare-pid"};
+
+TEST_CASE("The launcher cannot be traced (--no-unshare-pid)") {
   TB_REQUIRE_PRIVILEGE();
-  // In the default pid namespace host processes cannot even be named; without it they can, and
-  // this is what still stops the program.
-  const std::vector<std::string> host_pids = {"--no-unshare-pid"};
   ExpectRefused("ptrace-launcher", "PTRACE_ATTACH to the launcher (getppid(), host root)",
-                "EPERM", {}, host_pids);
-  ExpectRefused("ptrace-host-init", "PTRACE_ATTACH to host pid 1", "EPERM", {}, host_pids);
-  ExpectRefused("pidfd-getfd-launcher", "pidfd_getfd of the launcher's fds 0-3", "EPERM", {},
-                host_pids);
-  ExpectRefused("kill-host", "kill(pid 1 and the launcher, 0)", "EPERM", {}, host_pids);
+                "EPERM", {}, kHostPids);
 }
 
-TEST_CASE("Host-root-only files cannot be read, not even by handle") {
+TEST_CASE("Host pid 1 cannot be traced (--no-unshare-pid)") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("ptrace-host-init", "PTRACE_ATTACH to host pid 1", "EPERM", {}, kHostPids);
+}
+
+TEST_CASE("The launcher cannot be robbed of its fds (--no-unshare-pid)") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("pidfd-getfd-launcher", "pidfd_getfd of the launcher's fds 0-3", "EPERM", {},
+                kHostPids);
+}
+
+TEST_CASE("Host pid 1 and the launcher cannot be signalled (--no-unshare-pid)") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("kill-host", "kill(pid 1 and the launcher, 0)", "EPERM", {}, kHostPids);
+}
+
+TEST_CASE("The parent in the default pid namespace, the sandbox's pid 1, cannot be traced") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("ptrace-sandbox-init",
+                "PTRACE_ATTACH to the parent in the default pid namespace: the sandbox's pid 1 "
+                "(getppid() == 1 checked), same uids but not dumpable (both checked)",
+                "EPERM");
+}
+
+TEST_CASE("Every process the sandbox can see refuses to be traced, robbed of fds or killed") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectRefused("scan-pids",
+                "every pid in /proc but the probe's own (only the sandbox's pid 1 may be there): "
+                "PTRACE_ATTACH, pidfd_getfd of fd 0, SIGKILL (accepted, same user, but pid 1 of "
+                "a pid namespace discards it; checked still running)",
+                "pid1:ptrace=EPERM,pidfd_getfd=EPERM,sigkill=ignored");
+}
+
+TEST_CASE("/etc/shadow cannot be read") {
   TB_REQUIRE_PRIVILEGE();
   ExpectRefused("read-shadow", "open(\"/etc/shadow\") (root:shadow 0640)", "EACCES");
+}
+
+TEST_CASE("/etc/shadow cannot be opened by handle") {
+  TB_REQUIRE_PRIVILEGE();
   ExpectRefused("open-by-handle", "name_to_handle_at + open_by_handle_at on /etc/shadow",
                 "EPERM");
 }
@@ -532,25 +698,52 @@ TEST_CASE("/proc/sys cannot be written") {
                 "EACCES");
 }
 
+// Fds opened as root without O_CLOEXEC, so that tokenbox inherits them: /etc/shadow twice (one
+// at >= 100) and /root. Closed at the end.
+class LeakedFds {
+ public:
+  LeakedFds() {
+    shadow_ = open("/etc/shadow", O_RDONLY);
+    REQUIRE(shadow_ >= 0);
+    high_ = fcntl(shadow_, F_DUPFD, 100);
+    root_dir_ = open("/root", O_RDONLY | O_DIRECTORY);
+    REQUIRE(high_ >= 100);
+    REQUIRE(root_dir_ >= 0);
+    CHECK(fcntl(shadow_, F_GETFD) == 0);
+  }
+  ~LeakedFds() {
+    for (int fd : {shadow_, high_, root_dir_}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+ private:
+  int shadow_ = -1, high_ = -1, root_dir_ = -1;
+};
+
 TEST_CASE("No fd but 0-2 and the token reaches the program, even one leaked to the launcher") {
   TB_REQUIRE_PRIVILEGE();
-  // Opened as root without O_CLOEXEC, so tokenbox inherits them.
-  int shadow = open("/etc/shadow", O_RDONLY);
-  REQUIRE(shadow >= 0);
-  int high = fcntl(shadow, F_DUPFD, 100);
-  int root_dir = open("/root", O_RDONLY | O_DIRECTORY);
-  REQUIRE(high >= 100);
-  REQUIRE(root_dir >= 0);
-  CHECK(fcntl(shadow, F_GETFD) == 0);
+  LeakedFds leaked;
   ExpectRefused("inherited-fds",
                 "list /proc/self/fd while the launcher inherited fds on /etc/shadow (twice, one "
                 "at >= 100) and /root, not close-on-exec",
                 "0,1,2,token");
+}
+
+TEST_CASE("No leaked fd reaches the program with --unshare-pid") {
+  TB_REQUIRE_PRIVILEGE();
+  LeakedFds leaked;
   ExpectRefused("inherited-fds", "the same, with the program as pid 2 of a new pid namespace",
                 "0,1,2,token", {}, {"--unshare-pid"});
-  close(shadow);
-  close(high);
-  close(root_dir);
+}
+
+TEST_CASE("No leaked fd reaches the program with --no-unshare-pid") {
+  TB_REQUIRE_PRIVILEGE();
+  LeakedFds leaked;
+  ExpectRefused("inherited-fds",
+                "the same, with the program exec'd directly by the launcher's child (no pid "
+                "namespace)",
+                "0,1,2,token", {}, {"--no-unshare-pid"});
 }
 
 TEST_CASE("Supplementary groups cannot be set") {
