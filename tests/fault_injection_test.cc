@@ -148,6 +148,9 @@ const std::vector<Fault>& Faults() {
        false, Target::kLauncher, false, "sendmsg(message type 257, 1 fds)"},
       {"recvmsg:error=EIO:when=3", "wait for the program to start", "EIO", nullptr, false, false,
        Target::kLauncher, false, "recvmsg"},
+      // EBADF maps to the same status code as a closed peer; it must not pass for an exec.
+      {"recvmsg:error=EBADF:when=3", "wait for the program to start", "EBADF", nullptr, false,
+       false, Target::kLauncher, false, "recvmsg"},
       {"recvmsg:error=EIO:when=1", "wait for id maps", "EIO", nullptr, false, false,
        Target::kChild, false, "recvmsg"},
       {"recvmsg:error=EIO:when=2", "mount delegated bpffs", "EIO", nullptr, false, false,
@@ -260,6 +263,18 @@ TEST_CASE("The full policy makes six fsconfig calls, the fifth with a number of 
   CHECK(Contains(calls[5], "FSCONFIG_CMD_CREATE"));
 }
 
+// What a failure line says after "ENAME (description)": its remedy, which every set-up failure
+// must give. Empty when the line ends with the description.
+std::string RemedyAfter(const std::string& line, const std::string& errno_name) {
+  size_t at = line.find(absl::StrCat(": ", errno_name, " ("));
+  if (at == std::string::npos) return "";
+  size_t closing = line.find(')', at);
+  if (closing == std::string::npos) return "";
+  std::string rest = line.substr(closing + 1);
+  rest = rest.substr(0, rest.find('\n'));
+  return absl::StartsWith(rest, ": ") ? rest.substr(2) : "";
+}
+
 TEST_CASE("Every injected set-up fault is reported with its step and errno, and leaves nothing") {
   TB_REQUIRE_PRIVILEGE();
   REQUIRE_MESSAGE(access("/usr/bin/strace", X_OK) == 0, "strace is missing: run tools/install-deps.sh");
@@ -288,8 +303,9 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
     CHECK(Contains(cli.err, absl::StrCat("sandbox set-up failed at '", fault.step, "'")));
     CHECK(Contains(cli.err, absl::StrCat(": ", fault.errno_name, " (")));
     if (fault.call != nullptr) CHECK(Contains(cli.err, fault.call));
+    CHECK_MESSAGE(!RemedyAfter(cli.err, fault.errno_name).empty(), "the line names no remedy");
     if (std::string(fault.step) == "create pid namespace") {
-      CHECK(Contains(cli.err, "check /proc/sys/user/max_pid_namespaces"));  // The remedy.
+      CHECK(Contains(cli.err, "check /proc/sys/user/max_pid_namespaces"));
     }
     std::printf("%-54s | %-11s | %-34s | %-4d | %s\n", Label(fault).c_str(),
                 fault.fork_server ? "fork server" : "direct", fault.step, cli.exit_code,

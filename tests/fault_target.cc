@@ -66,7 +66,7 @@ bool ParseInjection(const std::string& text, Injection* out) {
       {"recvmsg", SYS_recvmsg}, {"sendmsg", SYS_sendmsg}, {"write", SYS_write}};
   static const std::map<std::string, int> kErrors = {
       {"EIO", EIO},     {"ENOBUFS", ENOBUFS}, {"ENOMEM", ENOMEM}, {"EPIPE", EPIPE},
-      {"EPERM", EPERM}, {"EINVAL", EINVAL},   {"EACCES", EACCES}};
+      {"EPERM", EPERM}, {"EINVAL", EINVAL},   {"EACCES", EACCES}, {"EBADF", EBADF}};
   auto syscall_nr = kSyscalls.find(parts[0]);
   auto error = kErrors.find(parts[1]);
   if (syscall_nr == kSyscalls.end() || error == kErrors.end()) return false;
