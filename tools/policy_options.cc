@@ -38,6 +38,12 @@ absl::StatusOr<PolicyRequest> PolicyFromCommandLine(const CommandLine& line) {
           "option '--", option.name, "' is given twice; list every item in one option"));
     }
     given[index] = true;
+    if (option.value.empty()) {
+      // An empty list means the same as no option; most likely a variable that expanded to "".
+      return absl::InvalidArgumentError(absl::StrCat(
+          "option '--", option.name, "' has an empty list; leave the option out to ",
+          option.id == kOptKeepCaps ? "keep only cap_bpf" : "delegate none of these"));
+    }
     if (option.id == kOptKeepCaps) {
       keep_caps = option.value;
     } else {
