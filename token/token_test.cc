@@ -244,10 +244,9 @@ TEST_CASE("BPF_TOKEN_CREATE: the kernel's EBADF for an O_PATH fd is explained as
     if (!by_path.valid()) return ErrnoStatus(errno, "open(/sys/fs/bpf, O_PATH)");
     // The raw fsmount fd is O_PATH as well; both reach the kernel as they are.
     for (int fd : {bpffs, by_path.get()}) {
-      const int token = bpf_token_create(fd, nullptr);
+      UniqueFd token(bpf_token_create(fd, nullptr));
       const int err = errno;
-      if (token >= 0) {
-        close(token);
+      if (token.valid()) {
         return absl::InternalError(absl::StrCat("the kernel accepted O_PATH fd ", fd));
       }
       absl::Status explained = TokenCreateError(err, fd);

@@ -52,6 +52,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ns/errno_status.h"
+#include "ns/pipe.h"
+#include "ns/unique_fd.h"
 #include "tests/bpf_ops.h"
 #include "token/capability_set.h"
 
@@ -94,7 +96,9 @@ long BpfTokenCreate(int bpffs_fd) {
   return syscall(SYS_bpf, BPF_TOKEN_CREATE, &attr, sizeof(attr));
 }
 
-long FsOpen(const char* fs) { return syscall(SYS_fsopen, fs, FSOPEN_CLOEXEC); }
+UniqueFd FsOpen(const char* fs) {
+  return UniqueFd(static_cast<int>(syscall(SYS_fsopen, fs, FSOPEN_CLOEXEC)));
+}
 long FsConfig(int fd, unsigned cmd, const char* key, const char* value) {
   return syscall(SYS_fsconfig, fd, cmd, key, value, 0);
 }
@@ -131,13 +135,13 @@ std::string OwnCredentials() {
 // Runs `program report-credentials` in a child and returns what it printed, or
 // "execve:<ERRNO>" when the exec itself was refused.
 std::string ExecAndReport(const std::string& program) {
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return "pipe2:" + ErrnoName(errno);
+  absl::StatusOr<Pipe> out = MakePipe();
+  if (!out.ok()) return "pipe2:" + ErrnoName(ErrnoOf(out.status()));
   std::fflush(nullptr);
   pid_t pid = fork();
   if (pid < 0) return "fork:" + ErrnoName(errno);
   if (pid == 0) {
-    dup2(out[1], 1);
+    dup2(out->write_end.get(), 1);
     char* argv[] = {const_cast<char*>(program.c_str()), const_cast<char*>("report-credentials"),
                     nullptr};
     execve(program.c_str(), argv, environ);
@@ -145,12 +149,13 @@ std::string ExecAndReport(const std::string& program) {
     (void)!write(1, failed.data(), failed.size());
     _exit(127);
   }
-  close(out[1]);
+  out->write_end.Reset();
   std::string text;
   char buffer[512];
   ssize_t n;
-  while ((n = read(out[0], buffer, sizeof(buffer))) > 0) text.append(buffer, static_cast<size_t>(n));
-  close(out[0]);
+  while ((n = read(out->read_end.get(), buffer, sizeof(buffer))) > 0) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
   int status = 0;
   waitpid(pid, &status, 0);
   return std::string(absl::StripAsciiWhitespace(text));
@@ -172,16 +177,17 @@ using Args = std::vector<std::string>;
 
 // fsopen needs CAP_SYS_ADMIN over the caller's mount namespace; the sandbox holds only CAP_BPF.
 Outcome SecondBpffsFsopen(const Args&) {
-  return {"EPERM", SysResult(FsOpen("bpf"))};
+  UniqueFd fs = FsOpen("bpf");
+  return {"EPERM", Result(fs.valid(), errno)};
 }
 
 // In a nested user namespace fsopen works, but delegate_* options need CAP_SYS_ADMIN in the
 // initial user namespace (capable(), kernel/bpf/inode.c).
 Outcome SecondBpffsNestedDelegate(const Args&) {
   if (std::string r = EnterNestedNamespaces(); r != "OK") return {"EPERM", "unshare:" + r};
-  long fs = FsOpen("bpf");
-  if (fs < 0) return {"EPERM", "fsopen:" + ErrnoName(errno)};
-  return {"EPERM", SysResult(FsConfig(static_cast<int>(fs), FSCONFIG_SET_STRING, "delegate_cmds", "any"))};
+  UniqueFd fs = FsOpen("bpf");
+  if (!fs) return {"EPERM", "fsopen:" + ErrnoName(errno)};
+  return {"EPERM", SysResult(FsConfig(fs.get(), FSCONFIG_SET_STRING, "delegate_cmds", "any"))};
 }
 
 // Even without delegate options the nested namespace cannot make a bpffs of its own to get a
@@ -190,29 +196,29 @@ Outcome SecondBpffsNestedDelegate(const Args&) {
 Outcome SecondBpffsNestedCreate(const Args&) {
   const std::string expected = "EPERM";
   if (std::string r = EnterNestedNamespaces(); r != "OK") return {expected, "unshare:" + r};
-  long fs = FsOpen("bpf");
-  if (fs < 0) return {expected, "fsopen:" + ErrnoName(errno)};
-  if (FsConfig(static_cast<int>(fs), FSCONFIG_CMD_CREATE, nullptr, nullptr) != 0) {
+  UniqueFd fs = FsOpen("bpf");
+  if (!fs) return {expected, "fsopen:" + ErrnoName(errno)};
+  if (FsConfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr) != 0) {
     return {expected, ErrnoName(errno)};
   }
   // Created after all: the token is the next line of defence (no delegation: ENOENT).
-  long mnt = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
-  if (mnt < 0) return {expected, "created,fsmount:" + ErrnoName(errno)};
-  int root = openat(static_cast<int>(mnt), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return {expected, "created,open_root:" + ErrnoName(errno)};
-  return {expected, "created,token:" + SysResult(BpfTokenCreate(root))};
+  UniqueFd mnt(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, 0)));
+  if (!mnt) return {expected, "created,fsmount:" + ErrnoName(errno)};
+  UniqueFd root(openat(mnt.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return {expected, "created,open_root:" + ErrnoName(errno)};
+  return {expected, "created,token:" + SysResult(BpfTokenCreate(root.get()))};
 }
 
 // The delegated bpffs belongs to the sandbox's user namespace; a nested one (where the process
 // holds every capability) may not make tokens from it: creator and bpffs must share a userns.
 Outcome DelegatedBpffsTokenFromNestedUserns(const Args&) {
-  int root = open("/sys/fs/bpf", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return {"EPERM", "open:" + ErrnoName(errno)};
-  if (long control = BpfTokenCreate(root); control < 0) {
+  UniqueFd root(open("/sys/fs/bpf", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return {"EPERM", "open:" + ErrnoName(errno)};
+  if (long control = BpfTokenCreate(root.get()); control < 0) {
     return {"EPERM", "control_token:" + ErrnoName(errno)};
   }
   if (std::string r = EnterNestedNamespaces(); r != "OK") return {"EPERM", "unshare:" + r};
-  return {"EPERM", SysResult(BpfTokenCreate(root))};
+  return {"EPERM", SysResult(BpfTokenCreate(root.get()))};
 }
 
 // fspick needs CAP_SYS_ADMIN over the mount namespace.
@@ -225,15 +231,15 @@ Outcome FspickDelegatedBpffs(const Args&) {
 // superblock needs CAP_SYS_ADMIN over its owner (the sandbox's user namespace).
 Outcome FspickNestedDelegate(const Args&) {
   if (std::string r = EnterNestedNamespaces(); r != "OK") return {"EPERM", "unshare:" + r};
-  long fs = syscall(SYS_fspick, AT_FDCWD, "/sys/fs/bpf", FSPICK_CLOEXEC);
-  if (fs < 0) return {"EPERM", "fspick:" + ErrnoName(errno)};
+  UniqueFd fs(static_cast<int>(syscall(SYS_fspick, AT_FDCWD, "/sys/fs/bpf", FSPICK_CLOEXEC)));
+  if (!fs) return {"EPERM", "fspick:" + ErrnoName(errno)};
   std::vector<std::pair<std::string, std::string>> attempts;
-  attempts.emplace_back("delegate_cmds=any", SysResult(FsConfig(static_cast<int>(fs), FSCONFIG_SET_STRING,
+  attempts.emplace_back("delegate_cmds=any", SysResult(FsConfig(fs.get(), FSCONFIG_SET_STRING,
                                                                 "delegate_cmds", "any")));
-  long fs2 = syscall(SYS_fspick, AT_FDCWD, "/sys/fs/bpf", FSPICK_CLOEXEC);
-  if (fs2 < 0) return {"EPERM", "fspick:" + ErrnoName(errno)};
-  attempts.emplace_back("reconfigure", SysResult(FsConfig(static_cast<int>(fs2),
-                                                          FSCONFIG_CMD_RECONFIGURE, nullptr, nullptr)));
+  UniqueFd fs2(static_cast<int>(syscall(SYS_fspick, AT_FDCWD, "/sys/fs/bpf", FSPICK_CLOEXEC)));
+  if (!fs2) return {"EPERM", "fspick:" + ErrnoName(errno)};
+  attempts.emplace_back("reconfigure", SysResult(FsConfig(fs2.get(), FSCONFIG_CMD_RECONFIGURE,
+                                                          nullptr, nullptr)));
   return {"EPERM", Combine(attempts)};
 }
 
@@ -241,9 +247,9 @@ Outcome FspickNestedDelegate(const Args&) {
 // the initial user namespace, so no token comes from it.
 Outcome HostBpffsToken(const Args& args) {
   if (args.empty()) return {"EPERM", "missing_path"};
-  int root = open(args[0].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return {"EPERM", "open:" + ErrnoName(errno)};
-  return {"EPERM", SysResult(BpfTokenCreate(root))};
+  UniqueFd root(open(args[0].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return {"EPERM", "open:" + ErrnoName(errno)};
+  return {"EPERM", SysResult(BpfTokenCreate(root.get()))};
 }
 
 // The same host bpffs (or anything else) through the root of another process: /proc/PID/root
@@ -258,8 +264,8 @@ Outcome HostBpffsViaProcRoot(const Args& args) {
   std::vector<std::pair<std::string, std::string>> attempts;
   for (pid_t pid : {pid_t{1}, parent}) {
     std::string path = absl::StrCat("/proc/", pid, "/root", args[0]);
-    int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    attempts.emplace_back(absl::StrCat("pid", pid), Result(fd >= 0, errno));
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    attempts.emplace_back(absl::StrCat("pid", pid), Result(fd.valid(), errno));
   }
   return {"EACCES", Combine(attempts)};
 }
@@ -323,9 +329,9 @@ Outcome HostBpffsAtSysFsBpf(const Args&) {
   if (options.find("delegate_cmds=any") == std::string::npos) {
     return {expected, "not_the_host_bpffs:" + options};
   }
-  int root = open("/sys/fs/bpf", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return {expected, "open:" + ErrnoName(errno)};
-  return {expected, SysResult(BpfTokenCreate(root))};
+  UniqueFd root(open("/sys/fs/bpf", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return {expected, "open:" + ErrnoName(errno)};
+  return {expected, SysResult(BpfTokenCreate(root.get()))};
 }
 
 // execve of a copy with file capabilities cap_sys_admin,cap_net_admin+ep (argv[2]): the bounding
@@ -452,12 +458,11 @@ Outcome ScanPids(const Args&) {
     std::string ptrace_result = Result(traced == 0, errno);
     if (traced == 0) ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
     std::string getfd_result;
-    long pidfd = syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) {
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) {
       getfd_result = "pidfd_open:" + ErrnoName(errno);
     } else {
-      getfd_result = SysResult(syscall(SYS_pidfd_getfd, pidfd, 0, 0));
-      close(static_cast<int>(pidfd));
+      getfd_result = SysResult(syscall(SYS_pidfd_getfd, pidfd.get(), 0, 0));
     }
     std::string kill_result;
     if (kill(pid, SIGKILL) != 0) {
@@ -507,9 +512,9 @@ Outcome OpenByHandle(const Args&) {
   if (name_to_handle_at(AT_FDCWD, "/etc/shadow", &h.handle, &mount_id, 0) != 0) {
     return {"EPERM", "name_to_handle_at:" + ErrnoName(errno)};
   }
-  int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return {"EPERM", "open_/:" + ErrnoName(errno)};
-  return {"EPERM", SysResult(open_by_handle_at(root, &h.handle, O_RDONLY | O_CLOEXEC))};
+  UniqueFd root(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return {"EPERM", "open_/:" + ErrnoName(errno)};
+  return {"EPERM", SysResult(open_by_handle_at(root.get(), &h.handle, O_RDONLY | O_CLOEXEC))};
 }
 
 Outcome WriteProcSys(const Args&) {
@@ -584,13 +589,13 @@ Outcome MountNested(const Args& args) {
   const std::string expected = "nested-only";
   if (args.empty()) return {expected, "missing_marker"};
   const std::string& marker = args[0];
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) return {expected, "pipe2:" + ErrnoName(errno)};
+  absl::StatusOr<Pipe> ready = MakePipe();
+  if (!ready.ok()) return {expected, "pipe2:" + ErrnoName(ErrnoOf(ready.status()))};
   std::fflush(nullptr);
   pid_t child = fork();
   if (child < 0) return {expected, "fork:" + ErrnoName(errno)};
   if (child == 0) {
-    close(ready[0]);
+    ready->read_end.Reset();
     std::string result = EnterNestedNamespaces();
     if (result == "OK") {
       bool on_root = mount(marker.c_str(), "/", "tmpfs", 0, "size=64k") == 0;
@@ -603,17 +608,17 @@ Outcome MountNested(const Args& args) {
     } else {
       result = "unshare:" + result;
     }
-    (void)!write(ready[1], result.data(), result.size());
-    close(ready[1]);
+    (void)!write(ready->write_end.get(), result.data(), result.size());
+    ready->write_end.Reset();
     char byte;
     while (read(0, &byte, 1) > 0) {
     }
     _exit(0);
   }
-  close(ready[1]);
+  ready->write_end.Reset();
   char buffer[256] = {};
-  ssize_t n = read(ready[0], buffer, sizeof(buffer) - 1);
-  close(ready[0]);
+  ssize_t n = read(ready->read_end.get(), buffer, sizeof(buffer) - 1);
+  ready->read_end.Reset();
   std::string nested = n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "child_died";
   const bool leaked_into_sandbox = MountinfoContains(marker);
   std::printf("nested-mount-ready pid=%d\n", child);

@@ -41,6 +41,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ns/mount_api.h"
+#include "ns/pipe.h"
+#include "ns/unique_fd.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 
@@ -256,9 +258,10 @@ class Background {
  public:
   explicit Background(const std::vector<std::string>& argv,
                       const std::function<absl::Status()>& before_exec = nullptr) {
-    int in[2], out[2];
-    REQUIRE(pipe2(in, O_CLOEXEC) == 0);
-    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    absl::StatusOr<Pipe> in = MakePipe();
+    absl::StatusOr<Pipe> out = MakePipe();
+    REQUIRE(in.ok());
+    REQUIRE(out.ok());
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -266,9 +269,9 @@ class Background {
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      dup2(out[1], 2);
+      dup2(in->read_end.get(), 0);
+      dup2(out->write_end.get(), 1);
+      dup2(out->write_end.get(), 2);
       if (before_exec) {
         if (absl::Status s = before_exec(); !s.ok()) {
           std::fprintf(stderr, "escape_test: before exec: %s\n", s.ToString().c_str());
@@ -279,10 +282,8 @@ class Background {
       execv(args[0], args.data());
       _exit(127);
     }
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
+    stdin_ = std::move(in->write_end);
+    stdout_ = std::move(out->read_end);
   }
   ~Background() {
     CloseStdin();
@@ -290,13 +291,12 @@ class Background {
       kill(pid_, SIGKILL);
       Wait();
     }
-    if (stdout_ >= 0) close(stdout_);
   }
 
   pid_t pid() const { return pid_; }
   const std::string& output() const { return output_; }
   // Whether its output has reached end-of-file.
-  bool at_end() const { return stdout_ < 0; }
+  bool at_end() const { return !stdout_; }
 
   // Reads until the output holds `text` or `timeout` passes; whether it does.
   bool ReadUntil(const std::string& text, absl::Duration timeout) {
@@ -314,10 +314,7 @@ class Background {
     while (ReadSome(deadline)) {
     }
   }
-  void CloseStdin() {
-    if (stdin_ >= 0) close(stdin_);
-    stdin_ = -1;
-  }
+  void CloseStdin() { stdin_.Reset(); }
   // Waits for the tokenbox process; its raw wait status.
   int Wait() {
     int status = 0;
@@ -330,16 +327,15 @@ class Background {
  private:
   // One read; false at end-of-file, on an error or when the deadline passed.
   bool ReadSome(absl::Time deadline) {
-    if (stdout_ < 0) return false;
+    if (!stdout_) return false;
     int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
     if (left_ms <= 0) return false;
-    pollfd pfd = {stdout_, POLLIN, 0};
+    pollfd pfd = {stdout_.get(), POLLIN, 0};
     if (poll(&pfd, 1, static_cast<int>(left_ms)) <= 0) return false;
     char buffer[4096];
-    ssize_t n = read(stdout_, buffer, sizeof(buffer));
+    ssize_t n = read(stdout_.get(), buffer, sizeof(buffer));
     if (n <= 0) {
-      close(stdout_);
-      stdout_ = -1;
+      stdout_.Reset();
       return false;
     }
     output_.append(buffer, static_cast<size_t>(n));
@@ -347,8 +343,8 @@ class Background {
   }
 
   pid_t pid_ = -1;
-  int stdin_ = -1;
-  int stdout_ = -1;
+  UniqueFd stdin_;
+  UniqueFd stdout_;
   bool reaped_ = false;
   std::string output_;
 };
@@ -703,22 +699,17 @@ TEST_CASE("/proc/sys cannot be written") {
 class LeakedFds {
  public:
   LeakedFds() {
-    shadow_ = open("/etc/shadow", O_RDONLY);
-    REQUIRE(shadow_ >= 0);
-    high_ = fcntl(shadow_, F_DUPFD, 100);
-    root_dir_ = open("/root", O_RDONLY | O_DIRECTORY);
-    REQUIRE(high_ >= 100);
-    REQUIRE(root_dir_ >= 0);
-    CHECK(fcntl(shadow_, F_GETFD) == 0);
-  }
-  ~LeakedFds() {
-    for (int fd : {shadow_, high_, root_dir_}) {
-      if (fd >= 0) close(fd);
-    }
+    shadow_.Reset(open("/etc/shadow", O_RDONLY));
+    REQUIRE(shadow_.valid());
+    high_.Reset(fcntl(shadow_.get(), F_DUPFD, 100));
+    root_dir_.Reset(open("/root", O_RDONLY | O_DIRECTORY));
+    REQUIRE(high_.get() >= 100);
+    REQUIRE(root_dir_.valid());
+    CHECK(fcntl(shadow_.get(), F_GETFD) == 0);
   }
 
  private:
-  int shadow_ = -1, high_ = -1, root_dir_ = -1;
+  UniqueFd shadow_, high_, root_dir_;
 };
 
 TEST_CASE("No fd but 0-2 and the token reaches the program, even one leaked to the launcher") {
