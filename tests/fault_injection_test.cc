@@ -24,8 +24,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/command_runner.h"
+#include "tests/process_state.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -209,29 +210,6 @@ std::vector<std::string> Inject(const Fault& fault, const std::vector<std::strin
   return argv;
 }
 
-// The mount table, one line each.
-std::set<std::string> Mounts() {
-  std::vector<std::string> lines =
-      absl::StrSplit(testing::ReadProcFile("/proc/self/mountinfo"), '\n', absl::SkipEmpty());
-  return std::set<std::string>(lines.begin(), lines.end());
-}
-
-// The mounts added since `before` that are still there after up to 5 s: tests of other
-// checkouts may run on this host at the same time and mount things for a moment; a mount
-// tokenbox left behind would stay.
-std::vector<std::string> MountsLeftSince(const std::set<std::string>& before) {
-  std::vector<std::string> added;
-  const absl::Time give_up = absl::Now() + absl::Seconds(5);
-  for (;;) {
-    added.clear();
-    for (const std::string& line : Mounts()) {
-      if (before.count(line) == 0) added.push_back(line);
-    }
-    if (added.empty() || absl::Now() > give_up) return added;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-}
-
 // Makes sanitized builds' traced commands skip LeakSanitizer, which cannot run under ptrace.
 void NoLeakCheckUnderPtrace() {
   if (const char* asan = getenv("ASAN_OPTIONS"); asan != nullptr) {
@@ -286,7 +264,7 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
   for (const Fault& fault : Faults()) {
     INFO(Label(fault));
     const std::string marker = absl::StrCat("tokenbox_fault_marker_", getpid());
-    const std::set<std::string> mounts_before = Mounts();
+    const std::set<std::string> mounts_before = testing::MountTable();
     const std::vector<std::string>& policy = fault.full_policy ? kFullPolicy : kSmallPolicy;
 
     // The command a user runs: one line naming step and errno, exit 125, never a hang.
@@ -332,7 +310,7 @@ TEST_CASE("Every injected set-up fault is reported with its step and errno, and 
     CHECK(Contains(lib.out, "children_left=0"));
 
     CHECK_FALSE(ProcessWithArgument(marker));
-    const std::vector<std::string> mounts_left = MountsLeftSince(mounts_before);
+    const std::vector<std::string> mounts_left = testing::MountsLeftSince(mounts_before);
     INFO("mounts left: ", absl::StrJoin(mounts_left, "\n"));
     CHECK(mounts_left.empty());
   }

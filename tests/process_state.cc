@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <iterator>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ns/unique_fd.h"
 
 namespace tokenbox::testing {
@@ -61,6 +64,25 @@ std::vector<int> OpenFds() {
 }
 
 int CountOpenFds() { return static_cast<int>(OpenFds().size()); }
+
+std::set<std::string> MountTable() {
+  std::vector<std::string> lines =
+      absl::StrSplit(ReadProcFileImpl("/proc/self/mountinfo"), '\n', absl::SkipEmpty());
+  return std::set<std::string>(lines.begin(), lines.end());
+}
+
+std::vector<std::string> MountsLeftSince(const std::set<std::string>& before) {
+  std::vector<std::string> added;
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  for (;;) {
+    added.clear();
+    for (const std::string& line : MountTable()) {
+      if (before.count(line) == 0) added.push_back(line);
+    }
+    if (added.empty() || absl::Now() > give_up) return added;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
 
 int CountMounts() {
   std::string text = ReadProcFileImpl("/proc/self/mountinfo");

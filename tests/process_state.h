@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,14 @@ int CountOpenFds();
 
 // The number of mounts in this process's mount namespace.
 int CountMounts();
+
+// The mount table (/proc/self/mountinfo), one line each.
+std::set<std::string> MountTable();
+
+// The mounts added since `before` that are still there after up to 5 s: tests of other
+// checkouts may run on this host at the same time and mount things for a moment; a mount a
+// launch left behind would stay.
+std::vector<std::string> MountsLeftSince(const std::set<std::string>& before);
 
 // Whether /proc/self/mountinfo has a mount at `path` (of type `fstype` when it is not empty).
 bool HasMountAt(const std::string& path, const std::string& fstype = "");

@@ -11,8 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/command_runner.h"
+#include "tests/process_state.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -138,34 +139,11 @@ std::vector<BadInput> Cases() {
   };
 }
 
-// The mount table, one line each.
-std::set<std::string> Mounts() {
-  std::vector<std::string> lines =
-      absl::StrSplit(testing::ReadProcFile("/proc/self/mountinfo"), '\n', absl::SkipEmpty());
-  return std::set<std::string>(lines.begin(), lines.end());
-}
-
-// The mounts added since `before` that are still there after up to 5 s: tests of other
-// checkouts may run on this host at the same time and mount things for a moment; a mount
-// tokenbox left behind would stay.
-std::vector<std::string> MountsLeftSince(const std::set<std::string>& before) {
-  std::vector<std::string> added;
-  const absl::Time give_up = absl::Now() + absl::Seconds(5);
-  for (;;) {
-    added.clear();
-    for (const std::string& line : Mounts()) {
-      if (before.count(line) == 0) added.push_back(line);
-    }
-    if (added.empty() || absl::Now() > give_up) return added;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-}
-
 // Runs `tokenbox run ARGS -- /bin/true MARKER` and checks that it failed with exit 125 and that
 // nothing of it is left: no process with the marker, no child of this test, no new mount.
 CommandResult RunAndCheckNothingLeft(const std::vector<std::string>& args) {
   const std::string marker = absl::StrCat("tokenbox_bad_input_marker_", getpid());
-  const std::set<std::string> mounts_before = Mounts();
+  const std::set<std::string> mounts_before = testing::MountTable();
   std::vector<std::string> argv = {"tools/tokenbox", "run"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--", "/bin/true", marker});
@@ -177,7 +155,7 @@ CommandResult RunAndCheckNothingLeft(const std::vector<std::string>& args) {
   CHECK_FALSE(testing::ProcessWithArgument(marker));
   errno = 0;
   CHECK((waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD));
-  const std::vector<std::string> mounts_left = MountsLeftSince(mounts_before);
+  const std::vector<std::string> mounts_left = testing::MountsLeftSince(mounts_before);
   INFO("mounts left: ", absl::StrJoin(mounts_left, "\n"));
   CHECK(mounts_left.empty());
   return r;
