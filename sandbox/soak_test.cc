@@ -29,6 +29,12 @@ constexpr int kLaunchThreads = 4;
 // per launch would show as ~2 MiB over the sequential run.
 constexpr int64_t kRssGrowthBoundKib = 1024;
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 int64_t RssKib() {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -64,6 +70,19 @@ SandboxSpec Spec(std::vector<std::string> argv) {
   return *spec;
 }
 
+// The launcher after a phase: the same fds and mounts, no child, and RSS within the bound.
+void CheckLeftAsBefore(const Snapshot& before, const Snapshot& after) {
+  CHECK(after.fds == before.fds);
+  CHECK(after.mounts == before.mounts);
+  CHECK(NoChildLeft());
+  if (kAddressSanitizer) {
+    // ASan's quarantine and shadow memory grow RSS by design; LeakSanitizer checks leaks there.
+    MESSAGE("RSS bound not checked under AddressSanitizer");
+  } else {
+    CHECK(after.rss_kib - before.rss_kib <= kRssGrowthBoundKib);
+  }
+}
+
 void Report(const char* phase, int launches, const Snapshot& before, const Snapshot& after,
             absl::Duration took) {
   std::printf("soak: %s: %d launches in %.1f s (%.2f ms each); fds %d -> %d; mounts %d -> %d; "
@@ -90,15 +109,7 @@ TEST_CASE("2000 sequential launches leave fds, mounts, children and memory as th
   }
   Snapshot after;
   Report("sequential", kSequentialLaunches, before, after, absl::Now() - start);
-  CHECK(after.fds == before.fds);
-  CHECK(after.mounts == before.mounts);
-  CHECK(NoChildLeft());
-#if defined(__SANITIZE_ADDRESS__)
-  // ASan's quarantine and shadow memory grow RSS by design; LeakSanitizer checks leaks there.
-  MESSAGE("RSS bound not checked under AddressSanitizer");
-#else
-  CHECK(after.rss_kib - before.rss_kib <= kRssGrowthBoundKib);
-#endif
+  CheckLeftAsBefore(before, after);
 }
 
 // GCC 12's AddressSanitizer allocator takes no lock around fork(): a child forked while another
@@ -106,11 +117,7 @@ TEST_CASE("2000 sequential launches leave fds, mounts, children and memory as th
 // never start, and under load as most of them). glibc's malloc is fork-safe, so the plain build
 // launches from every thread at once. Under ASan the threads start together, take turns to
 // launch and end together, so that no thread allocates while another forks.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kLaunchInTurns = true;
-#else
-constexpr bool kLaunchInTurns = false;
-#endif
+constexpr bool kLaunchInTurns = kAddressSanitizer;
 
 // Threads wait at it until `count` of them have arrived.
 class Barrier {
@@ -185,14 +192,7 @@ TEST_CASE("100 sandboxes at once, launched from 4 threads, all run and all go aw
               kConcurrentSandboxes);
   CHECK(exited_cleanly == kConcurrentSandboxes);
   CHECK(alive_at_once > kConcurrentSandboxes / 2);
-  CHECK(after.fds == before.fds);
-  CHECK(after.mounts == before.mounts);
-  CHECK(NoChildLeft());
-#if defined(__SANITIZE_ADDRESS__)
-  MESSAGE("RSS bound not checked under AddressSanitizer");
-#else
-  CHECK(after.rss_kib - before.rss_kib <= kRssGrowthBoundKib);
-#endif
+  CheckLeftAsBefore(before, after);
 }
 
 }  // namespace
