@@ -310,21 +310,24 @@ absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Duration> deadli
   if (exit_status_.has_value()) return *exit_status_;
   for (;;) {
     int timeout_ms = -1;
+    bool deadline_passed = false;
     if (deadline.has_value()) {
       absl::Duration left = *deadline - MonotonicNow();
-      if (left <= absl::ZeroDuration()) {
-        // A child that ended before the deadline but is waited on after it did not time out.
-        pollfd ended = {pidfd_.get(), POLLIN, 0};
-        if (poll(&ended, 1, 0) > 0) return Reap(/*timed_out=*/false);
-        if (absl::Status s = Kill(); !s.ok()) return s;
-        return Reap(/*timed_out=*/true);
-      }
-      timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+      deadline_passed = left <= absl::ZeroDuration();
+      // Past the deadline the poll still runs, without waiting: a child that ended in time but
+      // is waited on late did not time out.
+      timeout_ms = deadline_passed ? 0
+                                   : static_cast<int>(absl::ToInt64Milliseconds(
+                                         absl::Ceil(left, absl::Milliseconds(1))));
     }
     pollfd pfd = {pidfd_.get(), POLLIN, 0};
     int ready = poll(&pfd, 1, timeout_ms);
     if (ready > 0) return Reap(/*timed_out=*/false);
     if (ready < 0 && errno != EINTR) return ErrnoStatus(errno, "poll(pidfd)");
+    if (ready == 0 && deadline_passed) {
+      if (absl::Status s = Kill(); !s.ok()) return s;
+      return Reap(/*timed_out=*/true);
+    }
   }
 }
 
