@@ -3,28 +3,44 @@
 
 #include <sys/types.h>
 
+#include <functional>
+
 #include "absl/time/time.h"
 #include "ns/unique_fd.h"
-#include "sandbox/sandbox_spec.h"
+#include "sandbox/command.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/setup_reporter.h"
 
 namespace tokenbox {
 
 struct ChildContext {
-  pid_t launcher_pid;       // To notice a launcher that died before PR_SET_PDEATHSIG took hold.
-  bool verbose;             // Print each step and its time to stderr.
-  absl::Duration started;   // MonotonicNow() when the launch began, for --verbose.
-  // Become a fork server's zygote after the token is made, instead of running the spec's
-  // program: keep the namespace's capabilities and serve launches (sandbox/fork_server.h).
-  bool zygote = false;
+  pid_t launcher_pid;             // To notice a launcher that died before PR_SET_PDEATHSIG held.
+  bool verbose;                   // Print each step and its time to stderr.
+  absl::Duration started;         // MonotonicNow() when the launch began, for --verbose.
+  absl::Duration setup_timeout;   // How long to wait for the launcher at each step.
 };
 
-// Runs in the forked child: takes it from a copy of the privileged launcher to the sandboxed
-// program, in the order the kernel requires (see README.md, "How a launch works"), then execs
-// the program or runs the function. Never returns. Any failure is reported to the launcher as
-// its step and status over `sock`, the child's end of the handshake socketpair, and the child
-// exits with kSetupFailedExitCode.
-[[noreturn]] void RunSandboxChild(const SandboxSpec& spec, const ChildContext& context,
-                                  UniqueFd sock);
+// These run in a child forked from the privileged launcher and take it to the sandboxed
+// program, in the order the kernel requires (README.md, "How a launch works"). None returns:
+// each ends in execve, the function's exit, or a set-up failure reported over `sock`, the
+// child's end of the handshake socketpair, and an exit with kSetupFailedExitCode.
+
+// Launch(): sets `sandbox` up, then runs `command` in it.
+[[noreturn]] void RunSandboxChild(const Sandbox& sandbox, const Command& command,
+                                  const ChildContext& context, UniqueFd sock);
+
+// ForkServer::Start(): sets `sandbox` up, then hands the reporter and the token to `serve`,
+// which keeps the namespaces' capabilities, runs no sandboxed code, and must not return.
+[[noreturn]] void RunPreparedSandbox(const Sandbox& sandbox, const ChildContext& context,
+                                     UniqueFd sock,
+                                     const std::function<void(SetupReporter&, UniqueFd token)>& serve);
+
+// A child the fork server's zygote forked: runs `command` in the prepared sandbox, reporting on
+// `report_sock`; `server_function` is what a Kind::kForkServerFunction command runs.
+[[noreturn]] void RunForkedCommand(const Sandbox& sandbox, const Command& command,
+                                   const std::function<int()>& server_function,
+                                   const ChildContext& context, UniqueFd report_sock,
+                                   UniqueFd token);
 
 }  // namespace tokenbox
 

@@ -8,30 +8,28 @@
 #include <cerrno>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
 #include "ns/monotonic_clock.h"
-#include "sandbox/handshake.h"
-#include "sandbox/launch_request.h"
+#include "sandbox/child_setup.h"
+#include "sandbox/command_codec.h"
+#include "sandbox/parent_setup.h"
+#include "sandbox/protocol.h"
+#include "sandbox/zygote.h"
 
 namespace tokenbox {
 namespace {
 
-constexpr absl::Duration kReplyTimeout = absl::Seconds(30);
-
-// The encoded request goes in a memfd: an environment easily outgrows one message.
-absl::StatusOr<UniqueFd> RequestMemfd(const std::string& bytes) {
-  UniqueFd memfd(memfd_create("tokenbox-launch", MFD_CLOEXEC));
+// The encoded command goes in a memfd: an environment easily outgrows one message.
+absl::StatusOr<UniqueFd> CommandMemfd(const std::string& bytes) {
+  UniqueFd memfd(memfd_create("tokenbox-command", MFD_CLOEXEC));
   if (!memfd) return ErrnoStatus(errno, "memfd_create");
   size_t written = 0;
   while (written < bytes.size()) {
     ssize_t n = write(memfd.get(), bytes.data() + written, bytes.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(errno, "write(launch request memfd)");
+    if (n < 0) return ErrnoStatus(errno, "write(command memfd)");
     written += static_cast<size_t>(n);
   }
   return memfd;
@@ -39,69 +37,87 @@ absl::StatusOr<UniqueFd> RequestMemfd(const std::string& bytes) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const SandboxSpec& sandbox,
-                                                              const LaunchOptions& options) {
-  absl::StatusOr<ZygoteHandle> zygote = LaunchZygote(sandbox, options);
-  if (!zygote.ok()) return zygote.status();
-  return std::unique_ptr<ForkServer>(new ForkServer(sandbox, *std::move(zygote)));
+absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& sandbox,
+                                                              ForkServerOptions options) {
+  absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
+      sandbox, /*timeout=*/std::nullopt, options.launch, /*expect_zygote=*/true,
+      [&](UniqueFd sock, const ChildContext& context) {
+        RunPreparedSandbox(sandbox, context, std::move(sock),
+                           [&](SetupReporter& reporter, UniqueFd token) {
+                             ServeLaunches(sandbox, options.function, context, reporter,
+                                           std::move(token));
+                           });
+      });
+  if (!started.ok()) return started.status();
+  return std::unique_ptr<ForkServer>(
+      new ForkServer(std::move(started->child), std::move(started->sock), options));
 }
 
 ForkServer::~ForkServer() {
   sock_.Reset();  // The zygote exits when its socket closes; ~Child kills and reaps it anyway.
 }
 
-absl::StatusOr<Child> ForkServer::Launch(const SandboxSpec& launch) {
-  if (launch.passed_fds().size() + 2 > kMaxMessageFds) {
+absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
+  if (command.kind() == Command::Kind::kFunction) {
+    return absl::InvalidArgumentError(
+        "a function cannot be carried into the prepared sandbox: give it to ForkServer::Start, "
+        "and launch CommandBuilder().ForkServerFunction()");
+  }
+  if (command.kind() == Command::Kind::kForkServerFunction && !has_function_) {
+    return absl::InvalidArgumentError(
+        "this fork server was started without a function, and a callable cannot be carried "
+        "into the prepared sandbox: give it to ForkServer::Start");
+  }
+  if (command.passed_fds().size() + 2 > kMaxMessageFds) {
     return absl::InvalidArgumentError(absl::StrCat("a fork-server launch passes at most ",
                                                    kMaxMessageFds - 2, " fds"));
   }
-  absl::StatusOr<UniqueFd> request = RequestMemfd(LaunchRequestCodec::Encode(launch));
-  if (!request.ok()) return SetupFailure("send launch request", request.status());
+  absl::StatusOr<UniqueFd> request = CommandMemfd(CommandCodec::Encode(command));
+  if (!request.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, request.status());
   absl::StatusOr<SocketPair> report = MakeSocketPair();
-  if (!report.ok()) return SetupFailure("send launch request", report.status());
+  if (!report.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, report.status());
   std::vector<int> fds = {request->get(), report->child.get()};
-  for (const PassedFd& passed : launch.passed_fds()) fds.push_back(passed.fd->get());
+  for (const PassedFd& passed : command.passed_fds()) fds.push_back(passed.fd->get());
 
   pid_t pid = -1;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (absl::Status s = SendFdMessage(sock_.get(), kZygoteLaunch, "", fds); !s.ok()) {
-      return SetupFailure("send launch request", s);
+      return SetupFailure(SetupStep::kSendLaunchRequest, s);
     }
-    absl::StatusOr<FdMessage> reply =
-        ReceiveExpectedMessage(sock_.get(), kZygoteLaunched, 0, kReplyTimeout);
-    if (!reply.ok()) return SetupFailure("receive launch reply", reply.status());
-    absl::string_view payload = reply->payload;
-    if (absl::ConsumePrefix(&payload, "E")) {
-      return SetupFailure("fork from the fork server", DeserializeStatus(payload));
-    }
-    if (!absl::ConsumePrefix(&payload, "P") || !absl::SimpleAtoi(payload, &pid) || pid <= 0) {
-      return SetupFailure("receive launch reply",
-                          absl::DataLossError(absl::StrCat("bad reply '", Printable(reply->payload), "'")));
-    }
+    absl::StatusOr<FdMessage> reply = ReceiveFdMessage(sock_.get(), setup_timeout_);
+    if (!reply.ok()) return SetupFailure(SetupStep::kReceiveLaunchReply, reply.status());
+    if (reply->type == kSetupFailed) return DecodeSetupFailure(reply->payload);
+    absl::StatusOr<pid_t> launched = reply->type == kZygoteLaunched
+                                         ? DecodePid(reply->payload)
+                                         : absl::DataLossError(absl::StrCat(
+                                               "unexpected message ", reply->type));
+    if (!launched.ok()) return SetupFailure(SetupStep::kReceiveLaunchReply, launched.status());
+    pid = *launched;
   }
   report->child.Reset();
   // The zygote cloned with CLONE_PARENT: the child is ours, unreaped, so the pid names it.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   const int pidfd_errno = errno;
-  std::optional<absl::Duration> deadline;
-  if (launch.timeout().has_value()) deadline = MonotonicNow() + *launch.timeout();
-  Child child(pid, std::move(pidfd), /*kill_process_group=*/true, deadline, /*owns_terminal=*/false);
-  if (!child.pidfd_) {
+  const bool has_pidfd = pidfd.valid();
+  Child child(Child::Key(), Child::Process{
+      .pid = pid,
+      .pidfd = std::move(pidfd),
+      .kill_process_group = true,
+      .deadline = command.timeout().has_value()
+                      ? std::optional(MonotonicNow() + *command.timeout())
+                      : std::nullopt,
+  });
+  // On failure `child` goes out of scope, which kills and reaps it.
+  if (!has_pidfd) {
     (void)kill(-pid, SIGKILL);
-    (void)child.Reap(false);
-    return SetupFailure("open pidfd", ErrnoStatus(pidfd_errno, "pidfd_open"));
+    return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
   }
-  absl::StatusOr<StartedAs> started = AwaitStart(report->parent.get(), kReplyTimeout);
-  absl::Status failure = started.status();
-  if (started.ok() && *started == StartedAs::kZygote) {
-    failure = SetupFailure("wait for the program to start",
-                           absl::DataLossError("a launched child answered as a zygote"));
-  }
-  if (!failure.ok()) {
-    (void)child.Kill();
-    (void)child.Reap(false);
-    return failure;
+  absl::StatusOr<StartedAs> started = AwaitStart(report->parent.get(), setup_timeout_);
+  if (!started.ok()) return started.status();
+  if (*started == StartedAs::kZygote) {
+    return SetupFailure(SetupStep::kWaitForStart,
+                        absl::DataLossError("a launched child answered as a zygote"));
   }
   return child;
 }

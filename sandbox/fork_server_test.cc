@@ -18,7 +18,6 @@
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
 #include "sandbox/capabilities.h"
-#include "sandbox/handshake.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
 #include "tests/captured_run.h"
@@ -28,30 +27,23 @@
 namespace tokenbox {
 namespace {
 
-DelegationPolicy Policy() {
-  return *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
-}
+using ::tokenbox::testing::Built;
+using ::tokenbox::testing::KeyValues;
 
 std::unique_ptr<ForkServer> StartServer() {
-  auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(Policy()).Build();
-  REQUIRE(sandbox.ok());
-  auto server = ForkServer::Start(*sandbox);
+  auto server = ForkServer::Start(Built(testing::DemoSandbox()));
   REQUIRE_MESSAGE(server.ok(), server.status().ToString());
   return *std::move(server);
 }
 
-using ::tokenbox::testing::KeyValues;
-
 // A launch through `server` with its stdout captured.
-testing::CapturedRun RunCaptured(ForkServer& server, SandboxBuilder builder) {
-  return testing::RunCaptured(std::move(builder),
-                              [&server](const SandboxSpec& spec) { return server.Launch(spec); });
+testing::CapturedRun RunCaptured(ForkServer& server, CommandBuilder command) {
+  return testing::RunCaptured(std::move(command),
+                              [&server](const Command& run) { return server.Launch(run); });
 }
 
-SandboxBuilder LaunchOf(std::vector<std::string> argv) {
-  SandboxBuilder builder;
-  builder.Program(std::move(argv)).Policy(Policy()).Timeout(absl::Seconds(30));
-  return builder;
+CommandBuilder LaunchOf(std::vector<std::string> argv) {
+  return testing::ProgramCommand(std::move(argv));
 }
 
 TEST_CASE("A fork-server launch reaches the same end state as a direct launch") {
@@ -74,10 +66,10 @@ TEST_CASE("A fork-server launch reaches the same end state as a direct launch") 
 TEST_CASE("Each launch gets its own argv, environment, working directory, rlimits and fds") {
   TB_REQUIRE_PRIVILEGE();
   auto server = StartServer();
-  SandboxBuilder first = LaunchOf({"/bin/sh", "-c", "echo $WHO $(pwd) $(ulimit -n) $1", "sh", "one"});
+  CommandBuilder first = LaunchOf({"/bin/sh", "-c", "echo $WHO $(pwd) $(ulimit -n) $1", "sh", "one"});
   first.SetEnv("WHO", "first").WorkingDirectory("/usr").ResourceLimitOf(RLIMIT_NOFILE, 50, 50);
   CHECK(RunCaptured(*server, std::move(first)).out == "first /usr 50 one\n");
-  SandboxBuilder second = LaunchOf({"/bin/sh", "-c", "echo ${WHO:-nobody} $(pwd) $1; ls /proc/self/fd | tr '\\n' ' '", "sh", "two"});
+  CommandBuilder second = LaunchOf({"/bin/sh", "-c", "echo ${WHO:-nobody} $(pwd) $1; ls /proc/self/fd | tr '\\n' ' '", "sh", "two"});
   second.UnsetEnv("WHO").WorkingDirectory("/");
   auto [status, out] = RunCaptured(*server, std::move(second));
   CHECK(status == ExitStatus::Exited(0));
@@ -93,14 +85,13 @@ TEST_CASE("Launches are separate processes: their own pid, process group and pas
   TB_REQUIRE_OK(extra);
   const std::vector<std::string> has_fd_9 = {"/bin/sh", "-c",
                                              "test -e /proc/self/fd/9 && echo yes || echo no"};
-  SandboxBuilder with_fd = LaunchOf(has_fd_9);
+  CommandBuilder with_fd = LaunchOf(has_fd_9);
   with_fd.PassFd(extra->write_end.get(), 9);
   CHECK(RunCaptured(*server, std::move(with_fd)).out == "yes\n");
   CHECK(RunCaptured(*server, LaunchOf(has_fd_9)).out == "no\n");
-  auto sleeper = LaunchOf({"/bin/sleep", "30"}).Build();
-  REQUIRE(sleeper.ok());
-  auto a = server->Launch(*sleeper);
-  auto b = server->Launch(*sleeper);
+  Command sleeper = Built(LaunchOf({"/bin/sleep", "30"}));
+  auto a = server->Launch(sleeper);
+  auto b = server->Launch(sleeper);
   TB_REQUIRE_OK(a);
   TB_REQUIRE_OK(b);
   CHECK(a->pid() != b->pid());
@@ -119,42 +110,37 @@ TEST_CASE("Launches are separate processes: their own pid, process group and pas
 TEST_CASE("A fork-server launch reports exec failures with their step, and times out") {
   TB_REQUIRE_PRIVILEGE();
   auto server = StartServer();
-  auto missing = LaunchOf({"/no/such/program"}).Build();
-  auto failed = server->Launch(*missing);
+  auto failed = server->Launch(Built(LaunchOf({"/no/such/program"})));
   REQUIRE_FALSE(failed.ok());
-  CHECK(SetupStepOf(failed.status()) == kStepExec);
+  CHECK(SetupStepOf(failed.status()) == SetupStep::kExec);
   CHECK(ErrnoOf(failed.status()) == ENOENT);
-  auto slow = LaunchOf({"/bin/sleep", "30"}).Timeout(absl::Milliseconds(200)).Build();
-  auto child = server->Launch(*slow);
+  CommandBuilder slow = LaunchOf({"/bin/sleep", "30"});
+  slow.Timeout(absl::Milliseconds(200));
+  auto child = server->Launch(Built(slow));
   TB_REQUIRE_OK(child);
   CHECK(*child->Wait() == ExitStatus::TimedOut());
   // The server still works after both.
-  auto fine = LaunchOf({"/bin/true"}).Build();
-  CHECK(*server->Launch(*fine)->Wait() == ExitStatus::Exited(0));
+  CHECK(*server->Launch(Built(LaunchOf({"/bin/true"})))->Wait() == ExitStatus::Exited(0));
 }
 
 TEST_CASE("A fork server started with a function runs it in each launch") {
   TB_REQUIRE_PRIVILEGE();
-  auto sandbox = SandboxBuilder()
-                     .Function([]() -> int {
-                       auto inside = CurrentSandbox();
-                       if (!inside.ok()) return 10;
-                       auto caps = ReadProcessCapabilities();
-                       if (!caps.ok() || !(caps->effective == CapabilitySet::Of({CAP_BPF}))) return 11;
-                       if (!testing::CreateMap(BPF_MAP_TYPE_ARRAY, inside->token_fd).ok()) return 12;
-                       const char* round = getenv("ROUND");
-                       return round ? atoi(round) : 13;
-                     })
-                     .Policy(Policy())
-                     .Build();
-  REQUIRE(sandbox.ok());
-  auto server = ForkServer::Start(*sandbox);
+  ForkServerOptions options;
+  options.function = []() -> int {
+    auto inside = CurrentSandbox();
+    if (!inside.ok()) return 10;
+    auto caps = ReadProcessCapabilities();
+    if (!caps.ok() || !(caps->effective == CapabilitySet::Of({CAP_BPF}))) return 11;
+    if (!testing::CreateMap(BPF_MAP_TYPE_ARRAY, inside->token_fd).ok()) return 12;
+    const char* round = getenv("ROUND");
+    return round ? atoi(round) : 13;
+  };
+  auto server = ForkServer::Start(Built(testing::DemoSandbox()), options);
   TB_REQUIRE_OK(server);
   for (int round = 1; round <= 3; ++round) {
-    auto launch = SandboxBuilder().Function([] { return 0; }).Policy(Policy())
-                      .SetEnv("ROUND", std::to_string(round)).Build();
-    REQUIRE(launch.ok());
-    auto child = (*server)->Launch(*launch);
+    CommandBuilder launch;
+    launch.ForkServerFunction().SetEnv("ROUND", std::to_string(round));
+    auto child = (*server)->Launch(Built(launch));
     TB_REQUIRE_OK(child);
     CHECK(*child->Wait() == ExitStatus::Exited(round));
   }
@@ -163,10 +149,12 @@ TEST_CASE("A fork server started with a function runs it in each launch") {
 TEST_CASE("Without a function at start, a function launch is refused clearly") {
   TB_REQUIRE_PRIVILEGE();
   auto server = StartServer();
-  auto launch = SandboxBuilder().Function([] { return 0; }).Policy(Policy()).Build();
-  auto child = server->Launch(*launch);
-  REQUIRE_FALSE(child.ok());
-  CHECK(std::string(child.status().message()).find("cannot be carried") != std::string::npos);
+  for (CommandBuilder launch : {CommandBuilder().ForkServerFunction(),
+                                CommandBuilder().Function([] { return 0; })}) {
+    auto child = server->Launch(Built(launch));
+    REQUIRE_FALSE(child.ok());
+    CHECK(std::string(child.status().message()).find("cannot be carried") != std::string::npos);
+  }
 }
 
 TEST_CASE("The zygote goes away with its fork server") {
@@ -188,14 +176,13 @@ TEST_CASE("200 fork-server launches from 4 threads leave no fd or child behind")
   const int fds_before = testing::CountOpenFds();
   {
     auto server = StartServer();
-    auto spec = LaunchOf({"/bin/true"}).Build();
-    REQUIRE(spec.ok());
+    Command command = Built(LaunchOf({"/bin/true"}));
     std::atomic<int> clean{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&] {
         for (int i = 0; i < 50; ++i) {
-          auto child = server->Launch(*spec);
+          auto child = server->Launch(command);
           if (child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0)) {
             ++clean;
           }
@@ -222,9 +209,7 @@ std::vector<std::string> ReportPidsAndSignal(pid_t other) {
 TEST_CASE("Each fork-server launch has its own pid namespace: siblings cannot see or signal each other") {
   TB_REQUIRE_PRIVILEGE();
   auto server = StartServer();  // The default spec asks for a pid namespace.
-  auto sleeper = LaunchOf({"/bin/sleep", "30"}).Build();
-  REQUIRE(sleeper.ok());
-  auto sibling = server->Launch(*sleeper);
+  auto sibling = server->Launch(Built(LaunchOf({"/bin/sleep", "30"})));
   TB_REQUIRE_OK(sibling);
   for (pid_t other : {sibling->pid(), server->zygote_pid(), getpid()}) {
     auto [status, out] = RunCaptured(*server, LaunchOf(ReportPidsAndSignal(other)));
@@ -240,11 +225,11 @@ TEST_CASE("Each fork-server launch has its own pid namespace: siblings cannot se
 // it a view of their siblings and the zygote, which run as the same host user.
 TEST_CASE("Without a pid namespace, fork-server launches share the launcher's, each in its own group") {
   TB_REQUIRE_PRIVILEGE();
-  ExtraNamespaces no_pid;
+  NewNamespaces no_pid;
   no_pid.pid = false;
-  auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(Policy()).Namespaces(no_pid).Build();
-  REQUIRE(sandbox.ok());
-  auto server = ForkServer::Start(*sandbox);
+  SandboxBuilder sandbox = testing::DemoSandbox();
+  sandbox.Namespaces(no_pid);
+  auto server = ForkServer::Start(Built(sandbox));
   TB_REQUIRE_OK(server);
   auto [status, out] = RunCaptured(**server, LaunchOf(ReportPidsAndSignal((*server)->zygote_pid())));
   INFO(out);

@@ -60,14 +60,22 @@ struct Snapshot {
   int64_t rss_kib = RssKib();
 };
 
-SandboxSpec Spec(std::vector<std::string> argv) {
-  auto spec = SandboxBuilder()
-                  .Program(std::move(argv))
-                  .Policy(*ParseDelegationPolicy("map_create", "array", "", ""))
-                  .Timeout(absl::Seconds(30))
-                  .Build();
-  REQUIRE(spec.ok());
-  return *spec;
+// One sandbox and one command, launched again and again.
+struct Launchable {
+  Sandbox sandbox;
+  Command command;
+};
+
+Launchable Spec(std::vector<std::string> argv) {
+  auto sandbox = SandboxBuilder().Policy(*ParseDelegationPolicy("map_create", "array", "", "")).Build();
+  auto command = CommandBuilder().Program(std::move(argv)).Timeout(absl::Seconds(30)).Build();
+  REQUIRE(sandbox.ok());
+  REQUIRE(command.ok());
+  return {*sandbox, *command};
+}
+
+absl::StatusOr<Child> Launch(const Launchable& launchable) {
+  return tokenbox::Launch(launchable.sandbox, launchable.command);
 }
 
 // The launcher after a phase: the same fds and mounts, no child, and RSS within the bound.
@@ -96,7 +104,7 @@ void Report(const char* phase, int launches, const Snapshot& before, const Snaps
 
 TEST_CASE("2000 sequential launches leave fds, mounts, children and memory as they were") {
   TB_REQUIRE_PRIVILEGE();
-  SandboxSpec spec = Spec({"/bin/true"});
+  Launchable spec = Spec({"/bin/true"});
   for (int i = 0; i < 20; ++i) REQUIRE(*Launch(spec)->Wait() == ExitStatus::Exited(0));  // Warm up.
   Snapshot before;
   absl::Time start = absl::Now();
@@ -139,7 +147,7 @@ class Barrier {
 // signal tied to the forking thread would kill them; tokenbox forks from a thread of its own).
 TEST_CASE("100 sandboxes at once, launched from 4 threads, all run and all go away") {
   TB_REQUIRE_PRIVILEGE();
-  SandboxSpec spec = Spec({"/bin/sleep", "0.3"});
+  Launchable spec = Spec({"/bin/sleep", "0.3"});
   Snapshot before;
   absl::Time start = absl::Now();
   constexpr int kPerThread = kConcurrentSandboxes / kLaunchThreads;

@@ -11,21 +11,21 @@
 
 namespace tokenbox::testing {
 
-CapturedRun RunCaptured(SandboxBuilder builder,
-                        const std::function<absl::StatusOr<Child>(const SandboxSpec&)>& launch) {
+CapturedRun RunCaptured(CommandBuilder command,
+                        const std::function<absl::StatusOr<Child>(const Command&)>& launch) {
   absl::StatusOr<Pipe> output = MakePipe();
   REQUIRE_MESSAGE(output.ok(), output.status().ToString());
   UniqueFd read_end = std::move(output->read_end);
   std::optional<Child> child;
   {
-    // The builder and the spec each keep a duplicate of the passed write end; they must be gone
-    // before reading, or the pipe never reaches end-of-file.
+    // The builder and the command each keep a duplicate of the passed write end; they must be
+    // gone before reading, or the pipe never reaches end-of-file.
     UniqueFd write_end = std::move(output->write_end);
-    SandboxBuilder local = std::move(builder);
+    CommandBuilder local = std::move(command);
     local.PassFd(write_end.get(), 1);
-    auto spec = local.Build();
-    REQUIRE_MESSAGE(spec.ok(), spec.status().ToString());
-    auto launched = launch(*spec);
+    auto built = local.Build();
+    REQUIRE_MESSAGE(built.ok(), built.status().ToString());
+    auto launched = launch(*built);
     REQUIRE_MESSAGE(launched.ok(), launched.status().ToString());
     child.emplace(*std::move(launched));
   }
@@ -36,6 +36,36 @@ CapturedRun RunCaptured(SandboxBuilder builder,
   auto status = child->Wait();
   REQUIRE_MESSAGE(status.ok(), status.status().ToString());
   return {*status, out};
+}
+
+CapturedRun RunCaptured(SandboxBuilder sandbox, CommandBuilder command) {
+  Sandbox built = Built(std::move(sandbox));
+  return RunCaptured(std::move(command), [&](const Command& run) { return Launch(built, run); });
+}
+
+SandboxBuilder DemoSandbox() {
+  SandboxBuilder builder;
+  builder.Policy(*ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter",
+                                        "any"));
+  return builder;
+}
+
+CommandBuilder ProgramCommand(std::vector<std::string> argv) {
+  CommandBuilder builder;
+  builder.Program(std::move(argv)).Timeout(absl::Seconds(60));
+  return builder;
+}
+
+Sandbox Built(SandboxBuilder builder) {
+  auto sandbox = builder.Build();
+  REQUIRE_MESSAGE(sandbox.ok(), sandbox.status().ToString());
+  return *sandbox;
+}
+
+Command Built(CommandBuilder builder) {
+  auto command = builder.Build();
+  REQUIRE_MESSAGE(command.ok(), command.status().ToString());
+  return *command;
 }
 
 StagedFiles& InspectorStage() {

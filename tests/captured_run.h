@@ -4,10 +4,12 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "sandbox/launcher.h"
-#include "sandbox/sandbox_spec.h"
+#include "sandbox/command.h"
+#include "sandbox/sandbox.h"
 #include "tests/command_runner.h"
 
 namespace tokenbox::testing {
@@ -18,10 +20,21 @@ struct CapturedRun {
   std::string out;
 };
 
-// Starts `builder`'s sandbox through `launch` (Launch, or a fork server's Launch) with its stdout
-// on a pipe, and reads it to the end. Fails the test case when the launch or the wait fails.
-CapturedRun RunCaptured(SandboxBuilder builder,
-                        const std::function<absl::StatusOr<Child>(const SandboxSpec&)>& launch);
+// Starts `command` through `launch` (Launch, or a fork server's Launch) with its stdout on a
+// pipe, and reads it to the end. Fails the test case when a build, the launch or the wait fails.
+CapturedRun RunCaptured(CommandBuilder command,
+                        const std::function<absl::StatusOr<Child>(const Command&)>& launch);
+// The same through Launch(), in the sandbox `sandbox` builds.
+CapturedRun RunCaptured(SandboxBuilder sandbox, CommandBuilder command);
+
+// A sandbox with the policy the sandbox tests use: map_create, prog_load and btf_load of array
+// maps and socket_filter programs, any attach type.
+SandboxBuilder DemoSandbox();
+// A command that runs `argv`, with a timeout long enough never to matter unless it hangs.
+CommandBuilder ProgramCommand(std::vector<std::string> argv);
+// Builds, or fails the test case.
+Sandbox Built(SandboxBuilder builder);
+Command Built(CommandBuilder builder);
 
 // A directory that the sandbox's user can read, holding tests/inspect_sandbox (removed at exit);
 // tests may Write() further files into it.

@@ -143,10 +143,11 @@ const std::vector<Fault>& Faults() {
       {"recvmsg:error=EIO:when=2", "wait for the child's bpffs context", "EIO"},
       // The launcher's own sendmsg calls (id maps written; the bpffs mount fd) and its last
       // recvmsg (the program started), and the child's recvmsg calls (the id maps; the mount).
+      // Message types 2 and 4 are kIdMapsWritten and kBpffsMount (sandbox/protocol.h).
       {"sendmsg:error=ENOBUFS:when=1", "write id maps", "ENOBUFS", nullptr, false, false,
        Target::kLauncher, false, "sendmsg(message type 2,"},
       {"sendmsg:error=ENOBUFS:when=2", "configure delegated bpffs", "ENOBUFS", nullptr, false,
-       false, Target::kLauncher, false, "sendmsg(message type 257, 1 fds)"},
+       false, Target::kLauncher, false, "sendmsg(message type 4, 1 fds)"},
       {"recvmsg:error=EIO:when=3", "wait for the program to start", "EIO", nullptr, false, false,
        Target::kLauncher, false, "recvmsg"},
       // EBADF maps to the same status code as a closed peer; it must not pass for an exec.

@@ -263,24 +263,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fault_target: %s\n", std::string(policy.status().message()).c_str());
     return 2;
   }
-  tokenbox::ExtraNamespaces namespaces;
+  tokenbox::NewNamespaces namespaces;
   namespaces.pid = std::string(argv[next]) == "--pid";
-  auto spec = tokenbox::SandboxBuilder()
-                  .Program(std::vector<std::string>(argv + next + 1, argv + argc))
-                  .Policy(*policy)
-                  .Namespaces(namespaces)
-                  .Build();
-  if (!spec.ok()) return 2;
+  auto sandbox = tokenbox::SandboxBuilder().Policy(*policy).Namespaces(namespaces).Build();
+  auto command = tokenbox::CommandBuilder()
+                     .Program(std::vector<std::string>(argv + next + 1, argv + argc))
+                     .Build();
+  if (!sandbox.ok() || !command.ok()) return 2;
   const int fds_before = tokenbox::testing::CountOpenFds();
   std::string result;
   {
-    std::unique_ptr<tokenbox::ForkServer> fork_server;
-    auto child = tokenbox::LaunchOnce(*spec, {}, via_fork_server ? &fork_server : nullptr);
-    if (child.ok()) {
-      auto status = child->Wait();
+    auto run = tokenbox::StartRun(*sandbox, *command, {}, via_fork_server);
+    if (run.ok()) {
+      auto status = run->child.Wait();
       result = status.ok() ? status->ToString() : std::string(status.status().message());
     } else {
-      result = std::string(child.status().message());
+      result = std::string(run.status().message());
     }
   }
   const int fds_after = tokenbox::testing::CountOpenFds();

@@ -14,23 +14,18 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "ns/errno_status.h"
-#include "ns/id_map.h"
+#include "sandbox/command.h"
 #include "sandbox/launcher.h"
+#include "sandbox/sandbox.h"
 #include "token/policy_lint.h"
 #include "tools/commands.h"
 #include "tools/option_parser.h"
 #include "tools/policy_options.h"
 #include "tools/run_support.h"
+#include "tools/sandbox_flags.h"
 
 namespace tokenbox {
 namespace {
-
-enum { kOptTimeout = 1, kOptUid, kOptGid, kOptVerbose, kOptHelp };
-
-constexpr OptionSpec kFuzzSpecs[] = {
-    {"timeout", true, kOptTimeout}, {"uid", true, kOptUid},   {"gid", true, kOptGid},
-    {"verbose", false, kOptVerbose}, {"help", false, kOptHelp},
-};
 
 constexpr char kFuzzUsage[] = R"(Usage: tokenbox fuzz [POLICY OPTIONS] [OPTIONS] -- FUZZER [LIBFUZZER ARGS...]
 
@@ -44,13 +39,7 @@ These directories must be writable by the sandbox's host user (65534 unless --ui
 
 )";
 
-constexpr char kFuzzOptionsHelp[] = R"(Options:
-  --timeout=DURATION        a limit for the whole run (30s, 10m, ...)
-  --uid=ID, --gid=ID        the host user and group the sandbox runs as (default 65534)
-  --verbose                 print each set-up step and its time to stderr
-  --help                    print this help
-
-Exit status: libFuzzer's own (0 when nothing was found; on a crash libFuzzer's code, and
+constexpr char kFuzzTail[] = R"(Exit status: libFuzzer's own (0 when nothing was found; on a crash libFuzzer's code, and
 tokenbox names the crash and its artifact); 124 when --timeout ended the run; 125 for a
 tokenbox error; 126/127 when FUZZER cannot be executed or is not found.
 
@@ -108,36 +97,23 @@ void Scan(absl::string_view line, CrashReport* report) {
 }  // namespace
 
 int FuzzCommand(int argc, char** argv) {
-  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, kFuzzSpecs);
+  const std::vector<SandboxFlag> flags =
+      SandboxFlagsNamed({"timeout", "uid", "gid", "verbose", "help"});
+  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, SandboxOptionSpecs(flags));
   if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox fuzz --help)"));
-  for (const ParsedOption& option : line->options) {
-    if (option.id == kOptHelp) {
-      std::printf("%s%s%s", kFuzzUsage, kPolicyOptionsHelp, kFuzzOptionsHelp);
-      return 0;
-    }
+  if (HelpAsked(*line)) {
+    std::printf("%s%sOptions:\n%s\n%s", kFuzzUsage, kPolicyOptionsHelp,
+                SandboxFlagsHelp(flags).c_str(), kFuzzTail);
+    return 0;
   }
   if (!line->saw_double_dash || line->operands.empty()) {
     return Fail("missing '-- FUZZER [LIBFUZZER ARGS...]' (see tokenbox fuzz --help)");
   }
-  absl::StatusOr<PolicyRequest> request = PolicyFromCommandLine(*line);
+  absl::StatusOr<PolicyRequest> policy = PolicyFromCommandLine(*line);
+  if (!policy.ok()) return Fail(policy.status().message());
+  absl::StatusOr<SandboxRequest> request = ApplySandboxFlags(*line, flags);
   if (!request.ok()) return Fail(request.status().message());
-
-  SandboxBuilder builder;
-  uint32_t uid = 65534, gid = 65534;
-  bool verbose = false;
-  for (const ParsedOption& option : line->options) {
-    if (option.id == kOptTimeout) {
-      absl::StatusOr<absl::Duration> timeout = ParseTimeout(option.value);
-      if (!timeout.ok()) return Fail(timeout.status().message());
-      builder.Timeout(*timeout);
-    } else if (option.id == kOptUid || option.id == kOptGid) {
-      absl::StatusOr<uint32_t> id = ParseId(option.value, absl::StrCat("--", option.name));
-      if (!id.ok()) return Fail(id.status().message());
-      (option.id == kOptUid ? uid : gid) = *id;
-    } else if (option.id == kOptVerbose) {
-      verbose = true;
-    }
-  }
+  const uint32_t uid = request->uid.value_or(65534);
 
   // The fuzzer's own arguments name what it writes.
   std::vector<std::string> program = line->operands;
@@ -196,25 +172,23 @@ int FuzzCommand(int argc, char** argv) {
   std::optional<absl::Duration> timeout;
   {
     UniqueFd err_write(err_pipe[1]);
-    builder.Program(program)
-        .Policy(request->policy)
-        .KeepCapabilities(request->kept_caps)
-        .HostUser(uid)
-        .HostGroup(gid)
-        .Filesystem(view)
+    request->sandbox.Policy(policy->policy).KeepCapabilities(policy->kept_caps).Filesystem(view);
+    request->command.Program(program)
         .WorkingDirectory(workdir)
         .SetEnv("TMPDIR", workdir)
         .PassFd(err_write.get(), 2);
-    absl::StatusOr<SandboxSpec> spec = builder.Build();
-    // The builder and the spec keep a duplicate of the stderr pipe's write end; both must be
+    absl::StatusOr<Sandbox> sandbox = request->sandbox.Build();
+    if (!sandbox.ok()) return Fail(sandbox.status().message());
+    absl::StatusOr<Command> command = request->command.Build();
+    // The builder and the command keep a duplicate of the stderr pipe's write end; both must be
     // gone before reading, or the pipe never reaches end-of-file.
-    builder = SandboxBuilder();
-    if (!spec.ok()) return Fail(spec.status().message());
-    timeout = spec->timeout();
-    for (const std::string& warning : Lint(spec->policy(), spec->kept_capabilities())) {
+    request->command = CommandBuilder();
+    if (!command.ok()) return Fail(command.status().message());
+    timeout = command->timeout();
+    for (const std::string& warning : Lint(sandbox->policy(), sandbox->kept_capabilities())) {
       std::fprintf(stderr, "tokenbox fuzz: warning: %s\n", warning.c_str());
     }
-    absl::StatusOr<Child> launched = Launch(*spec, LaunchOptions{verbose});
+    absl::StatusOr<Child> launched = Launch(*sandbox, *command, request->launch);
     if (!launched.ok()) {
       std::fprintf(stderr, "tokenbox fuzz: %s\n", std::string(launched.status().message()).c_str());
       return ExitCodeForSetupFailure(launched.status());

@@ -17,7 +17,7 @@
 #include "ns/mount_api.h"
 #include "ns/privilege.h"
 #include "ns/run_in_child.h"
-#include "token/token_probe.h"
+#include "sandbox/token_probe.h"
 
 namespace tokenbox {
 namespace {

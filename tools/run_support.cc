@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
-#include "sandbox/handshake.h"
+#include "sandbox/setup_step.h"
 
 namespace tokenbox {
 namespace {
@@ -41,7 +41,7 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
 }
 
 int ExitCodeForSetupFailure(const absl::Status& status) {
-  if (SetupStepOf(status) != kStepExec) return kExitTokenboxError;
+  if (SetupStepOf(status) != SetupStep::kExec) return kExitTokenboxError;
   int err = ErrnoOf(status);
   if (err == ENOENT) return kExitNotFound;
   if (err == EACCES || err == ENOEXEC || err == EPERM || err == EISDIR) return kExitNotExecutable;
@@ -53,13 +53,19 @@ void ForwardTerminationSignalsTo(int pidfd) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) signal(sig, pidfd >= 0 ? ForwardSignal : SIG_DFL);
 }
 
-absl::StatusOr<Child> LaunchOnce(const SandboxSpec& spec, const LaunchOptions& options,
-                                 std::unique_ptr<ForkServer>* fork_server) {
-  if (fork_server == nullptr) return Launch(spec, options);
-  absl::StatusOr<std::unique_ptr<ForkServer>> server = ForkServer::Start(spec, options);
+absl::StatusOr<StartedRun> StartRun(const Sandbox& sandbox, const Command& command,
+                                    const LaunchOptions& options, bool via_fork_server) {
+  if (!via_fork_server) {
+    absl::StatusOr<Child> child = Launch(sandbox, command, options);
+    if (!child.ok()) return child.status();
+    return StartedRun{nullptr, *std::move(child)};
+  }
+  absl::StatusOr<std::unique_ptr<ForkServer>> server =
+      ForkServer::Start(sandbox, ForkServerOptions{.launch = options});
   if (!server.ok()) return server.status();
-  *fork_server = *std::move(server);
-  return (*fork_server)->Launch(spec);
+  absl::StatusOr<Child> child = (*server)->Launch(command);
+  if (!child.ok()) return child.status();
+  return StartedRun{*std::move(server), *std::move(child)};
 }
 
 }  // namespace tokenbox

@@ -24,10 +24,18 @@ absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text);
 // 127 for a program not found, 126 for one that cannot be executed, else 125.
 int ExitCodeForSetupFailure(const absl::Status& status);
 
-// Launches `spec` with Launch() or, given `fork_server`, through a fork server prepared for this
-// one launch and kept there while the child runs (destroying it shuts the zygote down).
-absl::StatusOr<Child> LaunchOnce(const SandboxSpec& spec, const LaunchOptions& options,
-                                 std::unique_ptr<ForkServer>* fork_server);
+// A program started for one run, and the fork server it came from when it went through one
+// (destroying that shuts the zygote down, so it lives as long as the child: declared first,
+// it is destroyed last).
+struct StartedRun {
+  std::unique_ptr<ForkServer> fork_server;
+  Child child;
+};
+
+// Starts `command` in `sandbox` with Launch() or, with `via_fork_server`, through a fork server
+// prepared for this one run.
+absl::StatusOr<StartedRun> StartRun(const Sandbox& sandbox, const Command& command,
+                                    const LaunchOptions& options, bool via_fork_server);
 
 // While a sandbox runs, termination signals sent to tokenbox go to it instead, so that it never
 // outlives tokenbox. `pidfd` < 0 stops forwarding.

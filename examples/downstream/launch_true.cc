@@ -5,12 +5,12 @@
 #include "token/delegation_policy.h"
 
 int main() {
-  auto spec = tokenbox::SandboxBuilder()
-                  .Program({"/bin/true"})
-                  .Policy(*tokenbox::ParseDelegationPolicy("map_create", "array", "", ""))
-                  .Build();
-  if (!spec.ok()) return 2;
-  auto child = tokenbox::Launch(*spec);
+  auto sandbox = tokenbox::SandboxBuilder()
+                     .Policy(*tokenbox::ParseDelegationPolicy("map_create", "array", "", ""))
+                     .Build();
+  auto command = tokenbox::CommandBuilder().Program({"/bin/true"}).Build();
+  if (!sandbox.ok() || !command.ok()) return 2;
+  auto child = tokenbox::Launch(*sandbox, *command);
   if (!child.ok()) {
     std::fprintf(stderr, "%s\n", std::string(child.status().message()).c_str());
     return 1;

@@ -71,12 +71,12 @@ int Main(int argc, char** argv) {
                                            "--delegate-attachs=any"};
   const DelegationPolicy delegation =
       *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
-  auto sandbox = SandboxBuilder().Program({"/bin/true"}).Policy(delegation).Build();
-  ExtraNamespaces shared_pid;
+  auto sandbox = SandboxBuilder().Policy(delegation).Build();
+  NewNamespaces shared_pid;
   shared_pid.pid = false;
-  auto shared_pid_sandbox =
-      SandboxBuilder().Program({"/bin/true"}).Policy(delegation).Namespaces(shared_pid).Build();
-  if (!sandbox.ok() || !shared_pid_sandbox.ok()) return 1;
+  auto shared_pid_sandbox = SandboxBuilder().Policy(delegation).Namespaces(shared_pid).Build();
+  auto command = CommandBuilder().Program({"/bin/true"}).Build();
+  if (!sandbox.ok() || !shared_pid_sandbox.ok() || !command.ok()) return 1;
   auto server = ForkServer::Start(*sandbox);
   auto shared_pid_server = ForkServer::Start(*shared_pid_sandbox);
   for (const auto* started : {&server, &shared_pid_server}) {
@@ -97,10 +97,10 @@ int Main(int argc, char** argv) {
          return SpawnAndWait({"/usr/bin/bwrap", "--unshare-user", "--dev-bind", "/", "/", "/bin/true"});
        }},
       {"plain fork+exec", [] { return SpawnAndWait({"/bin/true"}); }},
-      {"fork server launch (library)", [&] { return ExitedZero((*server)->Launch(*sandbox)); }},
+      {"fork server launch (library)", [&] { return ExitedZero((*server)->Launch(*command)); }},
       {"fork server launch, no pid namespace",
-       [&] { return ExitedZero((*shared_pid_server)->Launch(*shared_pid_sandbox)); }},
-      {"Launch() in-process (library)", [&] { return ExitedZero(Launch(*sandbox)); }},
+       [&] { return ExitedZero((*shared_pid_server)->Launch(*command)); }},
+      {"Launch() in-process (library)", [&] { return ExitedZero(Launch(*sandbox, *command)); }},
   };
   for (Peer& peer : peers) {  // Warm up caches and the fork thread.
     for (int i = 0; i < 5; ++i) peer.run_once();

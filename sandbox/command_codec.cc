@@ -1,4 +1,4 @@
-#include "sandbox/launch_request.h"
+#include "sandbox/command_codec.h"
 
 #include <cstdint>
 #include <cstring>
@@ -60,67 +60,66 @@ class Reader {
 
 }  // namespace
 
-std::string LaunchRequestCodec::Encode(const SandboxSpec& launch) {
+std::string CommandCodec::Encode(const Command& command) {
   std::string out;
-  PutU32(&out, launch.runs_function() ? 1 : 0);
-  PutStrings(&out, launch.argv_);
-  PutStrings(&out, launch.environment_);
-  PutU32(&out, launch.working_directory_.has_value() ? 1 : 0);
-  PutString(&out, launch.working_directory_.value_or(""));
-  PutU32(&out, static_cast<uint32_t>(launch.resource_limits_.size()));
-  for (const ResourceLimit& limit : launch.resource_limits_) {
+  PutU32(&out, static_cast<uint32_t>(command.kind_));
+  PutStrings(&out, command.argv_);
+  PutStrings(&out, command.environment_);
+  PutU32(&out, command.working_directory_.has_value() ? 1 : 0);
+  PutString(&out, command.working_directory_.value_or(""));
+  PutU32(&out, static_cast<uint32_t>(command.resource_limits_.size()));
+  for (const ResourceLimit& limit : command.resource_limits_) {
     PutU32(&out, static_cast<uint32_t>(limit.resource));
     PutU64(&out, limit.soft);
     PutU64(&out, limit.hard);
   }
-  PutU32(&out, static_cast<uint32_t>(launch.passed_fds_.size()));
-  for (const PassedFd& passed : launch.passed_fds_) PutU32(&out, static_cast<uint32_t>(passed.target));
+  PutU64(&out, command.timeout_.has_value()
+                   ? static_cast<uint64_t>(absl::ToInt64Nanoseconds(*command.timeout_))
+                   : 0);
+  PutU32(&out, static_cast<uint32_t>(command.passed_fds_.size()));
+  for (const PassedFd& passed : command.passed_fds_) PutU32(&out, static_cast<uint32_t>(passed.target));
   return out;
 }
 
-absl::StatusOr<SandboxSpec> LaunchRequestCodec::Decode(const SandboxSpec& sandbox,
-                                                       absl::string_view bytes,
-                                                       std::vector<UniqueFd> fds) {
-  SandboxSpec launch = sandbox;
+absl::StatusOr<Command> CommandCodec::Decode(absl::string_view bytes, std::vector<UniqueFd> fds) {
+  Command command;
   Reader reader(bytes);
-  uint32_t runs_function = 0, has_cwd = 0, limits = 0, targets = 0;
+  uint32_t kind = 0, has_cwd = 0, limits = 0, targets = 0;
+  uint64_t timeout_ns = 0;
   std::string cwd;
-  bool ok = reader.U32(&runs_function) && reader.Strings(&launch.argv_) &&
-            reader.Strings(&launch.environment_) && reader.U32(&has_cwd) && reader.String(&cwd) &&
-            reader.U32(&limits) && limits <= RLIM_NLIMITS;
-  launch.resource_limits_.clear();
+  bool ok = reader.U32(&kind) && reader.Strings(&command.argv_) &&
+            reader.Strings(&command.environment_) && reader.U32(&has_cwd) &&
+            reader.String(&cwd) && reader.U32(&limits) && limits <= RLIM_NLIMITS;
   for (uint32_t i = 0; ok && i < limits; ++i) {
     uint32_t resource = 0;
     uint64_t soft = 0, hard = 0;
     ok = reader.U32(&resource) && reader.U64(&soft) && reader.U64(&hard) &&
          resource < RLIM_NLIMITS;
-    launch.resource_limits_.push_back({static_cast<int>(resource), soft, hard});
+    command.resource_limits_.push_back({static_cast<int>(resource), soft, hard});
   }
-  ok = ok && reader.U32(&targets) && targets == fds.size();
-  launch.passed_fds_.clear();
+  ok = ok && reader.U64(&timeout_ns) && reader.U32(&targets) && targets == fds.size();
   for (uint32_t i = 0; ok && i < targets; ++i) {
     uint32_t target = 0;
     ok = reader.U32(&target) && target < (1u << 20);
-    launch.passed_fds_.push_back({std::make_shared<UniqueFd>(std::move(fds[i])),
-                                  static_cast<int>(target)});
+    command.passed_fds_.push_back({std::make_shared<UniqueFd>(std::move(fds[i])),
+                                   static_cast<int>(target)});
   }
-  if (!ok || !reader.done()) {
-    return absl::DataLossError("malformed fork-server launch request");
-  }
-  if (runs_function != 0) {
-    if (!sandbox.runs_function()) {
-      return absl::InvalidArgumentError(
-          "a function launch needs a fork server started with a function: a callable cannot be "
-          "carried into the prepared sandbox");
+  if (!ok || !reader.done()) return absl::DataLossError("malformed fork-server command");
+  if (kind == static_cast<uint32_t>(Command::Kind::kProgram)) {
+    if (command.argv_.empty() || command.argv_[0].empty()) {
+      return absl::InvalidArgumentError("the command has no program");
     }
-    launch.argv_.clear();
+  } else if (kind == static_cast<uint32_t>(Command::Kind::kForkServerFunction)) {
+    command.argv_.clear();
   } else {
-    if (launch.argv_.empty()) return absl::InvalidArgumentError("the launch has no program");
-    launch.function_ = nullptr;
+    return absl::InvalidArgumentError(
+        "a function cannot be carried into the prepared sandbox: give it to ForkServer::Start, "
+        "and launch it with CommandBuilder::ForkServerFunction()");
   }
-  launch.working_directory_.reset();
-  if (has_cwd != 0) launch.working_directory_ = cwd;
-  return launch;
+  command.kind_ = static_cast<Command::Kind>(kind);
+  if (has_cwd != 0) command.working_directory_ = cwd;
+  if (timeout_ns != 0) command.timeout_ = absl::Nanoseconds(static_cast<int64_t>(timeout_ns));
+  return command;
 }
 
 }  // namespace tokenbox

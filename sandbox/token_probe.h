@@ -1,5 +1,5 @@
-#ifndef TOKENBOX_TOKEN_TOKEN_PROBE_H_
-#define TOKENBOX_TOKEN_TOKEN_PROBE_H_
+#ifndef TOKENBOX_SANDBOX_TOKEN_PROBE_H_
+#define TOKENBOX_SANDBOX_TOKEN_PROBE_H_
 
 #include "absl/status/status.h"
 
@@ -21,4 +21,4 @@ TokenSupport ProbeTokenSupport();
 
 }  // namespace tokenbox
 
-#endif  // TOKENBOX_TOKEN_TOKEN_PROBE_H_
+#endif  // TOKENBOX_SANDBOX_TOKEN_PROBE_H_

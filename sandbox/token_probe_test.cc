@@ -1,4 +1,4 @@
-#include "token/token_probe.h"
+#include "sandbox/token_probe.h"
 
 #include "tests/test_support.h"
 

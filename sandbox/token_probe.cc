@@ -1,14 +1,13 @@
-#include "token/token_probe.h"
-
-#include <sched.h>
+#include "sandbox/token_probe.h"
 
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
+#include "ns/id_map.h"
 #include "ns/run_in_child.h"
-#include "token/bpffs_config.h"
+#include "sandbox/delegation_handshake.h"
 #include "token/delegation_policy.h"
 #include "token/token.h"
 
@@ -45,12 +44,12 @@ absl::Status ProbeThrowawayToken() {
   absl::StatusOr<DelegationPolicy> policy =
       ParseDelegationPolicy("map_create", "array", "", "");
   if (!policy.ok()) return policy.status();
+  absl::StatusOr<IdMap> nobody = IdMap::Single(0, 65534);
+  if (!nobody.ok()) return nobody.status();
   return RunInChild(
       [&](int sock) -> absl::Status {
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
-          return ErrnoStatus(errno, "unshare(CLONE_NEWUSER|CLONE_NEWNS)");
-        }
-        absl::StatusOr<UniqueFd> bpffs = RequestDelegatedBpffs(sock, kProbeTimeout);
+        if (absl::Status s = EnterDelegatedNamespaces(sock, 0, kProbeTimeout); !s.ok()) return s;
+        absl::StatusOr<UniqueFd> bpffs = ReceiveDelegatedBpffs(sock, kProbeTimeout);
         if (!bpffs.ok()) return bpffs.status();
         absl::StatusOr<UniqueFd> token = CreateToken(bpffs->get());
         if (!token.ok()) return token.status();
@@ -63,7 +62,9 @@ absl::Status ProbeThrowawayToken() {
         }
         return absl::OkStatus();
       },
-      [&](pid_t, int sock) { return ServeDelegatedBpffs(sock, *policy, kProbeTimeout); },
+      [&](pid_t pid, int sock) {
+        return DelegateToChild(sock, pid, *nobody, *nobody, *policy, kProbeTimeout);
+      },
       kProbeTimeout);
 }
 

@@ -1,0 +1,158 @@
+#include "sandbox/child.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ns/errno_status.h"
+#include "ns/monotonic_clock.h"
+
+namespace tokenbox {
+namespace {
+
+void TakeTerminalBack() {
+  sighandler_t old = signal(SIGTTOU, SIG_IGN);
+  (void)tcsetpgrp(STDIN_FILENO, getpgrp());
+  signal(SIGTTOU, old);
+}
+
+}  // namespace
+
+Child::Child(Key, Process process)
+    : pid_(process.pid),
+      pidfd_(std::move(process.pidfd)),
+      kill_process_group_(process.kill_process_group),
+      deadline_(process.deadline),
+      owns_terminal_(process.owns_terminal) {}
+
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      kill_process_group_(other.kill_process_group_),
+      deadline_(other.deadline_),
+      owns_terminal_(std::exchange(other.owns_terminal_, false)),
+      timed_out_(other.timed_out_),
+      exit_status_(std::move(other.exit_status_)),
+      rusage_(std::move(other.rusage_)) {}
+
+Child& Child::operator=(Child&& other) noexcept {
+  if (this == &other) return *this;
+  EndIfRunning();
+  pid_ = std::exchange(other.pid_, -1);
+  pidfd_ = std::move(other.pidfd_);
+  kill_process_group_ = other.kill_process_group_;
+  deadline_ = other.deadline_;
+  owns_terminal_ = std::exchange(other.owns_terminal_, false);
+  timed_out_ = other.timed_out_;
+  exit_status_ = std::move(other.exit_status_);
+  rusage_ = std::move(other.rusage_);
+  return *this;
+}
+
+Child::~Child() { EndIfRunning(); }
+
+void Child::EndIfRunning() {
+  if (pid_ <= 0) return;
+  (void)Kill();
+  (void)Reap();
+}
+
+std::optional<rusage> Child::resource_usage() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return rusage_;
+}
+
+absl::Status Child::Kill() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return KillLocked(/*timed_out=*/false);
+}
+
+absl::Status Child::KillLocked(bool timed_out) {
+  if (pid_ <= 0 || exit_status_.has_value()) return absl::OkStatus();
+  if (timed_out) timed_out_ = true;
+  // Not reaped while the lock is held, so its pid, and with it the group id, cannot have been
+  // given to another process.
+  if (kill_process_group_) (void)kill(-pid_, SIGKILL);
+  if (syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
+    return ErrnoStatus(errno, "pidfd_send_signal(SIGKILL)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ExitStatus> Child::Reap() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (exit_status_.has_value()) return *exit_status_;
+  if (pid_ <= 0) return absl::FailedPreconditionError("this Child was moved from");
+  // Wait for the end without reaping: a zombie keeps its pid, so the group kill below can only
+  // reach what the program left behind.
+  siginfo_t info = {};
+  while (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0) {
+    if (errno != EINTR) return ErrnoStatus(errno, absl::StrCat("waitid(", pid_, ")"));
+  }
+  if (kill_process_group_) (void)kill(-pid_, SIGKILL);
+  int status = 0;
+  rusage usage = {};
+  pid_t done;
+  do {
+    done = wait4(pid_, &status, 0, &usage);
+  } while (done < 0 && errno == EINTR);
+  if (done < 0) return ErrnoStatus(errno, absl::StrCat("wait4(", pid_, ")"));
+  if (owns_terminal_) TakeTerminalBack();
+  rusage_ = usage;
+  exit_status_ = timed_out_            ? ExitStatus::TimedOut()
+                 : WIFSIGNALED(status) ? ExitStatus::Signaled(WTERMSIG(status))
+                                       : ExitStatus::Exited(WEXITSTATUS(status));
+  return *exit_status_;
+}
+
+absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Duration> deadline) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (exit_status_.has_value()) return *exit_status_;
+  }
+  for (;;) {
+    int timeout_ms = -1;
+    bool deadline_passed = false;
+    if (deadline.has_value()) {
+      absl::Duration left = *deadline - MonotonicNow();
+      deadline_passed = left <= absl::ZeroDuration();
+      // Past the deadline the poll still runs, without waiting: a child that ended in time but
+      // is waited on late did not time out.
+      timeout_ms = deadline_passed ? 0
+                                   : static_cast<int>(absl::ToInt64Milliseconds(
+                                         absl::Ceil(left, absl::Milliseconds(1))));
+    }
+    pollfd pfd = {pidfd_.get(), POLLIN, 0};
+    int ready = poll(&pfd, 1, timeout_ms);
+    if (ready > 0) return Reap();
+    if (ready < 0 && errno != EINTR) return ErrnoStatus(errno, "poll(pidfd)");
+    if (ready == 0 && deadline_passed) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (absl::Status s = KillLocked(/*timed_out=*/true); !s.ok()) return s;
+      }
+      return Reap();
+    }
+  }
+}
+
+absl::StatusOr<ExitStatus> Child::Wait() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("this Child was moved from");
+  return WaitUntil(deadline_);
+}
+
+absl::StatusOr<ExitStatus> Child::WaitFor(absl::Duration timeout) {
+  if (pid_ <= 0) return absl::FailedPreconditionError("this Child was moved from");
+  absl::Duration deadline = MonotonicNow() + timeout;
+  if (deadline_.has_value() && *deadline_ < deadline) deadline = *deadline_;
+  return WaitUntil(deadline);
+}
+
+}  // namespace tokenbox

@@ -1,0 +1,199 @@
+#include "sandbox/parent_setup.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ns/errno_status.h"
+#include "ns/fd_passing.h"
+#include "ns/monotonic_clock.h"
+#include "ns/privilege.h"
+#include "sandbox/delegation_handshake.h"
+#include "sandbox/protocol.h"
+
+namespace tokenbox {
+namespace {
+
+// Gives the terminal's foreground to `pgid` when the launcher holds it, so that a sandbox in its
+// own process group can still read the terminal; returns whether it did.
+bool HandTerminalTo(pid_t pgid) {
+  if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp()) return false;
+  // tcsetpgrp from a process that is about to leave the foreground must not stop it.
+  sighandler_t old = signal(SIGTTOU, SIG_IGN);
+  bool handed = tcsetpgrp(STDIN_FILENO, pgid) == 0;
+  signal(SIGTTOU, old);
+  return handed;
+}
+
+// PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process. A caller
+// that launches from a short-lived thread (a pool worker, a std::thread per sandbox) would see its
+// sandboxes killed as soon as that thread ends. So every fork happens on one thread that lives as
+// long as the process, and the sandbox is tied to the launcher process, as intended.
+class ForkThread {
+ public:
+  static ForkThread& Get() {
+    static const bool registered = [] {
+      // A process forked from this one has the object but not its thread (threads do not
+      // survive fork), and maybe a mutex held by a thread that is gone: it starts afresh.
+      pthread_atfork(nullptr, nullptr, [] { instance_.store(nullptr); });
+      return true;
+    }();
+    (void)registered;
+    ForkThread* instance = instance_.load();
+    if (instance == nullptr) {
+      ForkThread* created = new ForkThread();  // Never destroyed: the thread outlives main.
+      if (instance_.compare_exchange_strong(instance, created)) {
+        instance = created;
+      } else {
+        created->Abandon();
+      }
+    }
+    return *instance;
+  }
+
+  // Forks on the fork thread. In the child, `in_child` runs and must not return.
+  pid_t Fork(const std::function<void()>& in_child) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [&] { return job_ == nullptr; });
+    job_ = &in_child;
+    done_ = false;
+    wake_.notify_all();
+    finished_.wait(lock, [&] { return done_; });
+    pid_t pid = pid_;
+    errno = fork_errno_;
+    job_ = nullptr;
+    idle_.notify_one();
+    return pid;
+  }
+
+ private:
+  ForkThread() : thread_([this] { Serve(); }) {}
+  // A losing racer in Get(): its thread stays parked forever, which costs one idle thread once.
+  void Abandon() { thread_.detach(); }
+
+  void Serve() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return job_ != nullptr && !done_; });
+      pid_t pid = fork();
+      if (pid == 0) {
+        (*job_)();
+        _exit(kSetupFailedExitCode);  // Not reached: the child execs or exits.
+      }
+      pid_ = pid;
+      fork_errno_ = errno;
+      done_ = true;
+      finished_.notify_all();
+    }
+  }
+
+  static inline std::atomic<ForkThread*> instance_{nullptr};
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_, idle_;
+  const std::function<void()>* job_ = nullptr;
+  bool done_ = false;
+  pid_t pid_ = -1;
+  int fork_errno_ = 0;
+  std::thread thread_;  // Last: it starts serving once the members above exist.
+};
+
+// What --verbose prints when the launcher's side of a step is done.
+absl::string_view LauncherNote(SetupStep step) {
+  switch (step) {
+    case SetupStep::kWaitForChild: return "child unshared its namespaces";
+    case SetupStep::kWriteIdMaps: return "wrote id maps";
+    case SetupStep::kConfigureDelegatedBpffs: return "configured delegated bpffs";
+    default: return SetupStepName(step);
+  }
+}
+
+absl::string_view StartNote(StartedAs started) {
+  switch (started) {
+    case StartedAs::kExec: return "program started (execve succeeded)";
+    case StartedAs::kFunction: return "function started";
+    case StartedAs::kZygote: return "fork server ready";
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
+                                                        std::optional<absl::Duration> timeout,
+                                                        const LaunchOptions& options,
+                                                        bool expect_zygote,
+                                                        const ChildMain& child_main) {
+  const absl::Duration started = MonotonicNow();
+  auto note = [&](absl::string_view what) {
+    if (options.verbose) {
+      std::fprintf(stderr, "tokenbox: %8.3f ms  launcher: %.*s\n",
+                   absl::ToDoubleMilliseconds(MonotonicNow() - started),
+                   static_cast<int>(what.size()), what.data());
+    }
+  };
+  if (std::string why = WhyCannotDelegate(); !why.empty()) {
+    return SetupFailure(
+        SetupStep::kCheckPrivileges,
+        absl::PermissionDeniedError(absl::StrCat(
+            why, ": the launcher needs CAP_SYS_ADMIN in the initial user namespace to configure "
+                 "a delegated bpffs; run it as root (e.g. with sudo)")));
+  }
+  absl::StatusOr<SocketPair> pair = MakeSocketPair();
+  if (!pair.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pair.status());
+  const ChildContext context{getpid(), options.verbose, started, options.setup_timeout};
+  std::fflush(nullptr);
+  pid_t pid = ForkThread::Get().Fork([&] {
+    pair->parent.Reset();
+    child_main(std::move(pair->child), context);
+  });
+  if (pid < 0) return SetupFailure(SetupStep::kFork, ErrnoStatus(errno, "fork"));
+  pair->child.Reset();
+  UniqueFd sock = std::move(pair->parent);
+  note("forked the child");
+  // The pid is ours and unreaped, so it cannot have been reused: the pidfd names our child.
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  const int pidfd_errno = errno;  // Before anything else can overwrite it.
+  const bool group = !sandbox.namespaces().pid;
+  if (group) setpgid(pid, pid);  // Also done by the child; whichever runs first wins the race.
+  const bool has_pidfd = pidfd.valid();
+  Child child(Child::Key(), Child::Process{
+      .pid = pid,
+      .pidfd = std::move(pidfd),
+      .kill_process_group = group,
+      .deadline = timeout.has_value() ? std::optional(started + *timeout) : std::nullopt,
+      .owns_terminal = group && HandTerminalTo(pid),
+  });
+  // On failure `child` goes out of scope, which kills and reaps it.
+  if (!has_pidfd) {
+    (void)kill(group ? -pid : pid, SIGKILL);
+    return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
+  }
+  if (absl::Status s = DelegateToChild(sock.get(), pid, sandbox.uid_map(), sandbox.gid_map(),
+                                       sandbox.policy(), options.setup_timeout,
+                                       [&](SetupStep step) { note(LauncherNote(step)); });
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<StartedAs> confirmed = AwaitStart(sock.get(), options.setup_timeout);
+  if (!confirmed.ok()) return confirmed.status();
+  if ((*confirmed == StartedAs::kZygote) != expect_zygote) {
+    return SetupFailure(SetupStep::kWaitForStart,
+                        absl::DataLossError(expect_zygote ? "the fork server did not report ready"
+                                                          : "a zygote answered a plain launch"));
+  }
+  note(StartNote(*confirmed));
+  return Started{std::move(child), std::move(sock)};
+}
+
+}  // namespace tokenbox

@@ -1,0 +1,40 @@
+#ifndef TOKENBOX_SANDBOX_PARENT_SETUP_H_
+#define TOKENBOX_SANDBOX_PARENT_SETUP_H_
+
+#include <functional>
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ns/unique_fd.h"
+#include "sandbox/child.h"
+#include "sandbox/child_setup.h"
+#include "sandbox/launch_options.h"
+#include "sandbox/sandbox.h"
+
+namespace tokenbox {
+
+// The launcher's side of setting a sandbox up, for Launch() and ForkServer::Start(): forks a
+// child that runs `child_main`, writes its id maps, delegates its bpffs, and returns once the
+// child confirms its start, with the handshake socket (a zygote serves launches on it).
+class ParentSetup {
+ public:
+  // Runs in the forked child with its end of the handshake socket; must not return.
+  using ChildMain = std::function<void(UniqueFd sock, const ChildContext& context)>;
+
+  struct Started {
+    Child child;
+    UniqueFd sock;
+  };
+
+  // `timeout` counts from now; a zygote has none. `expect_zygote` is whether the child must
+  // confirm its start as a fork server's zygote, or as a program or function.
+  static absl::StatusOr<Started> Start(const Sandbox& sandbox,
+                                       std::optional<absl::Duration> timeout,
+                                       const LaunchOptions& options, bool expect_zygote,
+                                       const ChildMain& child_main);
+};
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_SANDBOX_PARENT_SETUP_H_

@@ -1,0 +1,108 @@
+#include "sandbox/pid_namespace_init.h"
+
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "ns/errno_status.h"
+#include "ns/pipe.h"
+#include "sandbox/capabilities.h"
+#include "sandbox/parent_death.h"
+
+namespace tokenbox {
+namespace {
+
+// pid 1: reaps everything until the program ends, then hands its wait status to the supervisor.
+[[noreturn]] void ReapUntilProgramEnds(pid_t program, const UniqueFd& report) {
+  for (;;) {
+    int status;
+    pid_t done = wait(&status);
+    if (done == program) {
+      (void)!write(report.get(), &status, sizeof(status));
+      _exit(0);
+    }
+    if (done < 0 && errno == ECHILD) _exit(0);
+  }
+}
+
+// The supervisor: ends as the program ended, or as pid 1 did when pid 1 was the program or
+// died before reporting.
+[[noreturn]] void MirrorProgramStatus(pid_t init, const UniqueFd& report) {
+  int init_status = 0;
+  while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {
+  }
+  int program_status = init_status;
+  if (read(report.get(), &program_status, sizeof(program_status)) != sizeof(program_status)) {
+    program_status = init_status;
+  }
+  if (WIFEXITED(program_status)) _exit(WEXITSTATUS(program_status));
+  int sig = WTERMSIG(program_status);
+  rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  raise(sig);
+  _exit(128 + sig);
+}
+
+}  // namespace
+
+std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
+                                       pid_t launcher_pid,
+                                       const std::function<void()>& close_program_fds) {
+  reporter.Step(SetupStep::kCreatePidNamespace,
+                unshare(CLONE_NEWPID) == 0
+                    ? absl::OkStatus()
+                    : ErrnoStatus(errno, "unshare(CLONE_NEWPID)",
+                                  "check /proc/sys/user/max_pid_namespaces, or run without a pid "
+                                  "namespace (--no-unshare-pid)"));
+  reporter.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(launcher_pid));
+  absl::StatusOr<Pipe> report = MakePipe();
+  if (!report.ok()) reporter.Fail(SetupStep::kCreatePidNamespace, report.status());
+  // pid 1 sees its parent as pid 0, so getppid() cannot tell it that the supervisor died before
+  // its PR_SET_PDEATHSIG took hold; a pidfd of the supervisor can.
+  UniqueFd supervisor(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+  if (!supervisor) {
+    reporter.Fail(SetupStep::kCreatePidNamespace, ErrnoStatus(errno, "pidfd_open(self)"));
+  }
+  pid_t init = fork();
+  if (init < 0) reporter.Fail(SetupStep::kCreatePidNamespace, ErrnoStatus(errno, "fork(pid 1)"));
+  if (init > 0) {
+    report->write_end.Reset();
+    supervisor.Reset();
+    close_program_fds();
+    (void)RestrictCapabilities(CapabilitySet());
+    MirrorProgramStatus(init, report->read_end);
+  }
+  report->read_end.Reset();
+  reporter.Step(SetupStep::kSetParentDeathSignalOfPid1, SetParentDeathSignal(std::nullopt));
+  pollfd exited = {.fd = supervisor.get(), .events = POLLIN};
+  if (poll(&exited, 1, 0) != 0) {
+    reporter.Fail(SetupStep::kSetParentDeathSignalOfPid1,
+                  absl::AbortedError("the supervisor died during set-up"));
+  }
+  supervisor.Reset();
+  reporter.Step(SetupStep::kMountProc,
+                mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0
+                    ? absl::OkStatus()
+                    : ErrnoStatus(errno, "mount(proc, /proc)",
+                                  "the sandbox's /proc must be a directory it can mount on"));
+  if (program_is_pid1) return std::nullopt;
+  pid_t program = fork();
+  if (program < 0) reporter.Fail(SetupStep::kStartProgram, ErrnoStatus(errno, "fork"));
+  if (program == 0) {
+    report->write_end.Reset();
+    return 1;
+  }
+  close_program_fds();
+  (void)RestrictCapabilities(CapabilitySet());
+  ReapUntilProgramEnds(program, report->write_end);
+}
+
+}  // namespace tokenbox

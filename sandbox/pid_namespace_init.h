@@ -1,0 +1,30 @@
+#ifndef TOKENBOX_SANDBOX_PID_NAMESPACE_INIT_H_
+#define TOKENBOX_SANDBOX_PID_NAMESPACE_INIT_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+
+#include "sandbox/setup_reporter.h"
+
+namespace tokenbox {
+
+// Moves the rest of a launch into a new pid namespace with its own /proc. Returns only in the
+// process that goes on to become the program: pid 2 under a tiny init, or pid 1 itself when
+// `program_is_pid1`; the result is the parent that process must check for when it sets its
+// parent-death signal (sandbox/parent_death.h).
+//
+// The processes above it never return. The calling process stays in the launcher's pid
+// namespace as a supervisor: it mirrors how the program ended (its exit code, or its signal) as
+// its own, so the launcher sees the program's status, and its death kills pid 1, and with it
+// the namespace. pid 1 reaps whatever is orphaned onto it until the program ends. Neither keeps
+// a capability, and both call `close_program_fds` to give up what only the program may hold
+// (the handshake socket, whose closing tells the launcher that exec succeeded, and the token).
+std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
+                                       pid_t launcher_pid,
+                                       const std::function<void()>& close_program_fds);
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_SANDBOX_PID_NAMESPACE_INIT_H_

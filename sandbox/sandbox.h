@@ -1,0 +1,116 @@
+#ifndef TOKENBOX_SANDBOX_SANDBOX_H_
+#define TOKENBOX_SANDBOX_SANDBOX_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ns/id_map.h"
+#include "token/capability_set.h"
+#include "token/delegation_policy.h"
+
+namespace tokenbox {
+
+// The namespaces a sandbox gets besides the user and mount namespaces it always has.
+struct NewNamespaces {
+  // A new pid namespace with its own /proc, on by default: it is what makes the whole sandbox
+  // die with its launcher, even a SIGKILLed one, and a timeout reach everything the program
+  // started. Without it, a process the program forks (or that leaves its process group) can
+  // outlive a launcher that was SIGKILLed.
+  bool pid = true;
+  bool net = false;     // Loopback is brought up.
+  bool ipc = false;
+  bool uts = false;     // Hostname "tokenbox".
+  bool cgroup = false;
+};
+
+// What of the host's filesystem the sandbox may write. By default the sandbox sees the host's
+// tree as it is, and what it can write is what its host user can write (for nobody: little more
+// than /tmp). With read_only_host, every host mount is read-only inside, except the
+// directories in writable_paths (bound in writable, as they are on the host) and, with
+// private_tmp, a fresh tmpfs on /tmp that only the sandbox sees.
+struct FilesystemView {
+  bool read_only_host = false;
+  std::vector<std::string> writable_paths;
+  bool private_tmp = false;
+};
+
+// What confines a program: its ids, its delegation, its capabilities, its namespaces and its
+// view of the host. Made only by SandboxBuilder::Build(), so every Sandbox in existence is
+// consistent; what runs in it is a Command (sandbox/command.h).
+class Sandbox {
+ public:
+  const IdMap& uid_map() const { return uid_map_; }
+  const IdMap& gid_map() const { return gid_map_; }
+  // The host uid the sandbox's root is, for messages that tell the user whose access counts.
+  uint32_t host_uid() const { return uid_map_.ToOutside(0).value_or(0); }
+  const DelegationPolicy& policy() const { return policy_; }
+  // Where the delegated bpffs is mounted inside; nullopt when only the token fd is passed.
+  const std::optional<std::string>& bpffs_path() const { return bpffs_path_; }
+  // The capabilities the program keeps: CAP_BPF plus what was asked for.
+  CapabilitySet kept_capabilities() const { return kept_capabilities_; }
+  const NewNamespaces& namespaces() const { return namespaces_; }
+  // With a pid namespace: the program itself is pid 1 (else a tiny init is, and it is pid 2).
+  bool program_is_pid1() const { return program_is_pid1_; }
+  const FilesystemView& filesystem() const { return filesystem_; }
+
+ private:
+  friend class SandboxBuilder;
+  Sandbox() : uid_map_(*IdMap::Single(0, 0)), gid_map_(*IdMap::Single(0, 0)) {}
+
+  IdMap uid_map_;
+  IdMap gid_map_;
+  DelegationPolicy policy_;
+  std::optional<std::string> bpffs_path_;
+  CapabilitySet kept_capabilities_;
+  NewNamespaces namespaces_;
+  bool program_is_pid1_ = false;
+  FilesystemView filesystem_;
+};
+
+// Builds a Sandbox fluently; Build() reports every inconsistency at once, as one error.
+//
+//   absl::StatusOr<Sandbox> sandbox = SandboxBuilder()
+//       .Policy(*ParseDelegationPolicy("prog_load:btf_load:map_create", "array",
+//                                      "socket_filter", "any"))
+//       .Build();
+//
+// Defaults: inner root mapped to host nobody (65534:65534); the bpffs at /sys/fs/bpf; only
+// CAP_BPF kept; a new pid namespace (the program is pid 2 under a tiny init) and no other new
+// namespace; the host's filesystem as it is.
+class SandboxBuilder {
+ public:
+  SandboxBuilder();
+
+  SandboxBuilder& UidMap(IdMap map);                  // Must map inside id 0.
+  SandboxBuilder& GidMap(IdMap map);
+  SandboxBuilder& HostUser(uint32_t uid);             // Inner root = this host uid.
+  SandboxBuilder& HostGroup(uint32_t gid);
+
+  SandboxBuilder& Policy(DelegationPolicy policy);
+  SandboxBuilder& BpffsPath(std::string path);        // Absolute; it must exist inside.
+  SandboxBuilder& NoBpffs();
+  SandboxBuilder& KeepCapabilities(CapabilitySet caps);  // Besides CAP_BPF.
+
+  SandboxBuilder& Namespaces(NewNamespaces namespaces);
+  // The program is pid 1 of its pid namespace, with no init above it.
+  SandboxBuilder& ProgramAsPid1();
+  // Makes the host's filesystem read-only inside, but for `writable_paths` (absolute, existing
+  // directories) and, with `private_tmp`, a private /tmp.
+  SandboxBuilder& Filesystem(FilesystemView view);
+
+  absl::StatusOr<Sandbox> Build();
+
+ private:
+  void Fail(std::string problem) { problems_.push_back(std::move(problem)); }
+
+  Sandbox sandbox_;
+  bool policy_given_ = false;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_SANDBOX_SANDBOX_H_

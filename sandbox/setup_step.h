@@ -1,0 +1,73 @@
+#ifndef TOKENBOX_SANDBOX_SETUP_STEP_H_
+#define TOKENBOX_SANDBOX_SETUP_STEP_H_
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace tokenbox {
+
+// Every step of setting a sandbox up, on the launcher's side and in the child, roughly in the
+// order they run. A failed launch names its step in its message and carries it for
+// SetupStepOf(), so a caller can branch on where it failed without parsing text.
+enum class SetupStep {
+  // The launcher.
+  kCheckPrivileges,
+  kCreateHandshakeSocket,
+  kFork,
+  kOpenPidfd,
+  kWaitForChild,
+  kWriteIdMaps,
+  kWaitForBpffsContext,
+  kConfigureDelegatedBpffs,
+  // The child, until its sandbox exists.
+  kResetSignals,
+  kNewProcessGroup,
+  kDropSupplementaryGroups,
+  kCreateNamespaces,
+  kWaitForIdMaps,
+  kEnterMappedIds,
+  kMakeMountsPrivate,
+  kArrangeFilesystemView,
+  kCreateDelegatedBpffs,  // With no bpffs path: the bpffs is made but mounted nowhere.
+  kMountDelegatedBpffs,
+  kCreateToken,
+  kBringUpLoopback,
+  kSetHostname,
+  kStartForkServer,
+  // A fork server's launch, on the launcher's side.
+  kSendLaunchRequest,
+  kReceiveLaunchReply,
+  kForkFromForkServer,
+  // The child, running one command in the sandbox.
+  kSetResourceLimits,
+  kCreateMountNamespace,
+  kCreatePidNamespace,
+  kSetParentDeathSignal,
+  kSetParentDeathSignalOfPid1,
+  kMountProc,
+  kStartProgram,
+  kArrangeFds,
+  kChangeDirectory,
+  kDropCapabilities,
+  kCloseFdsNotPassed,
+  kExec,
+  // The launcher, once more.
+  kWaitForStart,
+};
+
+// "check privileges", "create BPF token", "exec", ...: how messages and --verbose name a step.
+absl::string_view SetupStepName(SetupStep step);
+
+// The launcher's error for a failed step: "sandbox set-up failed at '<step>': <message>", with
+// the code and errno of `status` kept, and the step recorded for SetupStepOf(). A status that
+// already is a set-up failure is returned as it is: the step that first failed is the one named.
+absl::Status SetupFailure(SetupStep step, const absl::Status& status);
+
+// The step recorded by SetupFailure(), or nullopt for an error that is not a set-up failure.
+std::optional<SetupStep> SetupStepOf(const absl::Status& status);
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_SANDBOX_SETUP_STEP_H_

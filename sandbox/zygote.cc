@@ -1,0 +1,89 @@
+#include "sandbox/zygote.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ns/errno_status.h"
+#include "ns/fd_passing.h"
+#include "ns/monotonic_clock.h"
+#include "sandbox/command_codec.h"
+#include "sandbox/parent_death.h"
+#include "sandbox/protocol.h"
+
+namespace tokenbox {
+namespace {
+
+absl::StatusOr<std::string> ReadAll(int fd) {
+  std::string bytes;
+  char buffer[16384];
+  for (off_t offset = 0;;) {
+    ssize_t n = pread(fd, buffer, sizeof(buffer), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, "pread(command memfd)");
+    if (n == 0) return bytes;
+    bytes.append(buffer, static_cast<size_t>(n));
+    offset += n;
+  }
+}
+
+// Forks one launch; the reply to the launcher is its pid, or why there is none.
+void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
+                 const ChildContext& context, SetupReporter& reporter, UniqueFd& token,
+                 FdMessage& request) {
+  auto refuse = [&](const absl::Status& status) {
+    (void)SendFdMessage(reporter.sock(), kSetupFailed,
+                        EncodeSetupFailure(SetupFailure(SetupStep::kForkFromForkServer, status)));
+  };
+  if (request.type != kZygoteLaunch || request.fds.size() < 2) {
+    return refuse(absl::DataLossError(
+        absl::StrCat("fork server: expected a launch request, got message ", request.type)));
+  }
+  absl::StatusOr<std::string> bytes = ReadAll(request.fds[0].get());
+  if (!bytes.ok()) return refuse(bytes.status());
+  UniqueFd report = std::move(request.fds[1]);
+  std::vector<UniqueFd> passed;
+  for (size_t i = 2; i < request.fds.size(); ++i) passed.push_back(std::move(request.fds[i]));
+  absl::StatusOr<Command> command = CommandCodec::Decode(*bytes, std::move(passed));
+  if (!command.ok()) return refuse(command.status());
+  if (command->kind() == Command::Kind::kForkServerFunction && !function) {
+    return refuse(absl::InvalidArgumentError(
+        "this fork server was started without a function, and a callable cannot be carried "
+        "into the prepared sandbox: give it to ForkServer::Start"));
+  }
+  // CLONE_PARENT: the launcher, not the zygote, becomes the parent, so it can wait on the child
+  // through a pidfd like on any other sandbox. The zygote is single-threaded, so a raw clone
+  // is as safe as fork here.
+  pid_t pid = static_cast<pid_t>(
+      syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (pid < 0) return refuse(ErrnoStatus(errno, "clone(CLONE_PARENT)"));
+  if (pid == 0) {
+    reporter.CloseSocket();
+    const ChildContext launch_context{context.launcher_pid, context.verbose, MonotonicNow(),
+                                      context.setup_timeout};
+    RunForkedCommand(sandbox, *command, function, launch_context, std::move(report),
+                     std::move(token));
+  }
+  (void)SendFdMessage(reporter.sock(), kZygoteLaunched, EncodePid(pid));
+}
+
+}  // namespace
+
+void ServeLaunches(const Sandbox& sandbox, const std::function<int()>& function,
+                   const ChildContext& context, SetupReporter& reporter, UniqueFd token) {
+  reporter.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(context.launcher_pid));
+  reporter.Step(SetupStep::kStartForkServer, SendFdMessage(reporter.sock(), kZygoteReady));
+  for (;;) {
+    absl::StatusOr<FdMessage> request = ReceiveFdMessage(reporter.sock());
+    if (!request.ok()) _exit(0);  // The launcher closed the fork server, or died.
+    ServeLaunch(sandbox, function, context, reporter, token, *request);
+  }
+}
+
+}  // namespace tokenbox

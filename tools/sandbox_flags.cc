@@ -1,0 +1,185 @@
+#include "tools/sandbox_flags.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "ns/errno_status.h"
+#include "tools/run_support.h"
+
+namespace tokenbox {
+namespace {
+
+// Option ids of the sandbox flags: kFirstFlagId + the flag's index in the table it was parsed
+// with. The policy options (tools/policy_options.h) use ids from 100.
+constexpr int kFirstFlagId = 1000;
+constexpr size_t kHelpColumn = 28;
+
+absl::Status Ok() { return absl::OkStatus(); }
+
+absl::Status SetId(const std::string& value, const char* option, std::optional<uint32_t>& id) {
+  absl::StatusOr<uint32_t> parsed = ParseId(value, option);
+  if (!parsed.ok()) return parsed.status();
+  id = *parsed;
+  return Ok();
+}
+
+absl::Status AddRanges(const std::string& value, const char* option, std::vector<IdRange>& ranges) {
+  absl::StatusOr<IdMap> map = IdMap::Parse(value);
+  if (!map.ok()) return absl::InvalidArgumentError(absl::StrCat(option, ": ", map.status().message()));
+  ranges.insert(ranges.end(), map->ranges().begin(), map->ranges().end());
+  return Ok();
+}
+
+const SandboxFlag kFlags[] = {
+    {"bpffs", "PATH", "mount the delegated bpffs at PATH inside (default /sys/fs/bpf)",
+     [](const std::string& v, SandboxRequest& r) { r.sandbox.BpffsPath(v); return Ok(); }},
+    {"no-bpffs", nullptr, "mount it nowhere; only the token fd is passed",
+     [](const std::string&, SandboxRequest& r) { r.sandbox.NoBpffs(); return Ok(); }},
+    {"uid", "ID", "the host user the sandbox's root maps to (default 65534)",
+     [](const std::string& v, SandboxRequest& r) { return SetId(v, "--uid", r.uid); }},
+    {"gid", "ID", "the host group the sandbox's root maps to (default 65534)",
+     [](const std::string& v, SandboxRequest& r) { return SetId(v, "--gid", r.gid); }},
+    {"map-users", "IN:OUT:COUNT", "map a uid range instead (repeatable; must map inside uid 0)",
+     [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-users", r.user_ranges); }},
+    {"map-groups", "IN:OUT:COUNT", "map a gid range instead (repeatable; must map inside gid 0)",
+     [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-groups", r.group_ranges); }},
+    {"unshare-net", nullptr, "new network namespace, loopback up",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.net = true; return Ok(); }},
+    {"unshare-pid", nullptr,
+     "new pid namespace with its own /proc, the program as pid 2 under\n"
+     "a tiny init (the default)",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.pid = true; return Ok(); }},
+    {"no-unshare-pid", nullptr,
+     "share tokenbox's pid namespace instead: faster to start, but a\n"
+     "process the program forks can outlive a SIGKILLed tokenbox",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.pid = false; return Ok(); }},
+    {"as-pid1", nullptr, "the program itself is pid 1 of its pid namespace",
+     [](const std::string&, SandboxRequest& r) { r.program_is_pid1 = true; return Ok(); }},
+    {"unshare-ipc", nullptr, "new IPC namespace",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.ipc = true; return Ok(); }},
+    {"unshare-uts", nullptr, "new UTS namespace, hostname \"tokenbox\"",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.uts = true; return Ok(); }},
+    {"unshare-cgroup", nullptr, "new cgroup namespace",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = true; return Ok(); }},
+    {"timeout", "DURATION",
+     "kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain\n"
+     "numbers are seconds)",
+     [](const std::string& v, SandboxRequest& r) {
+       absl::StatusOr<absl::Duration> timeout = ParseTimeout(v);
+       if (!timeout.ok()) return timeout.status();
+       r.command.Timeout(*timeout);
+       return Ok();
+     }},
+    {"read-only-host", nullptr, "every host mount is read-only inside, except --writable ones",
+     [](const std::string&, SandboxRequest& r) { r.filesystem.read_only_host = true; return Ok(); }},
+    {"writable", "DIR", "with --read-only-host: DIR stays writable (repeatable)",
+     [](const std::string& v, SandboxRequest& r) {
+       r.filesystem.writable_paths.push_back(v);
+       return Ok();
+     }},
+    {"private-tmp", nullptr, "a fresh tmpfs on /tmp that only the sandbox sees",
+     [](const std::string&, SandboxRequest& r) { r.filesystem.private_tmp = true; return Ok(); }},
+    {"chdir", "DIR", "working directory inside",
+     [](const std::string& v, SandboxRequest& r) { r.command.WorkingDirectory(v); return Ok(); }},
+    {"setenv", "KEY=VALUE", "set a variable in the program's environment (default: tokenbox's own)",
+     [](const std::string& v, SandboxRequest& r) {
+       size_t eq = v.find('=');
+       if (eq == std::string::npos) {
+         return absl::InvalidArgumentError(
+             absl::StrCat("--setenv: '", Printable(v), "' is not KEY=VALUE"));
+       }
+       r.command.SetEnv(v.substr(0, eq), v.substr(eq + 1));
+       return Ok();
+     }},
+    {"unsetenv", "KEY", "remove a variable from it",
+     [](const std::string& v, SandboxRequest& r) { r.command.UnsetEnv(v); return Ok(); }},
+    {"clearenv", nullptr, "start it empty (--setenv adds to it in any order)",
+     [](const std::string&, SandboxRequest& r) { r.command.ClearEnvironment(); return Ok(); }},
+    {"verbose", nullptr, "print each set-up step and its time to stderr",
+     [](const std::string&, SandboxRequest& r) { r.launch.verbose = true; return Ok(); }},
+    {"via-fork-server", nullptr,
+     "launch through a fork server (sandbox::ForkServer) prepared for\n"
+     "this one run: slower, but the same sandbox as a fork-server launch,\n"
+     "for checking one against the other",
+     [](const std::string&, SandboxRequest& r) { r.via_fork_server = true; return Ok(); }},
+    {"help", nullptr, "print this help", [](const std::string&, SandboxRequest&) { return Ok(); }},
+};
+
+// Applies what depends on several options at once, after all of them.
+absl::Status Finish(SandboxRequest& request) {
+  if (request.uid.has_value() && !request.user_ranges.empty()) {
+    return absl::InvalidArgumentError("give --uid or --map-users, not both");
+  }
+  if (request.gid.has_value() && !request.group_ranges.empty()) {
+    return absl::InvalidArgumentError("give --gid or --map-groups, not both");
+  }
+  if (request.uid.has_value()) request.sandbox.HostUser(*request.uid);
+  if (request.gid.has_value()) request.sandbox.HostGroup(*request.gid);
+  for (auto [ranges, is_user] : {std::pair{&request.user_ranges, true},
+                                 std::pair{&request.group_ranges, false}}) {
+    if (ranges->empty()) continue;
+    absl::StatusOr<IdMap> map = IdMap::Create(*ranges);
+    if (!map.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(is_user ? "--map-users: " : "--map-groups: ", map.status().message()));
+    }
+    is_user ? request.sandbox.UidMap(*map) : request.sandbox.GidMap(*map);
+  }
+  request.sandbox.Namespaces(request.namespaces).Filesystem(request.filesystem);
+  if (request.program_is_pid1) request.sandbox.ProgramAsPid1();
+  return Ok();
+}
+
+}  // namespace
+
+absl::Span<const SandboxFlag> AllSandboxFlags() { return kFlags; }
+
+std::vector<SandboxFlag> SandboxFlagsNamed(const std::vector<std::string>& names) {
+  std::vector<SandboxFlag> flags;
+  for (const SandboxFlag& flag : kFlags) {
+    if (std::find(names.begin(), names.end(), flag.name) != names.end()) flags.push_back(flag);
+  }
+  return flags;
+}
+
+std::vector<OptionSpec> SandboxOptionSpecs(absl::Span<const SandboxFlag> flags) {
+  std::vector<OptionSpec> specs;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    specs.push_back({flags[i].name, flags[i].value_name != nullptr,
+                     kFirstFlagId + static_cast<int>(i)});
+  }
+  return specs;
+}
+
+std::string SandboxFlagsHelp(absl::Span<const SandboxFlag> flags) {
+  std::string help;
+  for (const SandboxFlag& flag : flags) {
+    std::string usage = absl::StrCat("  --", flag.name);
+    if (flag.value_name != nullptr) absl::StrAppend(&usage, "=", flag.value_name);
+    usage.resize(std::max(usage.size() + 1, kHelpColumn), ' ');
+    absl::StrAppend(&help, usage,
+                    absl::StrReplaceAll(flag.help, {{"\n", "\n" + std::string(kHelpColumn, ' ')}}),
+                    "\n");
+  }
+  return help;
+}
+
+bool HelpAsked(const CommandLine& line) {
+  return std::any_of(line.options.begin(), line.options.end(),
+                     [](const ParsedOption& option) { return option.name == "help"; });
+}
+
+absl::StatusOr<SandboxRequest> ApplySandboxFlags(const CommandLine& line,
+                                                 absl::Span<const SandboxFlag> flags) {
+  SandboxRequest request;
+  for (const ParsedOption& option : line.options) {
+    const int index = option.id - kFirstFlagId;
+    if (index < 0 || static_cast<size_t>(index) >= flags.size()) continue;
+    if (absl::Status s = flags[index].apply(option.value, request); !s.ok()) return s;
+  }
+  if (absl::Status s = Finish(request); !s.ok()) return s;
+  return request;
+}
+
+}  // namespace tokenbox
