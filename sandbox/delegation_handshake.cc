@@ -10,6 +10,7 @@
 #include "ns/fd_passing.h"
 #include "ns/mount_api.h"
 #include "ns/mount_namespace.h"
+#include "ns/run_in_child.h"
 #include "ns/user_namespace.h"
 #include "sandbox/protocol.h"
 #include "token/bpffs_config.h"
@@ -108,6 +109,23 @@ absl::Status DelegateToChild(int sock, pid_t pid, const IdMap& uid_map, const Id
   int fds[] = {mount->get()};
   return Step(SetupStep::kConfigureDelegatedBpffs, SendFdMessage(sock, kBpffsMount, "", fds),
               observer);
+}
+
+absl::Status RunWithDelegatedBpffs(const DelegationPolicy& policy,
+                                   const std::function<absl::Status(int bpffs_fd)>& fn,
+                                   absl::Duration timeout) {
+  absl::StatusOr<IdMap> nobody = IdMap::Single(0, 65534);
+  if (!nobody.ok()) return nobody.status();
+  return RunInChild(
+      [&](int sock) -> absl::Status {
+        if (absl::Status s = EnterDelegatedNamespaces(sock, 0, timeout); !s.ok()) return s;
+        absl::StatusOr<UniqueFd> bpffs = ReceiveDelegatedBpffs(sock, timeout);
+        if (!bpffs.ok()) return bpffs.status();
+        return fn(bpffs->get());
+      },
+      [&](pid_t pid, int sock) {
+        return DelegateToChild(sock, pid, *nobody, *nobody, policy, timeout);
+      });
 }
 
 }  // namespace tokenbox

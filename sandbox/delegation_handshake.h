@@ -42,6 +42,15 @@ absl::Status DelegateToChild(int sock, pid_t pid, const IdMap& uid_map, const Id
                              const DelegationPolicy& policy, absl::Duration timeout,
                              const StepObserver& observer = {});
 
+// All of it at once, for a probe or a test that must take each later step itself: forks a
+// child that enters new user and mount namespaces as nobody's root and receives a bpffs the
+// caller (which must be privileged) delegates with `policy`, then runs `fn` there with the
+// detached mount. Returns `fn`'s status, or the first failure of the set-up. `timeout` bounds
+// each step of the handshake; the whole run is bounded as RunInChild() bounds it.
+absl::Status RunWithDelegatedBpffs(const DelegationPolicy& policy,
+                                   const std::function<absl::Status(int bpffs_fd)>& fn,
+                                   absl::Duration timeout = absl::Seconds(10));
+
 }  // namespace tokenbox
 
 #endif  // TOKENBOX_SANDBOX_DELEGATION_HANDSHAKE_H_

@@ -30,23 +30,22 @@ SandboxBuilder& SandboxBuilder::GidMap(IdMap map) {
   return *this;
 }
 
-SandboxBuilder& SandboxBuilder::HostUser(uint32_t uid) {
-  absl::StatusOr<IdMap> map = IdMap::Single(0, uid);
-  if (!map.ok()) {
-    Fail(absl::StrCat("host uid: ", map.status().message()));
+void SandboxBuilder::MapRootTo(uint32_t host_id, absl::string_view what, IdMap& map) {
+  absl::StatusOr<IdMap> single = IdMap::Single(0, host_id);
+  if (!single.ok()) {
+    Fail(absl::StrCat(what, ": ", single.status().message()));
   } else {
-    sandbox_.uid_map_ = *std::move(map);
+    map = *std::move(single);
   }
+}
+
+SandboxBuilder& SandboxBuilder::HostUser(uint32_t uid) {
+  MapRootTo(uid, "host uid", sandbox_.uid_map_);
   return *this;
 }
 
 SandboxBuilder& SandboxBuilder::HostGroup(uint32_t gid) {
-  absl::StatusOr<IdMap> map = IdMap::Single(0, gid);
-  if (!map.ok()) {
-    Fail(absl::StrCat("host gid: ", map.status().message()));
-  } else {
-    sandbox_.gid_map_ = *std::move(map);
-  }
+  MapRootTo(gid, "host gid", sandbox_.gid_map_);
   return *this;
 }
 

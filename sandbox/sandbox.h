@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "ns/id_map.h"
 #include "token/capability_set.h"
 #include "token/delegation_policy.h"
@@ -105,6 +106,8 @@ class SandboxBuilder {
 
  private:
   void Fail(std::string problem) { problems_.push_back(std::move(problem)); }
+  // Maps inside id 0 to `host_id` in `map`.
+  void MapRootTo(uint32_t host_id, absl::string_view what, IdMap& map);
 
   Sandbox sandbox_;
   bool policy_given_ = false;

@@ -5,8 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "ns/id_map.h"
-#include "ns/run_in_child.h"
 #include "sandbox/delegation_handshake.h"
 #include "token/delegation_policy.h"
 #include "token/token.h"
@@ -44,14 +42,10 @@ absl::Status ProbeThrowawayToken() {
   absl::StatusOr<DelegationPolicy> policy =
       ParseDelegationPolicy("map_create", "array", "", "");
   if (!policy.ok()) return policy.status();
-  absl::StatusOr<IdMap> nobody = IdMap::Single(0, 65534);
-  if (!nobody.ok()) return nobody.status();
-  return RunInChild(
-      [&](int sock) -> absl::Status {
-        if (absl::Status s = EnterDelegatedNamespaces(sock, 0, kProbeTimeout); !s.ok()) return s;
-        absl::StatusOr<UniqueFd> bpffs = ReceiveDelegatedBpffs(sock, kProbeTimeout);
-        if (!bpffs.ok()) return bpffs.status();
-        absl::StatusOr<UniqueFd> token = CreateToken(bpffs->get());
+  return RunWithDelegatedBpffs(
+      *policy,
+      [&](int bpffs) -> absl::Status {
+        absl::StatusOr<UniqueFd> token = CreateToken(bpffs);
         if (!token.ok()) return token.status();
         absl::StatusOr<DelegationPolicy> info = ReadTokenInfo(token->get());
         if (!info.ok()) return info.status();
@@ -61,9 +55,6 @@ absl::Status ProbeThrowawayToken() {
                                                   FormatDelegationPolicy(*policy)));
         }
         return absl::OkStatus();
-      },
-      [&](pid_t pid, int sock) {
-        return DelegateToChild(sock, pid, *nobody, *nobody, *policy, kProbeTimeout);
       },
       kProbeTimeout);
 }

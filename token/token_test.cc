@@ -21,8 +21,8 @@
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
 #include "sandbox/capabilities.h"
+#include "sandbox/delegation_handshake.h"
 #include "tests/bpf_ops.h"
-#include "tests/delegated_child.h"
 #include "tests/test_support.h"
 #include "token/bpffs_config.h"
 
@@ -33,7 +33,6 @@ using ::tokenbox::testing::CreateMap;
 using ::tokenbox::testing::kNoToken;
 using ::tokenbox::testing::LoadTinyBtf;
 using ::tokenbox::testing::LoadTrivialProgram;
-using ::tokenbox::testing::RunWithDelegatedBpffs;
 
 DelegationPolicy Policy(const char* cmds, const char* maps, const char* progs, const char* attachs) {
   auto policy = ParseDelegationPolicy(cmds, maps, progs, attachs);
