@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Installs what tokenbox needs to build and test, and nothing that is already there.
+# Installs what a tokenbox job needs, and nothing that is already there.
+#
+#   install-deps.sh [JOB...]   JOB: build (the default), test, fuzz, bench
+#
+# build: Bazel, the compilers (clang builds the BPF objects), libcap, Abseil, and libbpf >= 1.4
+#        with the uapi headers from bookworm-backports. Every other job needs it too.
+# test:  doctest; strace for fault injection; iproute2; a bpftool that knows tokens (backports).
+# fuzz:  clang's libFuzzer and sanitizer runtimes.
+# bench: the peers it is measured against: bubblewrap and util-linux's unshare.
+#
 # Idempotent: a second run on a ready machine does no apt work at all.
 # Needs root (apt). Works offline apart from Debian's own archive.
 set -euo pipefail
 
-# Packages from the release itself.
-readonly BASE_PACKAGES=(
-  bazel-bootstrap openjdk-17-jdk-headless g++ clang libclang-rt-14-dev
-  libcap-dev libabsl-dev doctest-dev strace bubblewrap util-linux iproute2
-)
-# Packages that must come from bookworm-backports: libbpf >= 1.4 (token API),
-# uapi headers with BPF_TOKEN_CREATE, and a bpftool that knows tokens.
-readonly BACKPORT_PACKAGES=(libbpf-dev bpftool linux-libc-dev)
+# Packages from the release itself, by job.
+readonly BUILD_PACKAGES=(bazel-bootstrap openjdk-17-jdk-headless g++ clang libcap-dev libabsl-dev)
+readonly TEST_PACKAGES=(doctest-dev strace iproute2 util-linux)
+readonly FUZZ_PACKAGES=(libclang-rt-14-dev)
+readonly BENCH_PACKAGES=(bubblewrap util-linux)
+# Packages that must come from bookworm-backports: libbpf >= 1.4 (token API) and uapi headers
+# with BPF_TOKEN_CREATE for every job; a bpftool that knows tokens for the tests.
 readonly MIN_LIBBPF=1.4
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -75,21 +83,34 @@ apt_update_once() {
 }
 
 main() {
+  local wanted=("${BUILD_PACKAGES[@]}") backports=(libbpf-dev linux-libc-dev) job
+  for job in "${@:-build}"; do
+    case "$job" in
+      build) ;;
+      test) wanted+=("${TEST_PACKAGES[@]}"); backports+=(bpftool) ;;
+      fuzz) wanted+=("${FUZZ_PACKAGES[@]}") ;;
+      bench) wanted+=("${BENCH_PACKAGES[@]}") ;;
+      *) log "unknown job '$job' (build, test, fuzz, bench)"; exit 2 ;;
+    esac
+  done
   local missing=() pkg
-  for pkg in "${BASE_PACKAGES[@]}"; do
-    is_installed "$pkg" || missing+=("$pkg")
+  for pkg in "${wanted[@]}"; do
+    is_installed "$pkg" || [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
   done
   local need_backports=0
-  if ! libbpf_is_new_enough || ! linux_headers_have_tokens || ! is_installed bpftool; then
+  if ! libbpf_is_new_enough || ! linux_headers_have_tokens; then
     need_backports=1
   fi
+  for pkg in "${backports[@]}"; do
+    is_installed "$pkg" || need_backports=1
+  done
   if [ ${#missing[@]} -eq 0 ] && [ "$need_backports" = 0 ]; then
     return 0
   fi
   if [ "$(id -u)" != 0 ]; then
-    local wanted=("${missing[@]}")
-    [ "$need_backports" = 1 ] && wanted+=("${BACKPORT_PACKAGES[@]/%/ (bookworm-backports)}")
-    log "missing packages: ${wanted[*]}; run as root to install them"
+    local named=("${missing[@]}")
+    [ "$need_backports" = 1 ] && named+=("${backports[@]/%/ (bookworm-backports)}")
+    log "missing packages: ${named[*]}; run as root to install them"
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
@@ -102,8 +123,8 @@ main() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   if [ "$need_backports" = 1 ]; then
-    log "installing ${BACKPORT_PACKAGES[*]} from bookworm-backports"
-    apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BACKPORT_PACKAGES[@]}" >/dev/null
+    log "installing ${backports[*]} from bookworm-backports"
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports "${backports[@]}" >/dev/null
   fi
   libbpf_is_new_enough || { log "libbpf-dev >= $MIN_LIBBPF is still missing"; exit 1; }
   linux_headers_have_tokens || { log "linux/bpf.h still lacks BPF_TOKEN_CREATE"; exit 1; }
