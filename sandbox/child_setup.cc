@@ -23,7 +23,7 @@
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
 #include "ns/mount_api.h"
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 #include "sandbox/delegation_handshake.h"
 #include "sandbox/exec_program.h"
 #include "sandbox/fd_layout.h"

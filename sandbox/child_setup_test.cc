@@ -21,7 +21,7 @@
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
 #include "ns/unique_fd.h"
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "sandbox/launcher.h"
 #include "tests/bpf_ops.h"

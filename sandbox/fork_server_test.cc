@@ -17,7 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
 #include "tests/captured_run.h"

@@ -18,7 +18,7 @@
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
 #include "ns/monotonic_clock.h"
-#include "ns/privilege.h"
+#include "token/process_capabilities.h"
 #include "sandbox/delegation_handshake.h"
 #include "sandbox/protocol.h"
 

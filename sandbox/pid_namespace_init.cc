@@ -13,7 +13,7 @@
 
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 #include "sandbox/parent_death.h"
 
 namespace tokenbox {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "ns/errno_status.h"
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
 #include "tests/test_support.h"

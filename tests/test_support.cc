@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "ns/privilege.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox::testing {
 namespace {

@@ -18,7 +18,7 @@
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "ns/privilege.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {
@@ -81,7 +81,8 @@ absl::Status TokenCreateError(int err, int bpffs_fd) {
                          "the fd is on a bpffs but is not its root directory, or this kernel "
                          "has no BPF_TOKEN_CREATE (Linux < 6.9)");
     case EPERM:
-      if (!HasEffectiveCapability(CAP_BPF)) {
+      if (absl::StatusOr<ProcessCapabilities> caps = ReadProcessCapabilities();
+          caps.ok() && !caps->effective.Has(CAP_BPF)) {
         return ErrnoStatus(err, kCall,
                            "this process lacks CAP_BPF in its user namespace; the token is "
                            "created before capabilities are dropped, and CAP_SYS_ADMIN does not "

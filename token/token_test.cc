@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 #include "sandbox/delegation_handshake.h"
 #include "tests/bpf_ops.h"
 #include "tests/test_support.h"

@@ -15,7 +15,7 @@
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "ns/privilege.h"
+#include "token/process_capabilities.h"
 #include "ns/run_in_child.h"
 #include "sandbox/token_probe.h"
 

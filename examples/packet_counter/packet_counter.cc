@@ -31,7 +31,7 @@
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/unique_fd.h"
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "token/delegation_policy.h"
 #include "token/token.h"

@@ -1,10 +1,12 @@
-#include "sandbox/capabilities.h"
+#include "token/process_capabilities.h"
 
 #include <linux/securebits.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <fstream>
 #include <string>
 
@@ -103,6 +105,26 @@ absl::StatusOr<ProcessCapabilities> ReadProcessCapabilities() {
   }
   if (found != 5) return absl::DataLossError("/proc/self/status lacks a Cap* line");
   return result;
+}
+
+bool InInitialUserNamespace() {
+  std::ifstream map("/proc/self/uid_map");
+  uint64_t inside = 1, outside = 1, count = 0;
+  map >> inside >> outside >> count;
+  std::string more;
+  return map && !(map >> more) && inside == 0 && outside == 0 && count == 4294967295ull;
+}
+
+std::string WhyCannotDelegate() {
+  if (!InInitialUserNamespace()) {
+    return "this process runs inside a user namespace (a container, or Bazel's linux-sandbox), "
+           "where no capability counts for the host";
+  }
+  absl::StatusOr<ProcessCapabilities> caps = ReadProcessCapabilities();
+  if (!caps.ok() || !caps->effective.Has(CAP_SYS_ADMIN)) {
+    return absl::StrCat("uid ", geteuid(), " lacks CAP_SYS_ADMIN");
+  }
+  return "";
 }
 
 }  // namespace tokenbox

@@ -1,10 +1,16 @@
-#ifndef TOKENBOX_SANDBOX_CAPABILITIES_H_
-#define TOKENBOX_SANDBOX_CAPABILITIES_H_
+#ifndef TOKENBOX_TOKEN_PROCESS_CAPABILITIES_H_
+#define TOKENBOX_TOKEN_PROCESS_CAPABILITIES_H_
+
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "token/capability_set.h"
 
 namespace tokenbox {
+
+// The calling process's capabilities: reading them, and changing them for a sandbox. Every
+// other part of tokenbox asks here.
 
 // Sets the calling thread's effective, permitted and inheritable capabilities to exactly `keep`.
 // Capabilities only ever shrink: asking to keep one the process lacks is an error.
@@ -26,6 +32,15 @@ struct ProcessCapabilities {
 };
 absl::StatusOr<ProcessCapabilities> ReadProcessCapabilities();
 
+// Whether the caller lives in the initial user namespace (its uid_map is the identity map over
+// all ids). Inside a container or Bazel's linux-sandbox it does not, and then no capability it
+// holds counts for what only the host may do, such as configuring a delegated bpffs.
+bool InInitialUserNamespace();
+
+// Empty when the caller can configure a delegated bpffs: CAP_SYS_ADMIN, effective, in the initial
+// user namespace. Otherwise a sentence saying what is lacking.
+std::string WhyCannotDelegate();
+
 }  // namespace tokenbox
 
-#endif  // TOKENBOX_SANDBOX_CAPABILITIES_H_
+#endif  // TOKENBOX_TOKEN_PROCESS_CAPABILITIES_H_
