@@ -21,13 +21,13 @@
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
 #include "ns/unique_fd.h"
-#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "sandbox/launcher.h"
 #include "tests/bpf_ops.h"
 #include "tests/captured_run.h"
 #include "tests/process_state.h"
 #include "tests/test_support.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {

@@ -17,12 +17,12 @@
 #include "absl/strings/str_split.h"
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
-#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
 #include "tests/captured_run.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {

@@ -18,9 +18,9 @@
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
 #include "ns/monotonic_clock.h"
-#include "token/process_capabilities.h"
 #include "sandbox/delegation_handshake.h"
 #include "sandbox/protocol.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {

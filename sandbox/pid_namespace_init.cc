@@ -13,8 +13,8 @@
 
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
-#include "token/process_capabilities.h"
 #include "sandbox/parent_death.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "ns/errno_status.h"
-#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "tests/bpf_ops.h"
 #include "tests/test_support.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {

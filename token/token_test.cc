@@ -20,11 +20,11 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "token/process_capabilities.h"
 #include "sandbox/delegation_handshake.h"
 #include "tests/bpf_ops.h"
 #include "tests/test_support.h"
 #include "token/bpffs_config.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {

@@ -15,9 +15,9 @@
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "token/process_capabilities.h"
 #include "ns/run_in_child.h"
 #include "sandbox/token_probe.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {

@@ -31,9 +31,9 @@
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/unique_fd.h"
-#include "token/process_capabilities.h"
 #include "sandbox/inside.h"
 #include "token/delegation_policy.h"
+#include "token/process_capabilities.h"
 #include "token/token.h"
 
 namespace tokenbox {
