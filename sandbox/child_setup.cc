@@ -96,6 +96,21 @@ absl::Status SetResourceLimits(const std::vector<ResourceLimit>& limits) {
   return absl::OkStatus();
 }
 
+// The inherited working directory is an open reference, which could reach what the sandbox's
+// user may not (a 0700 directory of root's); so the program's is always entered by path, with
+// the sandbox's own credentials. The launcher's falls back to / when it cannot be entered; a
+// directory the command names must be entered.
+absl::Status EnterWorkingDirectory(const Command& command, uint32_t host_uid) {
+  if (command.working_directory().has_value()) {
+    const std::string& dir = *command.working_directory();
+    return ErrnoUnless(chdir(dir.c_str()) == 0, absl::StrCat("chdir(", Printable(dir, 256), ")"),
+                       absl::StrCat("the directory must exist inside the sandbox and be "
+                                    "searchable by host uid ", host_uid));
+  }
+  if (chdir(command.launcher_directory().c_str()) == 0) return absl::OkStatus();
+  return ErrnoUnless(chdir("/") == 0, "chdir(/)", "the sandbox's / must be searchable");
+}
+
 // The environment the program starts with: the command's, and where to find the token.
 std::vector<std::string> ProgramEnvironment(const Sandbox& sandbox, const Command& command,
                                             int token_fd) {
@@ -196,13 +211,7 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
   }
   reporter_.Step(SetupStep::kArrangeFds, ApplyFdLayout(PlanFdLayout(targets), token, sources));
   std::vector<std::string> environment = ProgramEnvironment(sandbox_, command, token.get());
-  if (command.working_directory().has_value()) {
-    const std::string& dir = *command.working_directory();
-    reporter_.Step(SetupStep::kChangeDirectory,
-                   ErrnoUnless(chdir(dir.c_str()) == 0, absl::StrCat("chdir(", Printable(dir, 256), ")"),
-                               absl::StrCat("the directory must exist inside the sandbox and be "
-                                            "searchable by host uid ", sandbox_.host_uid())));
-  }
+  reporter_.Step(SetupStep::kChangeDirectory, EnterWorkingDirectory(command, sandbox_.host_uid()));
   reporter_.Step(SetupStep::kDropCapabilities,
                  LockCapabilitiesForExec(sandbox_.kept_capabilities()));
   reporter_.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(parent));

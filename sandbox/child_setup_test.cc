@@ -4,6 +4,7 @@
 #include "sandbox/child_setup.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <sys/resource.h>
@@ -21,6 +22,7 @@
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
 #include "ns/unique_fd.h"
+#include "sandbox/fork_server.h"
 #include "sandbox/inside.h"
 #include "sandbox/launcher.h"
 #include "tests/bpf_ops.h"
@@ -78,6 +80,51 @@ TEST_CASE("The environment is inherited, set, unset or cleared as asked; cwd is 
   cleared.SetEnv("ONLY", "this").ClearEnvironment();
   outcome = RunCaptured(Base(), cleared);
   CHECK(outcome.out == "ONLY=this\nTOKENBOX_TOKEN_FD=3\nLIBBPF_BPF_TOKEN_PATH=/sys/fs/bpf\n");
+}
+
+// Changes the test's working directory, and back when it goes out of scope.
+class WorkingDirectory {
+ public:
+  explicit WorkingDirectory(const std::string& dir) {
+    REQUIRE(getcwd(previous_, sizeof(previous_)) != nullptr);
+    REQUIRE(chdir(dir.c_str()) == 0);
+  }
+  ~WorkingDirectory() { (void)!chdir(previous_); }
+
+ private:
+  char previous_[PATH_MAX];
+};
+
+// The launcher's working directory as an open reference would let the sandbox read below a
+// directory its user may not enter (a 0700 directory of root's), whatever its view.
+TEST_CASE("Launched from a root-only directory, the program starts in / and cannot reach below it") {
+  TB_REQUIRE_PRIVILEGE();
+  testing::StagedFiles files;
+  const std::string secret_dir = files.path("root-only");
+  REQUIRE(mkdir(secret_dir.c_str(), 0700) == 0);
+  REQUIRE(chmod(secret_dir.c_str(), 0700) == 0);
+  files.Write("root-only/secret", "the launcher's secret\n", 0644);
+  auto server = ForkServer::Start(Built(Base()));
+  TB_REQUIRE_OK(server);
+  WorkingDirectory inside_secret(secret_dir);
+  // Each command is built here, so the launcher's directory it records is the secret one.
+  CommandBuilder attack = Run({"/bin/sh", "-c", "pwd; cat secret ./secret 2>/dev/null || echo unreadable"});
+  SandboxBuilder read_only_view = Base();
+  read_only_view.Filesystem(FilesystemView{/*read_only_host=*/true, {}, /*private_tmp=*/false});
+  for (const SandboxBuilder& sandbox : {Base(), read_only_view}) {
+    CHECK(RunCaptured(sandbox, attack).out == "/\nunreadable\n");
+  }
+  Outcome forked = testing::RunCaptured(
+      attack, [&](const Command& run) { return (*server)->Launch(run); });
+  CHECK(forked.out == "/\nunreadable\n");
+}
+
+// What the default gives back: a directory the sandbox's user may enter is where it starts.
+TEST_CASE("Launched from a directory the sandbox's user may enter, the program starts there") {
+  TB_REQUIRE_PRIVILEGE();
+  WorkingDirectory shared("/usr/share");
+  CHECK(Built(Run({"/bin/pwd"})).launcher_directory() == "/usr/share");
+  CHECK(RunCaptured(Base(), Run({"/bin/pwd"})).out == "/usr/share\n");
 }
 
 TEST_CASE("In a pid namespace the program is pid 2 under a tiny init, or pid 1 if asked") {

@@ -1,6 +1,8 @@
 #include "sandbox/command.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -147,6 +149,9 @@ absl::StatusOr<Command> CommandBuilder::Build() {
   for (const auto& [key, value] : environment) {
     command_.environment_.push_back(absl::StrCat(key, "=", value));
   }
+  // A working directory that getcwd() cannot name (deleted, or outside this root) is /.
+  char cwd[PATH_MAX];
+  command_.launcher_directory_ = getcwd(cwd, sizeof(cwd)) != nullptr && cwd[0] == '/' ? cwd : "/";
   return command_;
 }
 

@@ -48,7 +48,11 @@ class Command {
   // The environment the program starts with, before tokenbox adds TOKENBOX_TOKEN_FD and
   // LIBBPF_BPF_TOKEN_PATH.
   const std::vector<std::string>& environment() const { return environment_; }
+  // Where the program starts, when the command names it; it must be entered.
   const std::optional<std::string>& working_directory() const { return working_directory_; }
+  // Otherwise: the launcher's working directory when the command was built, entered by path
+  // as the sandbox's user, or / when that user may not enter it or it does not exist inside.
+  const std::string& launcher_directory() const { return launcher_directory_; }
   const std::vector<ResourceLimit>& resource_limits() const { return resource_limits_; }
   // Counted from the launch; a sandbox still running then is killed.
   std::optional<absl::Duration> timeout() const { return timeout_; }
@@ -64,6 +68,7 @@ class Command {
   std::function<int()> function_;
   std::vector<std::string> environment_;
   std::optional<std::string> working_directory_;
+  std::string launcher_directory_ = "/";
   std::vector<ResourceLimit> resource_limits_;
   std::optional<absl::Duration> timeout_;
   std::vector<PassedFd> passed_fds_;
@@ -76,8 +81,9 @@ class Command {
 //       .Timeout(absl::Seconds(30))
 //       .Build();
 //
-// Defaults: the launcher's environment and working directory, no resource limit changed, no
-// timeout, and no fd passed but 0-2.
+// Defaults: the launcher's environment; the launcher's working directory, re-entered by path
+// as the sandbox's user (never inherited as an open directory), else /; no resource limit
+// changed, no timeout, and no fd passed but 0-2.
 class CommandBuilder {
  public:
   CommandBuilder& Program(std::vector<std::string> argv);

@@ -67,6 +67,7 @@ std::string CommandCodec::Encode(const Command& command) {
   PutStrings(&out, command.environment_);
   PutU32(&out, command.working_directory_.has_value() ? 1 : 0);
   PutString(&out, command.working_directory_.value_or(""));
+  PutString(&out, command.launcher_directory_);
   PutU32(&out, static_cast<uint32_t>(command.resource_limits_.size()));
   for (const ResourceLimit& limit : command.resource_limits_) {
     PutU32(&out, static_cast<uint32_t>(limit.resource));
@@ -89,7 +90,8 @@ absl::StatusOr<Command> CommandCodec::Decode(absl::string_view bytes, std::vecto
   std::string cwd;
   bool ok = reader.U32(&kind) && reader.Strings(&command.argv_) &&
             reader.Strings(&command.environment_) && reader.U32(&has_cwd) &&
-            reader.String(&cwd) && reader.U32(&limits) && limits <= RLIM_NLIMITS;
+            reader.String(&cwd) && reader.String(&command.launcher_directory_) &&
+            reader.U32(&limits) && limits <= RLIM_NLIMITS;
   for (uint32_t i = 0; ok && i < limits; ++i) {
     uint32_t resource = 0;
     uint64_t soft = 0, hard = 0;

@@ -80,7 +80,9 @@ const SandboxFlag kFlags[] = {
      }},
     {"private-tmp", nullptr, "a fresh tmpfs on /tmp that only the sandbox sees",
      [](const std::string&, SandboxRequest& r) { r.filesystem.private_tmp = true; return Ok(); }},
-    {"chdir", "DIR", "working directory inside",
+    {"chdir", "DIR",
+     "working directory inside (default: tokenbox's own, entered by path as\n"
+     "the sandbox's user, or / when that user may not enter it)",
      [](const std::string& v, SandboxRequest& r) { r.command.WorkingDirectory(v); return Ok(); }},
     {"setenv", "KEY=VALUE", "set a variable in the program's environment (default: tokenbox's own)",
      [](const std::string& v, SandboxRequest& r) {
