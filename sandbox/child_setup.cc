@@ -1,6 +1,7 @@
 #include "sandbox/child_setup.h"
 
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -186,6 +188,14 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
     reporter_.Step(SetupStep::kNewProcessGroup, ErrnoUnless(setpgid(0, 0) == 0, "setpgid"));
   }
   reporter_.Step(SetupStep::kSetResourceLimits, SetResourceLimits(command.resource_limits()));
+  if (!sandbox_.shares_session_keyring()) {
+    // Inherited, the launcher's session keyring is the program's to read and to link keys into.
+    reporter_.Step(SetupStep::kJoinSessionKeyring,
+                   ErrnoUnless(syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) >= 0,
+                               "keyctl(KEYCTL_JOIN_SESSION_KEYRING)",
+                               absl::StrCat("host uid ", sandbox_.host_uid(), " may be out of its "
+                                            "key quota (/proc/sys/kernel/keys/maxkeys)")));
+  }
   std::optional<pid_t> parent = context_.launcher_pid;
   if (sandbox_.namespaces().pid) {
     if (forked_by_zygote) {

@@ -95,6 +95,11 @@ SandboxBuilder& SandboxBuilder::Filesystem(FilesystemView view) {
   return *this;
 }
 
+SandboxBuilder& SandboxBuilder::ShareSessionKeyring() {
+  sandbox_.shares_session_keyring_ = true;
+  return *this;
+}
+
 absl::StatusOr<Sandbox> SandboxBuilder::Build() {
   std::vector<std::string> problems = problems_;
   if (!sandbox_.uid_map_.ToOutside(0).has_value()) {

@@ -56,6 +56,8 @@ class Sandbox {
   // With a pid namespace: the program itself is pid 1 (else a tiny init is, and it is pid 2).
   bool program_is_pid1() const { return program_is_pid1_; }
   const FilesystemView& filesystem() const { return filesystem_; }
+  // Whether the program keeps the launcher's session keyring instead of a fresh one of its own.
+  bool shares_session_keyring() const { return shares_session_keyring_; }
 
  private:
   friend class SandboxBuilder;
@@ -69,6 +71,7 @@ class Sandbox {
   NewNamespaces namespaces_;
   bool program_is_pid1_ = false;
   FilesystemView filesystem_;
+  bool shares_session_keyring_ = false;
 };
 
 // Builds a Sandbox fluently; Build() reports every inconsistency at once, as one error.
@@ -80,7 +83,7 @@ class Sandbox {
 //
 // Defaults: inner root mapped to host nobody (65534:65534); the bpffs at /sys/fs/bpf; only
 // CAP_BPF kept; a new pid namespace (the program is pid 2 under a tiny init) and no other new
-// namespace; the host's filesystem as it is.
+// namespace; the host's filesystem as it is; a fresh session keyring.
 class SandboxBuilder {
  public:
   SandboxBuilder();
@@ -101,6 +104,9 @@ class SandboxBuilder {
   // Makes the host's filesystem read-only inside, but for `writable_paths` (absolute, existing
   // directories) and, with `private_tmp`, a private /tmp.
   SandboxBuilder& Filesystem(FilesystemView view);
+  // Gives up the program's own session keyring: it keeps the launcher's, and can read, use and
+  // link the keys in it (root's, when the launcher is root's).
+  SandboxBuilder& ShareSessionKeyring();
 
   absl::StatusOr<Sandbox> Build();
 

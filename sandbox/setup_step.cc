@@ -42,6 +42,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kReceiveLaunchReply: return "receive launch reply";
     case SetupStep::kForkFromForkServer: return "fork from the fork server";
     case SetupStep::kSetResourceLimits: return "set resource limits";
+    case SetupStep::kJoinSessionKeyring: return "join a new session keyring";
     case SetupStep::kCreateMountNamespace: return "create mount namespace";
     case SetupStep::kCreatePidNamespace: return "create pid namespace";
     case SetupStep::kSetParentDeathSignal: return "set parent-death signal";

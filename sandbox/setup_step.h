@@ -42,6 +42,7 @@ enum class SetupStep {
   kForkFromForkServer,
   // The child, running one command in the sandbox.
   kSetResourceLimits,
+  kJoinSessionKeyring,
   kCreateMountNamespace,
   kCreatePidNamespace,
   kSetParentDeathSignal,

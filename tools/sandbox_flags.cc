@@ -62,6 +62,10 @@ const SandboxFlag kFlags[] = {
      [](const std::string&, SandboxRequest& r) { r.namespaces.uts = true; return Ok(); }},
     {"unshare-cgroup", nullptr, "new cgroup namespace",
      [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = true; return Ok(); }},
+    {"share-keyring", nullptr,
+     "keep tokenbox's session keyring instead of a fresh one: the program\n"
+     "can read, use and link keys in it (root's, as tokenbox runs as root)",
+     [](const std::string&, SandboxRequest& r) { r.sandbox.ShareSessionKeyring(); return Ok(); }},
     {"timeout", "DURATION",
      "kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain\n"
      "numbers are seconds)",
