@@ -14,17 +14,25 @@
 
 namespace tokenbox {
 
-// The namespaces a sandbox gets besides the user and mount namespaces it always has.
+// The namespaces a sandbox gets besides the user and mount namespaces it always has. Each is on
+// by default; turning one off shares the launcher's, and gives up what its comment says.
 struct NewNamespaces {
-  // A new pid namespace with its own /proc, on by default: it is what makes the whole sandbox
-  // die with its launcher, even a SIGKILLed one, and a timeout reach everything the program
-  // started. Without it, a process the program forks (or that leaves its process group) can
-  // outlive a launcher that was SIGKILLed.
+  // A pid namespace with its own /proc: it is what makes the whole sandbox die with its
+  // launcher, even a SIGKILLed one, and a timeout reach everything the program started. Shared,
+  // a process the program forks (or that leaves its process group) can outlive a launcher that
+  // was SIGKILLed, and the host's processes and their command lines are in view.
   bool pid = true;
-  bool net = false;     // Loopback is brought up.
-  bool ipc = false;
-  bool uts = false;     // Hostname "tokenbox".
-  bool cgroup = false;
+  // A network namespace with only loopback, brought up. Shared, the program reaches the host's
+  // network and every service on its loopback, talks to other sandboxes over abstract unix
+  // sockets, and attaches delegated network programs (sk_lookup, XDP, tc) to the host's.
+  bool net = true;
+  // An IPC namespace. Shared, its SysV IPC objects and POSIX message queues outlive it, other
+  // sandboxes can read them, and it can exhaust the host's (root's mq_open failed with EMFILE).
+  bool ipc = true;
+  // A UTS namespace, hostname "tokenbox". Shared, the program sees the host's name.
+  bool uts = true;
+  // A cgroup namespace: /proc/self/cgroup shows the sandbox's cgroup as its root.
+  bool cgroup = true;
 };
 
 // What of the host's filesystem the sandbox may write. By default the sandbox sees the host's
@@ -82,8 +90,8 @@ class Sandbox {
 //       .Build();
 //
 // Defaults: inner root mapped to host nobody (65534:65534); the bpffs at /sys/fs/bpf; only
-// CAP_BPF kept; a new pid namespace (the program is pid 2 under a tiny init) and no other new
-// namespace; the host's filesystem as it is; a fresh session keyring.
+// CAP_BPF kept; new pid (the program is pid 2 under a tiny init), network, IPC, UTS and cgroup
+// namespaces; the host's filesystem as it is; a fresh session keyring.
 class SandboxBuilder {
  public:
   SandboxBuilder();

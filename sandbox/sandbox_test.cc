@@ -13,7 +13,7 @@ DelegationPolicy DemoPolicy() {
   return *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
 }
 
-TEST_CASE("The sandbox builder's defaults: nobody, /sys/fs/bpf, CAP_BPF, a pid namespace") {
+TEST_CASE("The sandbox builder's defaults: nobody, /sys/fs/bpf, CAP_BPF, every namespace") {
   auto sandbox = SandboxBuilder().Policy(DemoPolicy()).Build();
   TB_REQUIRE_OK(sandbox);
   CHECK(sandbox->uid_map().ToOutside(0) == 65534u);
@@ -21,7 +21,11 @@ TEST_CASE("The sandbox builder's defaults: nobody, /sys/fs/bpf, CAP_BPF, a pid n
   CHECK(sandbox->bpffs_path() == "/sys/fs/bpf");
   CHECK(sandbox->kept_capabilities() == CapabilitySet::Of({CAP_BPF}));
   CHECK(sandbox->namespaces().pid);
-  CHECK_FALSE(sandbox->namespaces().net);
+  CHECK(sandbox->namespaces().net);
+  CHECK(sandbox->namespaces().ipc);
+  CHECK(sandbox->namespaces().uts);
+  CHECK(sandbox->namespaces().cgroup);
+  CHECK_FALSE(sandbox->shares_session_keyring());
   CHECK_FALSE(sandbox->program_is_pid1());
   CHECK_FALSE(sandbox->filesystem().read_only_host);
 }

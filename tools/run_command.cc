@@ -38,9 +38,10 @@ Examples:
   sudo tokenbox run --delegate-cmds=prog_load:btf_load:map_create:obj_pin \
       --delegate-progs=socket_filter --delegate-maps=array --delegate-attachs=any \
       -- /usr/sbin/bpftool prog load prog.bpf.o /sys/fs/bpf/prog
-  # XDP needs CAP_NET_ADMIN inside the sandbox's own namespaces:
+  # XDP needs CAP_NET_ADMIN inside the sandbox, where it reaches only the sandbox's own
+  # network namespace (loopback alone):
   sudo tokenbox run --delegate-cmds=prog_load:btf_load --delegate-progs=xdp:socket_filter \
-      --delegate-attachs=any --keep-caps=net_admin --unshare-net -- ./xdp_loader
+      --delegate-attachs=any --keep-caps=net_admin -- ./xdp_loader
 )";
 
 int Fail(absl::string_view message) {

@@ -44,7 +44,20 @@ const SandboxFlag kFlags[] = {
      [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-users", r.user_ranges); }},
     {"map-groups", "IN:OUT:COUNT", "map a gid range instead (repeatable; must map inside gid 0)",
      [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-groups", r.group_ranges); }},
-    {"unshare-net", nullptr, "new network namespace, loopback up",
+    {"share-net", nullptr,
+     "share tokenbox's network namespace: the program reaches the host's\n"
+     "network, its loopback services and other sandboxes' abstract sockets,\n"
+     "and attaches delegated network programs to the host's",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.net = false; return Ok(); }},
+    {"share-ipc", nullptr,
+     "share tokenbox's IPC namespace: SysV IPC and POSIX message queues\n"
+     "outlive the sandbox, and other sandboxes can read them",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.ipc = false; return Ok(); }},
+    {"share-uts", nullptr, "share tokenbox's hostname (default: \"tokenbox\")",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.uts = false; return Ok(); }},
+    {"share-cgroup", nullptr, "share tokenbox's cgroup namespace: the host's cgroup paths show",
+     [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = false; return Ok(); }},
+    {"unshare-net", nullptr, "new network namespace, loopback up (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.net = true; return Ok(); }},
     {"unshare-pid", nullptr,
      "new pid namespace with its own /proc, the program as pid 2 under\n"
@@ -56,11 +69,11 @@ const SandboxFlag kFlags[] = {
      [](const std::string&, SandboxRequest& r) { r.namespaces.pid = false; return Ok(); }},
     {"as-pid1", nullptr, "the program itself is pid 1 of its pid namespace",
      [](const std::string&, SandboxRequest& r) { r.program_is_pid1 = true; return Ok(); }},
-    {"unshare-ipc", nullptr, "new IPC namespace",
+    {"unshare-ipc", nullptr, "new IPC namespace (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.ipc = true; return Ok(); }},
-    {"unshare-uts", nullptr, "new UTS namespace, hostname \"tokenbox\"",
+    {"unshare-uts", nullptr, "new UTS namespace, hostname \"tokenbox\" (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.uts = true; return Ok(); }},
-    {"unshare-cgroup", nullptr, "new cgroup namespace",
+    {"unshare-cgroup", nullptr, "new cgroup namespace (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = true; return Ok(); }},
     {"share-keyring", nullptr,
      "keep tokenbox's session keyring instead of a fresh one: the program\n"

@@ -202,6 +202,8 @@ TEST_CASE("tokenbox run --help documents every option, the exit codes, and examp
   CHECK(r.exit_code == 0);
   for (const char* text : {"--delegate-cmds=LIST", "--bpffs=PATH", "--no-bpffs", "--uid=ID",
                            "--map-users=IN:OUT:COUNT", "--keep-caps=LIST", "--unshare-net",
+                           "--share-net", "--share-ipc", "--share-uts", "--share-cgroup",
+                           "--share-keyring",
                            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--timeout=DURATION",
                            "--chdir=DIR", "--setenv=KEY=VALUE", "--unsetenv=KEY", "--clearenv",
                            "--verbose", "--via-fork-server", "124", "125", "126", "127", "128+N", "Examples:"}) {

@@ -85,7 +85,10 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  std::vector<std::string> tokenbox_argv = {tokenbox, "run"};
+  // Like for like with `unshare -Urm`: only the namespaces the peers make (and tokenbox's pid
+  // namespace, which none of them has; issue 13 adds peers with every namespace).
+  std::vector<std::string> tokenbox_argv = {tokenbox,      "run",         "--share-net",
+                                            "--share-ipc", "--share-uts", "--share-cgroup"};
   tokenbox_argv.insert(tokenbox_argv.end(), policy.begin(), policy.end());
   tokenbox_argv.insert(tokenbox_argv.end(), {"--", "/bin/true"});
 

@@ -1,0 +1,185 @@
+// What the sandbox's own namespaces keep from the host and from other sandboxes, attacked from
+// inside, and what each opt-out gives back.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <netinet/in.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ns/unique_fd.h"
+#include "sandbox/fork_server.h"
+#include "sandbox/launcher.h"
+#include "tests/captured_run.h"
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+using ::tokenbox::testing::Built;
+using ::tokenbox::testing::RunCaptured;
+
+// Runs `function` in a sandbox through Launch() and through a fork server, and returns the exit
+// codes, which must be the same.
+int ExitCodeEitherWay(const SandboxBuilder& sandbox, const std::function<int()>& function) {
+  CommandBuilder launched;
+  launched.Function(function);
+  const ExitStatus direct = RunCaptured(sandbox, launched).status;
+  ForkServerOptions options;
+  options.function = function;
+  auto server = ForkServer::Start(Built(sandbox), options);
+  REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  auto child = (*server)->Launch(Built(CommandBuilder().ForkServerFunction()));
+  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+  const ExitStatus forked = *child->Wait();
+  CHECK(forked == direct);
+  REQUIRE(direct.kind == ExitStatus::Kind::kExited);
+  return direct.code;
+}
+
+SandboxBuilder Sharing(void (*share)(NewNamespaces&)) {
+  NewNamespaces namespaces;
+  share(namespaces);
+  SandboxBuilder sandbox = testing::DemoSandbox();
+  sandbox.Namespaces(namespaces);
+  return sandbox;
+}
+
+// The launcher's services: a unix socket in the abstract namespace, and TCP on loopback.
+struct HostServices {
+  HostServices() {
+    abstract_name = absl::StrCat("tokenbox-isolation-test-", getpid());
+    sockaddr_un unix_address = AbstractAddress(abstract_name);
+    unix_listener = UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(bind(unix_listener.get(), reinterpret_cast<sockaddr*>(&unix_address),
+                 AddressLength(abstract_name)) == 0);
+    REQUIRE(listen(unix_listener.get(), 8) == 0);
+    tcp_listener = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in tcp_address = {};
+    tcp_address.sin_family = AF_INET;
+    tcp_address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(tcp_listener.get(), reinterpret_cast<sockaddr*>(&tcp_address), sizeof(tcp_address)) == 0);
+    REQUIRE(listen(tcp_listener.get(), 8) == 0);
+    socklen_t length = sizeof(tcp_address);
+    REQUIRE(getsockname(tcp_listener.get(), reinterpret_cast<sockaddr*>(&tcp_address), &length) == 0);
+    tcp_port = ntohs(tcp_address.sin_port);
+  }
+
+  static sockaddr_un AbstractAddress(const std::string& name) {
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    return address;
+  }
+  static socklen_t AddressLength(const std::string& name) {
+    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  }
+
+  // From inside: how many of the two the program reached.
+  int Reached() const {
+    int reached = 0;
+    UniqueFd unix_client(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un unix_address = AbstractAddress(abstract_name);
+    if (connect(unix_client.get(), reinterpret_cast<sockaddr*>(&unix_address),
+                AddressLength(abstract_name)) == 0) {
+      ++reached;
+    }
+    UniqueFd tcp_client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in tcp_address = {};
+    tcp_address.sin_family = AF_INET;
+    tcp_address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    tcp_address.sin_port = htons(tcp_port);
+    if (connect(tcp_client.get(), reinterpret_cast<sockaddr*>(&tcp_address), sizeof(tcp_address)) == 0) {
+      ++reached;
+    }
+    return reached;
+  }
+
+  std::string abstract_name;
+  UniqueFd unix_listener, tcp_listener;
+  uint16_t tcp_port = 0;
+};
+
+TEST_CASE("The program reaches neither the launcher's abstract unix sockets nor its loopback services") {
+  TB_REQUIRE_PRIVILEGE();
+  HostServices host;
+  REQUIRE(host.Reached() == 2);  // The probe works: from the host, both answer.
+  CHECK(ExitCodeEitherWay(testing::DemoSandbox(), [&] { return host.Reached(); }) == 0);
+}
+
+TEST_CASE("With the network shared, the program reaches both (what --share-net gives up)") {
+  TB_REQUIRE_PRIVILEGE();
+  HostServices host;
+  SandboxBuilder shared = Sharing([](NewNamespaces& ns) { ns.net = false; });
+  CHECK(ExitCodeEitherWay(shared, [&] { return host.Reached(); }) == 2);
+}
+
+constexpr key_t kShmKey = 0x70b0c5;
+constexpr char kQueue[] = "/tokenbox-isolation-test";
+
+// From inside: leaves a SysV shared memory segment and a POSIX message queue behind.
+int LeaveIpcObjects() {
+  if (shmget(kShmKey, 4096, IPC_CREAT | 0666) < 0) return 10;
+  mq_attr attributes = {};
+  attributes.mq_maxmsg = 1;
+  attributes.mq_msgsize = 16;
+  mqd_t queue = mq_open(kQueue, O_CREAT | O_RDWR, 0666, &attributes);
+  if (queue == static_cast<mqd_t>(-1)) return 11;
+  mq_close(queue);
+  return 0;
+}
+
+// On the host, after the sandbox: how many of the two are there (and removes them).
+int IpcObjectsLeft() {
+  int left = 0;
+  if (int id = shmget(kShmKey, 0, 0); id >= 0) {
+    ++left;
+    shmctl(id, IPC_RMID, nullptr);
+  }
+  if (mq_unlink(kQueue) == 0) ++left;
+  return left;
+}
+
+TEST_CASE("SysV IPC and POSIX message queues die with the sandbox, unseen by the host") {
+  TB_REQUIRE_PRIVILEGE();
+  REQUIRE(IpcObjectsLeft() >= 0);  // None from an earlier run.
+  CHECK(ExitCodeEitherWay(testing::DemoSandbox(), LeaveIpcObjects) == 0);
+  CHECK(IpcObjectsLeft() == 0);
+}
+
+TEST_CASE("With IPC shared, they outlive the sandbox (what --share-ipc gives up)") {
+  TB_REQUIRE_PRIVILEGE();
+  REQUIRE(IpcObjectsLeft() >= 0);
+  CommandBuilder command;
+  command.Function(LeaveIpcObjects);
+  CHECK(RunCaptured(Sharing([](NewNamespaces& ns) { ns.ipc = false; }), command).status ==
+        ExitStatus::Exited(0));
+  CHECK(IpcObjectsLeft() == 2);
+}
+
+TEST_CASE("By default the hostname is the sandbox's own and its cgroups show as their roots") {
+  TB_REQUIRE_PRIVILEGE();
+  CHECK(ExitCodeEitherWay(testing::DemoSandbox(), [] {
+          char name[64] = {};
+          if (gethostname(name, sizeof(name) - 1) != 0 || std::string(name) != "tokenbox") return 10;
+          std::ifstream cgroups("/proc/self/cgroup");
+          std::string line;
+          while (std::getline(cgroups, line)) {
+            if (line.substr(line.rfind(':') + 1) != "/") return 11;
+          }
+          return 0;
+        }) == 0);
+}
+
+}  // namespace
+}  // namespace tokenbox
