@@ -80,6 +80,11 @@ absl::Status Child::KillLocked(bool timed_out) {
   // Not reaped while the lock is held, so its pid, and with it the group id, cannot have been
   // given to another process.
   if (kill_process_group_) (void)kill(-pid_, SIGKILL);
+  // Without a pidfd (a launch that failed to open one), by pid: it is as safe, unreaped.
+  if (!pidfd_) {
+    if (kill(pid_, SIGKILL) != 0 && errno != ESRCH) return ErrnoStatus(errno, "kill(SIGKILL)");
+    return absl::OkStatus();
+  }
   if (syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
     return ErrnoStatus(errno, "pidfd_send_signal(SIGKILL)");
   }

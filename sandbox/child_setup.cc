@@ -149,6 +149,18 @@ class ChildSetup {
   SetupReporter& reporter() { return reporter_; }
 
  private:
+  // A new session, without the launcher's controlling terminal, so that the program cannot
+  // push input into it (TIOCSTI) or take its foreground; it also makes the child a process
+  // group leader. Sharing the session, the child still leads a group of its own when it has no
+  // pid namespace (or `always_own_group`), so that a timeout or Kill() reaches all it starts.
+  void LeaveLaunchersSession(bool always_own_group) {
+    if (!sandbox_.shares_session()) {
+      reporter_.Step(SetupStep::kNewSession, ErrnoUnless(setsid() >= 0, "setsid"));
+    } else if (always_own_group || !sandbox_.namespaces().pid) {
+      reporter_.Step(SetupStep::kNewProcessGroup, ErrnoUnless(setpgid(0, 0) == 0, "setpgid"));
+    }
+  }
+
   const Sandbox& sandbox_;
   const ChildContext& context_;
   SetupReporter reporter_;
@@ -156,10 +168,8 @@ class ChildSetup {
 
 UniqueFd ChildSetup::PrepareSandbox() {
   reporter_.Step(SetupStep::kResetSignals, ResetSignals());
-  if (!sandbox_.namespaces().pid) {
-    // Its own process group, so that a timeout or Kill() reaches everything it starts.
-    reporter_.Step(SetupStep::kNewProcessGroup, ErrnoUnless(setpgid(0, 0) == 0, "setpgid"));
-  }
+  // A zygote's own session is what its launches leave for theirs.
+  LeaveLaunchersSession(/*always_own_group=*/false);
   absl::Status entered = EnterDelegatedNamespaces(
       reporter_.sock(), ExtraCloneFlags(sandbox_.namespaces()), context_.setup_timeout,
       [this](SetupStep step) { reporter_.Done(step); });
@@ -184,9 +194,7 @@ UniqueFd ChildSetup::PrepareSandbox() {
 
 void ChildSetup::RunCommand(const Command& command, const std::function<int()>& function,
                             UniqueFd token, bool forked_by_zygote) {
-  if (forked_by_zygote) {
-    reporter_.Step(SetupStep::kNewProcessGroup, ErrnoUnless(setpgid(0, 0) == 0, "setpgid"));
-  }
+  if (forked_by_zygote) LeaveLaunchersSession(/*always_own_group=*/true);
   reporter_.Step(SetupStep::kSetResourceLimits, SetResourceLimits(command.resource_limits()));
   if (!sandbox_.shares_session_keyring()) {
     // Inherited, the launcher's session keyring is the program's to read and to link keys into.
@@ -207,7 +215,8 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
                                  "check /proc/sys/user/max_mnt_namespaces, or start the fork "
                                  "server without a pid namespace"));
     }
-    parent = EnterPidNamespace(reporter_, sandbox_.program_is_pid1(), context_.launcher_pid, [&] {
+    parent = EnterPidNamespace(reporter_, sandbox_.program_is_pid1(), !sandbox_.shares_session(),
+                               context_.launcher_pid, [&] {
       reporter_.CloseSocket();
       token.Reset();
     });

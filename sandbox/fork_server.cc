@@ -109,10 +109,7 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
                       : std::nullopt,
   });
   // On failure `child` goes out of scope, which kills and reaps it.
-  if (!has_pidfd) {
-    (void)kill(-pid, SIGKILL);
-    return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
-  }
+  if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
   absl::StatusOr<StartedAs> started = AwaitStart(report->parent.get(), setup_timeout_);
   if (!started.ok()) return started.status();
   if (*started == StartedAs::kZygote) {

@@ -165,20 +165,20 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   const int pidfd_errno = errno;  // Before anything else can overwrite it.
   const bool group = !sandbox.namespaces().pid;
-  if (group) setpgid(pid, pid);  // Also done by the child; whichever runs first wins the race.
+  // Sharing the session, the child makes its own group, and so does this, whichever is first.
+  // Otherwise the child's setsid() makes it, and must come first: a group leader cannot setsid.
+  const bool shares_terminal = group && sandbox.shares_session();
+  if (shares_terminal) setpgid(pid, pid);
   const bool has_pidfd = pidfd.valid();
   Child child(Child::Key(), Child::Process{
       .pid = pid,
       .pidfd = std::move(pidfd),
       .kill_process_group = group,
       .deadline = timeout.has_value() ? std::optional(started + *timeout) : std::nullopt,
-      .owns_terminal = group && HandTerminalTo(pid),
+      .owns_terminal = shares_terminal && HandTerminalTo(pid),
   });
   // On failure `child` goes out of scope, which kills and reaps it.
-  if (!has_pidfd) {
-    (void)kill(group ? -pid : pid, SIGKILL);
-    return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
-  }
+  if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
   if (absl::Status s = DelegateToChild(sock.get(), pid, sandbox.uid_map(), sandbox.gid_map(),
                                        sandbox.policy(), options.setup_timeout,
                                        [&](SetupStep step) { note(LauncherNote(step)); });

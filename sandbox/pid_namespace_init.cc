@@ -19,6 +19,24 @@
 namespace tokenbox {
 namespace {
 
+volatile sig_atomic_t g_relay_to = 0;
+
+void Relay(int sig) {
+  if (g_relay_to > 0) kill(static_cast<pid_t>(g_relay_to), sig);
+}
+
+// The signals that interrupt or end a program from its terminal or from tokenbox (which
+// forwards them to the supervisor) go on to `pid`, the next process towards the program. The
+// terminal cannot send them to a sandbox in a session of its own.
+void RelayTerminationSignalsTo(pid_t pid) {
+  g_relay_to = pid;
+  struct sigaction action = {};
+  action.sa_handler = Relay;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &action, nullptr);
+}
+
 // pid 1: reaps everything until the program ends, then hands its wait status to the supervisor.
 [[noreturn]] void ReapUntilProgramEnds(pid_t program, const UniqueFd& report) {
   for (;;) {
@@ -54,7 +72,7 @@ namespace {
 }  // namespace
 
 std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
-                                       pid_t launcher_pid,
+                                       bool relay_signals, pid_t launcher_pid,
                                        const std::function<void()>& close_program_fds) {
   reporter.Step(SetupStep::kCreatePidNamespace,
                 unshare(CLONE_NEWPID) == 0
@@ -78,6 +96,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
     supervisor.Reset();
     close_program_fds();
     (void)RestrictCapabilities(CapabilitySet());
+    if (relay_signals) RelayTerminationSignalsTo(init);
     MirrorProgramStatus(init, report->read_end);
   }
   report->read_end.Reset();
@@ -102,6 +121,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
   }
   close_program_fds();
   (void)RestrictCapabilities(CapabilitySet());
+  if (relay_signals) RelayTerminationSignalsTo(program);
   ReapUntilProgramEnds(program, report->write_end);
 }
 

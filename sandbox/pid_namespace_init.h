@@ -18,11 +18,13 @@ namespace tokenbox {
 // The processes above it never return. The calling process stays in the launcher's pid
 // namespace as a supervisor: it mirrors how the program ended (its exit code, or its signal) as
 // its own, so the launcher sees the program's status, and its death kills pid 1, and with it
-// the namespace. pid 1 reaps whatever is orphaned onto it until the program ends. Neither keeps
-// a capability, and both call `close_program_fds` to give up what only the program may hold
-// (the handshake socket, whose closing tells the launcher that exec succeeded, and the token).
+// the namespace. pid 1 reaps whatever is orphaned onto it until the program ends. With
+// `relay_signals` (a sandbox in a session of its own, which the terminal cannot signal), each
+// passes SIGINT, SIGTERM, SIGHUP and SIGQUIT on towards the program. Neither keeps a
+// capability, and both call `close_program_fds` to give up what only the program may hold (the
+// handshake socket, whose closing tells the launcher that exec succeeded, and the token).
 std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
-                                       pid_t launcher_pid,
+                                       bool relay_signals, pid_t launcher_pid,
                                        const std::function<void()>& close_program_fds);
 
 }  // namespace tokenbox

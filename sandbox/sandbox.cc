@@ -100,6 +100,11 @@ SandboxBuilder& SandboxBuilder::ShareSessionKeyring() {
   return *this;
 }
 
+SandboxBuilder& SandboxBuilder::ShareSession() {
+  sandbox_.shares_session_ = true;
+  return *this;
+}
+
 absl::StatusOr<Sandbox> SandboxBuilder::Build() {
   std::vector<std::string> problems = problems_;
   if (!sandbox_.uid_map_.ToOutside(0).has_value()) {

@@ -66,6 +66,9 @@ class Sandbox {
   const FilesystemView& filesystem() const { return filesystem_; }
   // Whether the program keeps the launcher's session keyring instead of a fresh one of its own.
   bool shares_session_keyring() const { return shares_session_keyring_; }
+  // Whether the program stays in the launcher's session, with its controlling terminal, instead
+  // of a new session that has none.
+  bool shares_session() const { return shares_session_; }
 
  private:
   friend class SandboxBuilder;
@@ -80,6 +83,7 @@ class Sandbox {
   bool program_is_pid1_ = false;
   FilesystemView filesystem_;
   bool shares_session_keyring_ = false;
+  bool shares_session_ = false;
 };
 
 // Builds a Sandbox fluently; Build() reports every inconsistency at once, as one error.
@@ -91,7 +95,8 @@ class Sandbox {
 //
 // Defaults: inner root mapped to host nobody (65534:65534); the bpffs at /sys/fs/bpf; only
 // CAP_BPF kept; new pid (the program is pid 2 under a tiny init), network, IPC, UTS and cgroup
-// namespaces; the host's filesystem as it is; a fresh session keyring.
+// namespaces; a new session without a controlling terminal; the host's filesystem as it is; a
+// fresh session keyring.
 class SandboxBuilder {
  public:
   SandboxBuilder();
@@ -115,6 +120,10 @@ class SandboxBuilder {
   // Gives up the program's own session keyring: it keeps the launcher's, and can read, use and
   // link the keys in it (root's, when the launcher is root's).
   SandboxBuilder& ShareSessionKeyring();
+  // Gives up the program's own session: it stays in the launcher's, with the launcher's
+  // controlling terminal, and can push input into that terminal (TIOCSTI, which the launcher's
+  // shell then reads) and make itself the terminal's foreground.
+  SandboxBuilder& ShareSession();
 
   absl::StatusOr<Sandbox> Build();
 

@@ -25,6 +25,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kWaitForBpffsContext: return "wait for the child's bpffs context";
     case SetupStep::kConfigureDelegatedBpffs: return "configure delegated bpffs";
     case SetupStep::kResetSignals: return "reset signals";
+    case SetupStep::kNewSession: return "new session";
     case SetupStep::kNewProcessGroup: return "new process group";
     case SetupStep::kDropSupplementaryGroups: return "drop supplementary groups";
     case SetupStep::kCreateNamespaces: return "create namespaces";

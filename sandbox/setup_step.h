@@ -23,6 +23,7 @@ enum class SetupStep {
   kConfigureDelegatedBpffs,
   // The child, until its sandbox exists.
   kResetSignals,
+  kNewSession,
   kNewProcessGroup,
   kDropSupplementaryGroups,
   kCreateNamespaces,

@@ -75,6 +75,11 @@ const SandboxFlag kFlags[] = {
      [](const std::string&, SandboxRequest& r) { r.namespaces.uts = true; return Ok(); }},
     {"unshare-cgroup", nullptr, "new cgroup namespace (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = true; return Ok(); }},
+    {"share-session", nullptr,
+     "stay in tokenbox's session, with its controlling terminal: the program\n"
+     "can push input into that terminal (TIOCSTI), which the shell that ran\n"
+     "tokenbox reads after it exits, and make itself the terminal's foreground",
+     [](const std::string&, SandboxRequest& r) { r.sandbox.ShareSession(); return Ok(); }},
     {"share-keyring", nullptr,
      "keep tokenbox's session keyring instead of a fresh one: the program\n"
      "can read, use and link keys in it (root's, as tokenbox runs as root)",

@@ -1,0 +1,173 @@
+// The terminal tokenbox runs from: a sandbox must not type into it, nor take its foreground,
+// and ^C (tokenbox forwards it) must still reach the program. Run under a real pseudo-terminal
+// that a forked launcher holds as its controlling terminal.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ns/pipe.h"
+#include "ns/unique_fd.h"
+#include "sandbox/fork_server.h"
+#include "sandbox/launcher.h"
+#include "tests/captured_run.h"
+#include "tests/test_support.h"
+
+namespace tokenbox {
+namespace {
+
+using ::tokenbox::testing::Built;
+
+// From inside, on stdin (the launcher's terminal): types into it (1), and makes itself its
+// foreground (2); returns what worked.
+int TerminalAttack() {
+  int worked = 0;
+  char typed = 'X';
+  if (ioctl(STDIN_FILENO, TIOCSTI, &typed) == 0) worked |= 1;
+  signal(SIGTTOU, SIG_IGN);
+  if (setpgid(0, 0) == 0 && tcsetpgrp(STDIN_FILENO, getpgrp()) == 0) worked |= 2;
+  return worked;
+}
+
+struct TerminalAfter {
+  int exit_code = -1;
+  bool typed_into = false;       // The terminal had input waiting after the sandbox.
+  bool foreground_kept = false;  // The launcher's group was still the terminal's foreground.
+};
+
+// Forks a launcher whose controlling terminal (and stdin) is a fresh pseudo-terminal, runs
+// TerminalAttack() there in `sandbox`, through Launch() or a fork server, and looks at the
+// terminal afterwards.
+TerminalAfter AttackTerminal(const Sandbox& sandbox, bool via_fork_server) {
+  UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  REQUIRE(master);
+  REQUIRE(grantpt(master.get()) == 0);
+  REQUIRE(unlockpt(master.get()) == 0);
+  const std::string slave_path = ptsname(master.get());
+  auto report = MakePipe();
+  REQUIRE(report.ok());
+  pid_t launcher = fork();
+  REQUIRE(launcher >= 0);
+  if (launcher == 0) {
+    TerminalAfter after;
+    // The first terminal a session leader opens becomes its controlling terminal.
+    int slave = setsid() >= 0 ? open(slave_path.c_str(), O_RDWR) : -1;
+    if (slave < 0 || dup2(slave, STDIN_FILENO) < 0 || tcgetpgrp(STDIN_FILENO) != getpgrp()) _exit(2);
+    // Non-canonical, so that one typed byte is readable without a newline after it.
+    termios modes;
+    if (tcgetattr(STDIN_FILENO, &modes) != 0) _exit(2);
+    modes.c_lflag &= ~(ICANON | ECHO);
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &modes) != 0) _exit(2);
+    absl::StatusOr<Child> child;
+    std::unique_ptr<ForkServer> server;
+    if (via_fork_server) {
+      ForkServerOptions options;
+      options.function = TerminalAttack;
+      auto started = ForkServer::Start(sandbox, options);
+      if (!started.ok()) _exit(3);
+      server = *std::move(started);
+      child = server->Launch(*CommandBuilder().ForkServerFunction().Build());
+    } else {
+      child = Launch(sandbox, *CommandBuilder().Function(TerminalAttack).Build());
+    }
+    if (!child.ok()) _exit(4);
+    auto status = child->Wait();
+    if (status.ok() && status->kind == ExitStatus::Kind::kExited) after.exit_code = status->code;
+    after.foreground_kept = tcgetpgrp(STDIN_FILENO) == getpgrp();
+    // Back in the foreground (a background group cannot read its terminal), then read.
+    signal(SIGTTOU, SIG_IGN);
+    (void)tcsetpgrp(STDIN_FILENO, getpgrp());
+    fcntl(STDIN_FILENO, F_SETFL, O_NONBLOCK);
+    char waiting;
+    after.typed_into = read(STDIN_FILENO, &waiting, 1) == 1;
+    (void)!write(report->write_end.get(), &after, sizeof(after));
+    _exit(0);
+  }
+  report->write_end.Reset();
+  TerminalAfter after;
+  CHECK(read(report->read_end.get(), &after, sizeof(after)) == sizeof(after));
+  int status = 0;
+  REQUIRE(waitpid(launcher, &status, 0) == launcher);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  return after;
+}
+
+TEST_CASE("The program can neither type into the launcher's terminal nor take its foreground") {
+  TB_REQUIRE_PRIVILEGE();
+  std::ifstream legacy("/proc/sys/dev/tty/legacy_tiocsti");
+  std::string allowed;
+  legacy >> allowed;
+  if (allowed == "0") MESSAGE("this kernel refuses TIOCSTI to everyone; the attack proves less");
+  for (bool pid_namespace : {true, false}) {
+    for (bool via_fork_server : {false, true}) {
+      CAPTURE(pid_namespace);
+      CAPTURE(via_fork_server);
+      NewNamespaces namespaces;
+      namespaces.pid = pid_namespace;
+      SandboxBuilder sandbox = testing::DemoSandbox();
+      sandbox.Namespaces(namespaces);
+      TerminalAfter after = AttackTerminal(Built(sandbox), via_fork_server);
+      CHECK(after.exit_code == 0);
+      CHECK_FALSE(after.typed_into);
+      CHECK(after.foreground_kept);
+    }
+  }
+}
+
+// What ShareSession() (--share-session) gives up, so that the default cannot change unnoticed.
+TEST_CASE("Sharing the launcher's session, the program types into its terminal and takes it") {
+  TB_REQUIRE_PRIVILEGE();
+  std::ifstream legacy("/proc/sys/dev/tty/legacy_tiocsti");
+  std::string allowed;
+  legacy >> allowed;
+  SandboxBuilder sandbox = testing::DemoSandbox();
+  sandbox.ShareSession();
+  TerminalAfter after = AttackTerminal(Built(sandbox), /*via_fork_server=*/false);
+  CHECK(after.exit_code == (allowed == "0" ? 2 : 3));
+  CHECK(after.typed_into == (allowed != "0"));
+  CHECK_FALSE(after.foreground_kept);
+}
+
+// In a session of its own the terminal cannot reach the program: SIGINT and the like come from
+// tokenbox (which forwards them) to the sandbox's first process, and must go on to the program.
+TEST_CASE("SIGINT sent to the sandbox reaches the program, which may handle it") {
+  TB_REQUIRE_PRIVILEGE();
+  for (bool pid_namespace : {true, false}) {
+    for (bool as_pid1 : {false, true}) {
+      if (as_pid1 && !pid_namespace) continue;
+      CAPTURE(pid_namespace);
+      CAPTURE(as_pid1);
+      NewNamespaces namespaces;
+      namespaces.pid = pid_namespace;
+      SandboxBuilder builder = testing::DemoSandbox();
+      builder.Namespaces(namespaces);
+      if (as_pid1) builder.ProgramAsPid1();
+      auto ready = MakePipe();
+      REQUIRE(ready.ok());
+      CommandBuilder command = testing::ProgramCommand(
+          {"/bin/sh", "-c", "trap 'exit 3' INT; echo ready >&5; while :; do sleep 0.05; done"});
+      command.PassFd(ready->write_end.get(), 5);
+      auto child = Launch(Built(builder), Built(command));
+      REQUIRE(child.ok());
+      command = CommandBuilder();
+      ready->write_end.Reset();
+      char line[6];
+      REQUIRE(read(ready->read_end.get(), line, sizeof(line)) == sizeof(line));
+      REQUIRE(kill(child->pid(), SIGINT) == 0);
+      CHECK(*child->WaitFor(absl::Seconds(20)) == ExitStatus::Exited(3));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tokenbox
