@@ -38,6 +38,15 @@ int TerminalAttack() {
   return worked;
 }
 
+// Whether this kernel lets a process push input into its own controlling terminal
+// (dev.tty.legacy_tiocsti); where it does not, TIOCSTI fails for everyone.
+bool LegacyTiocstiAllowed() {
+  std::ifstream legacy("/proc/sys/dev/tty/legacy_tiocsti");
+  std::string allowed;
+  legacy >> allowed;
+  return allowed != "0";
+}
+
 struct TerminalAfter {
   int exit_code = -1;
   bool typed_into = false;       // The terminal had input waiting after the sandbox.
@@ -104,10 +113,7 @@ TerminalAfter AttackTerminal(const Sandbox& sandbox, bool via_fork_server) {
 
 TEST_CASE("The program can neither type into the launcher's terminal nor take its foreground") {
   TB_REQUIRE_PRIVILEGE();
-  std::ifstream legacy("/proc/sys/dev/tty/legacy_tiocsti");
-  std::string allowed;
-  legacy >> allowed;
-  if (allowed == "0") MESSAGE("this kernel refuses TIOCSTI to everyone; the attack proves less");
+  if (!LegacyTiocstiAllowed()) MESSAGE("this kernel refuses TIOCSTI to everyone; the attack proves less");
   for (bool pid_namespace : {true, false}) {
     for (bool via_fork_server : {false, true}) {
       CAPTURE(pid_namespace);
@@ -127,14 +133,12 @@ TEST_CASE("The program can neither type into the launcher's terminal nor take it
 // What ShareSession() (--share-session) gives up, so that the default cannot change unnoticed.
 TEST_CASE("Sharing the launcher's session, the program types into its terminal and takes it") {
   TB_REQUIRE_PRIVILEGE();
-  std::ifstream legacy("/proc/sys/dev/tty/legacy_tiocsti");
-  std::string allowed;
-  legacy >> allowed;
+  const bool tiocsti = LegacyTiocstiAllowed();
   SandboxBuilder sandbox = testing::DemoSandbox();
   sandbox.ShareSession();
   TerminalAfter after = AttackTerminal(Built(sandbox), /*via_fork_server=*/false);
-  CHECK(after.exit_code == (allowed == "0" ? 2 : 3));
-  CHECK(after.typed_into == (allowed != "0"));
+  CHECK(after.exit_code == (tiocsti ? 3 : 2));
+  CHECK(after.typed_into == tiocsti);
   CHECK_FALSE(after.foreground_kept);
 }
 
