@@ -1,6 +1,5 @@
 #include "sandbox/fork_server.h"
 
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
