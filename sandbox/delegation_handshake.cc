@@ -25,21 +25,6 @@ absl::Status Step(SetupStep step, const absl::Status& status, const StepObserver
   return absl::OkStatus();
 }
 
-// The next message, which must be `expected`; a set-up failure the peer reports instead is
-// returned as that failure.
-absl::StatusOr<FdMessage> ReceiveExpected(int sock, uint32_t expected, size_t fd_count,
-                                          absl::Duration timeout) {
-  absl::StatusOr<FdMessage> message = ReceiveFdMessage(sock, timeout);
-  if (!message.ok()) return message.status();
-  if (message->type == kSetupFailed) return DecodeSetupFailure(message->payload);
-  if (message->type != expected || message->fds.size() != fd_count) {
-    return absl::DataLossError(absl::StrCat("expected message ", expected, " with ", fd_count,
-                                            " fds, got message ", message->type, " with ",
-                                            message->fds.size()));
-  }
-  return message;
-}
-
 absl::Status Unshare(int sock, int extra_clone_flags) {
   const int flags = CLONE_NEWUSER | CLONE_NEWNS | extra_clone_flags;
   if (unshare(flags) != 0) {

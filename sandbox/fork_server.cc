@@ -84,13 +84,9 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
     if (absl::Status s = SendFdMessage(sock_.get(), kZygoteLaunch, "", fds); !s.ok()) {
       return SetupFailure(SetupStep::kSendLaunchRequest, s);
     }
-    absl::StatusOr<FdMessage> reply = ReceiveFdMessage(sock_.get(), setup_timeout_);
+    absl::StatusOr<FdMessage> reply = ReceiveExpected(sock_.get(), kZygoteLaunched, 0, setup_timeout_);
     if (!reply.ok()) return SetupFailure(SetupStep::kReceiveLaunchReply, reply.status());
-    if (reply->type == kSetupFailed) return DecodeSetupFailure(reply->payload);
-    absl::StatusOr<pid_t> launched = reply->type == kZygoteLaunched
-                                         ? DecodePid(reply->payload)
-                                         : absl::DataLossError(absl::StrCat(
-                                               "unexpected message ", reply->type));
+    absl::StatusOr<pid_t> launched = DecodePid(reply->payload);
     if (!launched.ok()) return SetupFailure(SetupStep::kReceiveLaunchReply, launched.status());
     pid = *launched;
   }

@@ -44,6 +44,19 @@ absl::Status DecodeSetupFailure(absl::string_view payload) {
   return SetupFailure(static_cast<SetupStep>(step), cause);
 }
 
+absl::StatusOr<FdMessage> ReceiveExpected(int sock, uint32_t expected, size_t fd_count,
+                                          absl::Duration timeout) {
+  absl::StatusOr<FdMessage> message = ReceiveFdMessage(sock, timeout);
+  if (!message.ok()) return message.status();
+  if (message->type == kSetupFailed) return DecodeSetupFailure(message->payload);
+  if (message->type != expected || message->fds.size() != fd_count) {
+    return absl::DataLossError(absl::StrCat("expected message ", expected, " with ", fd_count,
+                                            " fds, got message ", message->type, " with ",
+                                            message->fds.size()));
+  }
+  return message;
+}
+
 std::string EncodePid(pid_t pid) { return absl::StrCat(pid); }
 
 absl::StatusOr<pid_t> DecodePid(absl::string_view payload) {

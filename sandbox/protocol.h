@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "ns/fd_passing.h"
 
 namespace tokenbox {
 
@@ -54,6 +55,11 @@ inline constexpr int kSetupFailedExitCode = 125;
 // step, code and errno.
 std::string EncodeSetupFailure(const absl::Status& failure);
 absl::Status DecodeSetupFailure(absl::string_view payload);
+
+// The next message, which must be `expected` with `fd_count` fds; a set-up failure the peer
+// reports instead is returned as that failure.
+absl::StatusOr<FdMessage> ReceiveExpected(int sock, uint32_t expected, size_t fd_count,
+                                          absl::Duration timeout);
 
 std::string EncodePid(pid_t pid);
 absl::StatusOr<pid_t> DecodePid(absl::string_view payload);
