@@ -20,6 +20,7 @@
 #include "ns/monotonic_clock.h"
 #include "sandbox/delegation_handshake.h"
 #include "sandbox/protocol.h"
+#include "sandbox/setup_reporter.h"
 #include "token/process_capabilities.h"
 
 namespace tokenbox {
@@ -136,11 +137,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                         const ChildMain& child_main) {
   const absl::Duration started = MonotonicNow();
   auto note = [&](absl::string_view what) {
-    if (options.verbose) {
-      std::fprintf(stderr, "tokenbox: %8.3f ms  launcher: %.*s\n",
-                   absl::ToDoubleMilliseconds(MonotonicNow() - started),
-                   static_cast<int>(what.size()), what.data());
-    }
+    if (options.verbose) PrintSetupProgress(started, "launcher", what);
   };
   if (std::string why = WhyCannotDelegate(); !why.empty()) {
     return SetupFailure(

@@ -17,12 +17,14 @@ void SetupReporter::Step(SetupStep step, const absl::Status& status) {
   Done(step);
 }
 
+void PrintSetupProgress(absl::Duration started, absl::string_view who, absl::string_view what) {
+  std::fprintf(stderr, "tokenbox: %8.3f ms  %.*s: %.*s\n",
+               absl::ToDoubleMilliseconds(MonotonicNow() - started), static_cast<int>(who.size()),
+               who.data(), static_cast<int>(what.size()), what.data());
+}
+
 void SetupReporter::Done(SetupStep step) const {
-  if (!verbose_) return;
-  absl::string_view name = SetupStepName(step);
-  std::fprintf(stderr, "tokenbox: %8.3f ms  child: %.*s\n",
-               absl::ToDoubleMilliseconds(MonotonicNow() - started_), static_cast<int>(name.size()),
-               name.data());
+  if (verbose_) PrintSetupProgress(started_, "child", SetupStepName(step));
 }
 
 void SetupReporter::Fail(SetupStep step, const absl::Status& status) {

@@ -2,11 +2,16 @@
 #define TOKENBOX_SANDBOX_SETUP_REPORTER_H_
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ns/unique_fd.h"
 #include "sandbox/setup_step.h"
 
 namespace tokenbox {
+
+// --verbose's line for a step that `who` ("launcher", "child") finished, timed from `started`
+// (MonotonicNow() when the launch began).
+void PrintSetupProgress(absl::Duration started, absl::string_view who, absl::string_view what);
 
 // The child's end of the handshake socket, and how each of its set-up steps ends: a success is
 // printed under --verbose; a failure is reported to the launcher as a set-up failure (sandbox/
