@@ -114,9 +114,8 @@ absl::StatusOr<Command> CommandCodec::Decode(absl::string_view bytes, std::vecto
   } else if (kind == static_cast<uint32_t>(Command::Kind::kForkServerFunction)) {
     command.argv_.clear();
   } else {
-    return absl::InvalidArgumentError(
-        "a function cannot be carried into the prepared sandbox: give it to ForkServer::Start, "
-        "and launch it with CommandBuilder::ForkServerFunction()");
+    // ForkServer::Launch() refuses a Kind::kFunction command before encoding it.
+    return absl::DataLossError(absl::StrCat("malformed fork-server command: kind ", kind));
   }
   command.kind_ = static_cast<Command::Kind>(kind);
   if (has_cwd != 0) command.working_directory_ = cwd;

@@ -52,10 +52,9 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
   for (size_t i = 2; i < request.fds.size(); ++i) passed.push_back(std::move(request.fds[i]));
   absl::StatusOr<Command> command = CommandCodec::Decode(*bytes, std::move(passed));
   if (!command.ok()) return refuse(command.status());
+  // ForkServer::Launch() refuses this with the reason; a child here would call nothing.
   if (command->kind() == Command::Kind::kForkServerFunction && !function) {
-    return refuse(absl::InvalidArgumentError(
-        "this fork server was started without a function, and a callable cannot be carried "
-        "into the prepared sandbox: give it to ForkServer::Start"));
+    return refuse(absl::FailedPreconditionError("fork server: no function to run"));
   }
   // CLONE_PARENT: the launcher, not the zygote, becomes the parent, so it can wait on the child
   // through a pidfd like on any other sandbox. The zygote is single-threaded, so a raw clone
