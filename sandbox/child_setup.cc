@@ -154,10 +154,14 @@ class ChildSetup {
   // group leader. Sharing the session, the child still leads a group of its own when it has no
   // pid namespace (or `always_own_group`), so that a timeout or Kill() reaches all it starts.
   void LeaveLaunchersSession(bool always_own_group) {
+    constexpr absl::string_view kRemedy =
+        "the child already leads a process group or session, or a security module forbids "
+        "it; report this as a tokenbox bug if neither";
     if (!sandbox_.shares_session()) {
-      reporter_.Step(SetupStep::kNewSession, ErrnoUnless(setsid() >= 0, "setsid"));
+      reporter_.Step(SetupStep::kNewSession, ErrnoUnless(setsid() >= 0, "setsid", kRemedy));
     } else if (always_own_group || !sandbox_.namespaces().pid) {
-      reporter_.Step(SetupStep::kNewProcessGroup, ErrnoUnless(setpgid(0, 0) == 0, "setpgid"));
+      reporter_.Step(SetupStep::kNewProcessGroup,
+                     ErrnoUnless(setpgid(0, 0) == 0, "setpgid(0, 0)", kRemedy));
     }
   }
 
