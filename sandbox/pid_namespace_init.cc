@@ -69,17 +69,28 @@ void RelayTerminationSignalsTo(pid_t pid) {
   _exit(128 + sig);
 }
 
+absl::Status UnsharePidNamespace() {
+  if (unshare(CLONE_NEWPID) == 0) return absl::OkStatus();
+  return ErrnoStatus(errno, "unshare(CLONE_NEWPID)",
+                     "check /proc/sys/user/max_pid_namespaces, or run without a pid namespace "
+                     "(--no-unshare-pid)");
+}
+
+// Run by pid 1 of the namespace whose /proc it is.
+absl::Status MountProc() {
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) {
+    return absl::OkStatus();
+  }
+  return ErrnoStatus(errno, "mount(proc, /proc)",
+                     "the sandbox's /proc must be a directory it can mount on");
+}
+
 }  // namespace
 
 std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
                                        bool relay_signals, pid_t launcher_pid,
                                        const std::function<void()>& close_program_fds) {
-  reporter.Step(SetupStep::kCreatePidNamespace,
-                unshare(CLONE_NEWPID) == 0
-                    ? absl::OkStatus()
-                    : ErrnoStatus(errno, "unshare(CLONE_NEWPID)",
-                                  "check /proc/sys/user/max_pid_namespaces, or run without a pid "
-                                  "namespace (--no-unshare-pid)"));
+  reporter.Step(SetupStep::kCreatePidNamespace, UnsharePidNamespace());
   reporter.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(launcher_pid));
   absl::StatusOr<Pipe> report = MakePipe();
   if (!report.ok()) reporter.Fail(SetupStep::kCreatePidNamespace, report.status());
@@ -107,17 +118,21 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
                   absl::AbortedError("the supervisor died during set-up"));
   }
   supervisor.Reset();
-  reporter.Step(SetupStep::kMountProc,
-                mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0
-                    ? absl::OkStatus()
-                    : ErrnoStatus(errno, "mount(proc, /proc)",
-                                  "the sandbox's /proc must be a directory it can mount on"));
-  if (program_is_pid1) return std::nullopt;
+  if (program_is_pid1) {
+    // The program must not be this pid 1: a parent-death signal is the program's to clear, and
+    // then nothing would end the namespace with the supervisor. It becomes pid 1 of a namespace
+    // nested in this one, which dies with this one.
+    reporter.Step(SetupStep::kCreatePidNamespace, UnsharePidNamespace());
+  } else {
+    reporter.Step(SetupStep::kMountProc, MountProc());
+  }
   pid_t program = fork();
   if (program < 0) reporter.Fail(SetupStep::kStartProgram, ErrnoStatus(errno, "fork"));
   if (program == 0) {
     report->write_end.Reset();
-    return 1;
+    if (!program_is_pid1) return 1;
+    reporter.Step(SetupStep::kMountProc, MountProc());
+    return std::nullopt;
   }
   close_program_fds();
   (void)RestrictCapabilities(CapabilitySet());

@@ -11,14 +11,16 @@
 namespace tokenbox {
 
 // Moves the rest of a launch into a new pid namespace with its own /proc. Returns only in the
-// process that goes on to become the program: pid 2 under a tiny init, or pid 1 itself when
-// `program_is_pid1`; the result is the parent that process must check for when it sets its
-// parent-death signal (sandbox/parent_death.h).
+// process that goes on to become the program: pid 2 under a tiny init, or with
+// `program_is_pid1` pid 1 of a second pid namespace nested in the first, under the same init;
+// the result is the parent that process must check for when it sets its parent-death signal
+// (sandbox/parent_death.h).
 //
 // The processes above it never return. The calling process stays in the launcher's pid
 // namespace as a supervisor: it mirrors how the program ended (its exit code, or its signal) as
 // its own, so the launcher sees the program's status, and its death kills pid 1, and with it
-// the namespace. pid 1 reaps whatever is orphaned onto it until the program ends. With
+// the namespace and every namespace nested in it, whatever the program did to its own
+// parent-death signal or process group. pid 1 reaps whatever is orphaned onto it until the program ends. With
 // `relay_signals` (a sandbox in a session of its own, which the terminal cannot signal), each
 // passes SIGINT, SIGTERM, SIGHUP and SIGQUIT on towards the program. Neither keeps a
 // capability, and both call `close_program_fds` to give up what only the program may hold (the

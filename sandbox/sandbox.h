@@ -112,7 +112,9 @@ class SandboxBuilder {
   SandboxBuilder& KeepCapabilities(CapabilitySet caps);  // Besides CAP_BPF.
 
   SandboxBuilder& Namespaces(NewNamespaces namespaces);
-  // The program is pid 1 of its pid namespace, with no init above it.
+  // The program is pid 1 of its pid namespace: one nested in the sandbox's, whose pid 1 is
+  // tokenbox's, so that the program cannot outlive the launcher by clearing its parent-death
+  // signal.
   SandboxBuilder& ProgramAsPid1();
   // Makes the host's filesystem read-only inside, but for `writable_paths` (absolute, existing
   // directories) and, with `private_tmp`, a private /tmp.

@@ -686,9 +686,17 @@ int ReportCredentials() {
   return 0;
 }
 
-// Sleeps until killed; with "forked", a child of it does too (in the same process group).
-int SleepForever(bool forked) {
+// Sleeps until killed; with "forked", a child of it does too (in the same process group). With
+// "escaping", each undoes what is its own to undo: it clears its parent-death signal and leaves
+// its process group (a session leader, which cannot, already leads one).
+bool Escape() {
+  return prctl(PR_SET_PDEATHSIG, 0) == 0 && (setpgid(0, 0) == 0 || errno == EPERM);
+}
+
+int SleepForever(bool forked, bool escaping = false) {
+  if (escaping && !Escape()) return 1;
   if (forked && fork() < 0) return 1;
+  if (escaping && !Escape()) return 1;
   std::printf("sleeping pid=%d\n", getpid());
   std::fflush(stdout);
   for (;;) pause();
@@ -706,6 +714,7 @@ int main(int argc, char** argv) {
   if (name == "report-credentials") return tokenbox::ReportCredentials();
   if (name == "sleep-forever") return tokenbox::SleepForever(false);
   if (name == "sleep-forever-forked") return tokenbox::SleepForever(true);
+  if (name == "sleep-forever-escaping") return tokenbox::SleepForever(true, /*escaping=*/true);
   auto probe = tokenbox::Probes().find(name);
   if (probe == tokenbox::Probes().end()) {
     std::fprintf(stderr, "escape_probe: unknown probe '%s'\n", name.c_str());

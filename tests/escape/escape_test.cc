@@ -803,11 +803,17 @@ TEST_CASE("A mount in a nested mount namespace stays there; the host's mount tab
 
 // --- Outliving the launcher. -------------------------------------------------------------------
 
-// Starts `tokenbox run [options] -- probe MODE marker`, waits until the program runs, SIGKILLs
+// How tokenbox ends while the program sleeps.
+enum class Ending {
+  kLauncherKilled,  // SIGKILL
+  kTimedOut,        // its --timeout, which the options give; tokenbox must exit 124
+};
+
+// Starts `tokenbox run [options] -- probe MODE marker`, waits until the program runs, ends
 // tokenbox and returns what is left of the sandbox after a few seconds: "gone", or what still
 // runs. Kills (by pid) whatever is left.
-std::string KillLauncherAndLook(const std::vector<std::string>& options, const std::string& mode,
-                                int programs, Via via) {
+std::string EndLauncherAndLook(const std::vector<std::string>& options, const std::string& mode,
+                               int programs, Via via, Ending ending = Ending::kLauncherKilled) {
   const std::string marker = UniqueMarker("sleep");
   Background run(TokenboxArgv(options, {ProbePath(), mode, marker}, via));
   absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -822,8 +828,12 @@ std::string KillLauncherAndLook(const std::vector<std::string>& options, const s
   if (sleeping() < programs) {
     observed = "did not start: " + run.output();
   } else {
-    REQUIRE(kill(run.pid(), SIGKILL) == 0);
-    run.Wait();
+    if (ending == Ending::kLauncherKilled) REQUIRE(kill(run.pid(), SIGKILL) == 0);
+    const int status = run.Wait();
+    if (ending == Ending::kTimedOut) {
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) == 124);
+    }
     absl::Time give_up = absl::Now() + absl::Seconds(5);
     std::vector<pid_t> left;
     do {
@@ -832,7 +842,8 @@ std::string KillLauncherAndLook(const std::vector<std::string>& options, const s
       absl::SleepFor(absl::Milliseconds(20));
     } while (absl::Now() < give_up);
     observed = absl::StrCat(left.size(), " of ", started.size() - 1,
-                            " sandbox processes still running 5 s after the launcher died");
+                            " sandbox processes still running 5 s after the launcher ",
+                            ending == Ending::kLauncherKilled ? "died" : "timed out");
   }
   // Whatever is left is ours (it carries this run's marker): end it, by pid, and wait until it
   // has gone, so that the next test case does not see it.
@@ -851,10 +862,10 @@ std::string KillLauncherAndLook(const std::vector<std::string>& options, const s
 // sandbox is left.
 void ExpectGoneWithLauncher(const std::string& row, const std::string& what,
                             const std::vector<std::string>& options, const std::string& mode,
-                            int programs) {
+                            int programs, Ending ending = Ending::kLauncherKilled) {
   for (Via via : kBothWays) {
     INFO(RowName(row, via));
-    std::string observed = KillLauncherAndLook(options, mode, programs, via);
+    std::string observed = EndLauncherAndLook(options, mode, programs, via, ending);
     Rows().push_back({RowName(row, via), what, "gone", observed});
     CHECK(observed == "gone");
   }
@@ -892,6 +903,35 @@ TEST_CASE("A forked child of the program dies with a SIGKILLed launcher (default
                          "SIGKILL tokenbox (default options) while the program and a child it "
                          "forked sleep",
                          {}, "sleep-forever-forked", 2);
+}
+
+// A program's parent-death signal and process group are its own to change, so they cannot be
+// what ends it: these probes clear both, in the program and in a child it forks. What holds is
+// a pid namespace whose pid 1 is tokenbox's, also with --as-pid1 (the program is then pid 1 of
+// a namespace nested in that one).
+TEST_CASE("A program that clears its parent-death signal dies with a SIGKILLed launcher") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectGoneWithLauncher("launcher-killed-escaping",
+                         "SIGKILL tokenbox (default options) while the program and its child, "
+                         "both without a parent-death signal and in groups of their own, sleep",
+                         {}, "sleep-forever-escaping", 2);
+  ExpectGoneWithLauncher("launcher-killed-escaping-as-pid1",
+                         "SIGKILL tokenbox (--as-pid1) while the program and its child, both "
+                         "without a parent-death signal and in groups of their own, sleep",
+                         {"--as-pid1"}, "sleep-forever-escaping", 2);
+}
+
+TEST_CASE("A program that clears its parent-death signal dies at the timeout") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectGoneWithLauncher("timeout-escaping",
+                         "--timeout=2 (default options) while the program and its child, both "
+                         "without a parent-death signal and in groups of their own, sleep",
+                         {"--timeout=2"}, "sleep-forever-escaping", 2, Ending::kTimedOut);
+  ExpectGoneWithLauncher("timeout-escaping-as-pid1",
+                         "--timeout=2 --as-pid1 while the program and its child, both without a "
+                         "parent-death signal and in groups of their own, sleep",
+                         {"--as-pid1", "--timeout=2"}, "sleep-forever-escaping", 2,
+                         Ending::kTimedOut);
 }
 
 // --- Last: nothing is left behind. -------------------------------------------------------------
