@@ -30,7 +30,8 @@ Child::Child(Key, Process process)
       pidfd_(std::move(process.pidfd)),
       kill_process_group_(process.kill_process_group),
       deadline_(process.deadline),
-      owns_terminal_(process.owns_terminal) {}
+      owns_terminal_(process.owns_terminal),
+      caller_stdio_(std::move(process.caller_stdio)) {}
 
 Child::Child(Child&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
@@ -38,6 +39,7 @@ Child::Child(Child&& other) noexcept
       kill_process_group_(other.kill_process_group_),
       deadline_(other.deadline_),
       owns_terminal_(std::exchange(other.owns_terminal_, false)),
+      caller_stdio_(std::exchange(other.caller_stdio_, CallerStdio())),
       timed_out_(other.timed_out_),
       exit_status_(std::move(other.exit_status_)),
       rusage_(std::move(other.rusage_)) {}
@@ -50,6 +52,7 @@ Child& Child::operator=(Child&& other) noexcept {
   kill_process_group_ = other.kill_process_group_;
   deadline_ = other.deadline_;
   owns_terminal_ = std::exchange(other.owns_terminal_, false);
+  caller_stdio_ = std::exchange(other.caller_stdio_, CallerStdio());
   timed_out_ = other.timed_out_;
   exit_status_ = std::move(other.exit_status_);
   rusage_ = std::move(other.rusage_);
@@ -110,6 +113,7 @@ absl::StatusOr<ExitStatus> Child::Reap() {
   } while (done < 0 && errno == EINTR);
   if (done < 0) return ErrnoStatus(errno, absl::StrCat("wait4(", pid_, ")"));
   if (owns_terminal_) TakeTerminalBack();
+  caller_stdio_.Restore();
   rusage_ = usage;
   exit_status_ = timed_out_            ? ExitStatus::TimedOut()
                  : WIFSIGNALED(status) ? ExitStatus::Signaled(WTERMSIG(status))

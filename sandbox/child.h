@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ns/unique_fd.h"
+#include "sandbox/caller_stdio.h"
 #include "sandbox/exit_status.h"
 
 namespace tokenbox {
@@ -39,6 +40,7 @@ class Child {
     bool kill_process_group = false;
     std::optional<absl::Duration> deadline;  // On MonotonicNow()'s clock.
     bool owns_terminal = false;              // The sandbox was given the terminal's foreground.
+    CallerStdio caller_stdio;                // Put back once the sandbox is reaped.
   };
   Child(Key, Process process);
 
@@ -77,6 +79,7 @@ class Child {
   bool kill_process_group_ = false;
   std::optional<absl::Duration> deadline_;
   bool owns_terminal_ = false;
+  CallerStdio caller_stdio_;
 
   mutable std::mutex mutex_;  // Guards what follows, and the reaping of pid_.
   bool timed_out_ = false;

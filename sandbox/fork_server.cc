@@ -39,7 +39,8 @@ absl::StatusOr<UniqueFd> CommandMemfd(const std::string& bytes) {
 absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& sandbox,
                                                               ForkServerOptions options) {
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
-      sandbox, /*timeout=*/std::nullopt, options.launch, /*expect_zygote=*/true,
+      sandbox, /*timeout=*/std::nullopt, CallerStdio::All(), options.launch,
+      /*expect_zygote=*/true,
       [&](UniqueFd sock, const ChildContext& context) {
         RunPreparedSandbox(sandbox, context, std::move(sock),
                            [&](SetupReporter& reporter, UniqueFd token) {
@@ -102,6 +103,7 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
       .deadline = command.timeout().has_value()
                       ? std::optional(MonotonicNow() + *command.timeout())
                       : std::nullopt,
+      .caller_stdio = CallerStdio::SharedWith(command),
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));

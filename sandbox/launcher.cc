@@ -15,7 +15,8 @@ absl::StatusOr<Child> Launch(const Sandbox& sandbox, const Command& command,
         "the function itself");
   }
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
-      sandbox, command.timeout(), options, /*expect_zygote=*/false,
+      sandbox, command.timeout(), CallerStdio::SharedWith(command), options,
+      /*expect_zygote=*/false,
       [&](UniqueFd sock, const ChildContext& context) {
         RunSandboxChild(sandbox, command, context, std::move(sock));
       });

@@ -132,6 +132,7 @@ absl::string_view StartNote(StartedAs started) {
 
 absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                         std::optional<absl::Duration> timeout,
+                                                        CallerStdio caller_stdio,
                                                         const LaunchOptions& options,
                                                         bool expect_zygote,
                                                         const ChildMain& child_main) {
@@ -173,6 +174,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
       .kill_process_group = group,
       .deadline = timeout.has_value() ? std::optional(started + *timeout) : std::nullopt,
       .owns_terminal = shares_terminal && HandTerminalTo(pid),
+      .caller_stdio = std::move(caller_stdio),
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ns/unique_fd.h"
+#include "sandbox/caller_stdio.h"
 #include "sandbox/child.h"
 #include "sandbox/child_setup.h"
 #include "sandbox/launch_options.h"
@@ -28,9 +29,11 @@ class ParentSetup {
   };
 
   // `timeout` counts from now; a zygote has none. `expect_zygote` is whether the child must
-  // confirm its start as a fork server's zygote, or as a program or function.
+  // confirm its start as a fork server's zygote, or as a program or function. `caller_stdio`
+  // is put back when the child has been reaped.
   static absl::StatusOr<Started> Start(const Sandbox& sandbox,
                                        std::optional<absl::Duration> timeout,
+                                       CallerStdio caller_stdio,
                                        const LaunchOptions& options, bool expect_zygote,
                                        const ChildMain& child_main);
 };

@@ -1,5 +1,6 @@
 // The terminal tokenbox runs from: a sandbox must not type into it, nor take its foreground,
-// and ^C (tokenbox forwards it) must still reach the program. Run under a real pseudo-terminal
+// nor leave its modes or stdio flags changed, and ^C (tokenbox forwards it) must still reach
+// the program. Run under a real pseudo-terminal
 // that a forked launcher holds as its controlling terminal.
 #include <fcntl.h>
 #include <signal.h>
@@ -28,8 +29,18 @@ namespace {
 using ::tokenbox::testing::Built;
 
 // From inside, on stdin (the launcher's terminal): types into it (1), and makes itself its
-// foreground (2); returns what worked.
+// foreground (2); returns what worked. It also changes the terminal's modes and the status
+// flags of the open file description it shares with the launcher, which it may: what matters
+// is that the launcher finds both as they were once the sandbox is gone.
 int TerminalAttack() {
+  termios modes;
+  if (tcgetattr(STDIN_FILENO, &modes) != 0) return 100;
+  modes.c_lflag &= ~ISIG;
+  modes.c_lflag |= ECHO;
+  if (tcsetattr(STDIN_FILENO, TCSANOW, &modes) != 0) return 101;
+  if (fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK | O_APPEND) != 0) {
+    return 102;
+  }
   int worked = 0;
   char typed = 'X';
   if (ioctl(STDIN_FILENO, TIOCSTI, &typed) == 0) worked |= 1;
@@ -51,6 +62,8 @@ struct TerminalAfter {
   int exit_code = -1;
   bool typed_into = false;       // The terminal had input waiting after the sandbox.
   bool foreground_kept = false;  // The launcher's group was still the terminal's foreground.
+  bool modes_kept = false;       // The terminal's modes were as the launcher had set them.
+  bool flags_kept = false;       // So were its stdin's file status flags.
 };
 
 // Forks a launcher whose controlling terminal (and stdin) is a fresh pseudo-terminal, runs
@@ -76,6 +89,7 @@ TerminalAfter AttackTerminal(const Sandbox& sandbox, bool via_fork_server) {
     if (tcgetattr(STDIN_FILENO, &modes) != 0) _exit(2);
     modes.c_lflag &= ~(ICANON | ECHO);
     if (tcsetattr(STDIN_FILENO, TCSANOW, &modes) != 0) _exit(2);
+    const int flags = fcntl(STDIN_FILENO, F_GETFL);
     absl::StatusOr<Child> child;
     std::unique_ptr<ForkServer> server;
     if (via_fork_server) {
@@ -92,6 +106,10 @@ TerminalAfter AttackTerminal(const Sandbox& sandbox, bool via_fork_server) {
     auto status = child->Wait();
     if (status.ok() && status->kind == ExitStatus::Kind::kExited) after.exit_code = status->code;
     after.foreground_kept = tcgetpgrp(STDIN_FILENO) == getpgrp();
+    termios modes_after;
+    after.modes_kept = tcgetattr(STDIN_FILENO, &modes_after) == 0 &&
+                       modes_after.c_lflag == modes.c_lflag;
+    after.flags_kept = fcntl(STDIN_FILENO, F_GETFL) == flags;
     // Back in the foreground (a background group cannot read its terminal), then read.
     signal(SIGTTOU, SIG_IGN);
     (void)tcsetpgrp(STDIN_FILENO, getpgrp());
@@ -126,6 +144,8 @@ TEST_CASE("The program can neither type into the launcher's terminal nor take it
       CHECK(after.exit_code == 0);
       CHECK_FALSE(after.typed_into);
       CHECK(after.foreground_kept);
+      CHECK(after.modes_kept);
+      CHECK(after.flags_kept);
     }
   }
 }
@@ -140,6 +160,9 @@ TEST_CASE("Sharing the launcher's session, the program types into its terminal a
   CHECK(after.exit_code == (tiocsti ? 3 : 2));
   CHECK(after.typed_into == tiocsti);
   CHECK_FALSE(after.foreground_kept);
+  // Modes and flags are put back whatever the session.
+  CHECK(after.modes_kept);
+  CHECK(after.flags_kept);
 }
 
 // In a session of its own the terminal cannot reach the program: SIGINT and the like come from
