@@ -21,6 +21,7 @@
 #include "tests/bpf_ops.h"
 #include "tests/captured_run.h"
 #include "tests/command_runner.h"
+#include "tests/process_state.h"
 #include "tests/test_support.h"
 #include "token/process_capabilities.h"
 
@@ -44,6 +45,26 @@ testing::CapturedRun RunCaptured(ForkServer& server, CommandBuilder command) {
 
 CommandBuilder LaunchOf(std::vector<std::string> argv) {
   return testing::ProgramCommand(std::move(argv));
+}
+
+// The zygote never execs: it held every fd the launcher had when the fork server started, and
+// so did each launch's supervisor and pid 1, so a reader of a pipe the launcher held saw no
+// end-of-file while the server ran.
+TEST_CASE("Neither the zygote nor a launch holds an fd of the launcher's it was not passed") {
+  TB_REQUIRE_PRIVILEGE();
+  absl::StatusOr<Pipe> before_start = MakePipe();
+  REQUIRE(before_start.ok());
+  std::unique_ptr<ForkServer> server = StartServer();
+  absl::StatusOr<Pipe> before_launch = MakePipe();
+  REQUIRE(before_launch.ok());
+  auto child = server->Launch(Built(testing::ProgramCommand({"/bin/sleep", "30"})));
+  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+  for (Pipe* pipe : {&*before_start, &*before_launch}) {
+    pipe->write_end.Reset();
+    CHECK(testing::NoOtherWriter(pipe->read_end.get()));
+  }
+  REQUIRE(child->Kill().ok());
+  (void)child->Wait();
 }
 
 TEST_CASE("A fork-server launch reaches the same end state as a direct launch") {

@@ -13,6 +13,7 @@
 
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
+#include "sandbox/fd_layout.h"
 #include "sandbox/parent_death.h"
 #include "token/process_capabilities.h"
 
@@ -69,6 +70,11 @@ void RelayTerminationSignalsTo(pid_t pid) {
   _exit(128 + sig);
 }
 
+// The supervisor and pid 1 never exec, so close-on-exec does not close what they inherited from
+// the launcher: every fd above 2 but `report` goes, lest a pipe's write end the launcher holds
+// stay open in them (its reader would see no end-of-file) for as long as the sandbox runs.
+void KeepOnly(const UniqueFd& report) { (void)CloseFdsExcept({report.get()}); }
+
 absl::Status UnsharePidNamespace() {
   if (unshare(CLONE_NEWPID) == 0) return absl::OkStatus();
   return ErrnoStatus(errno, "unshare(CLONE_NEWPID)",
@@ -106,6 +112,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
     report->write_end.Reset();
     supervisor.Reset();
     close_program_fds();
+    KeepOnly(report->read_end);
     (void)RestrictCapabilities(CapabilitySet());
     if (relay_signals) RelayTerminationSignalsTo(init);
     MirrorProgramStatus(init, report->read_end);
@@ -135,6 +142,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
     return std::nullopt;
   }
   close_program_fds();
+  KeepOnly(report->write_end);
   (void)RestrictCapabilities(CapabilitySet());
   if (relay_signals) RelayTerminationSignalsTo(program);
   ReapUntilProgramEnds(program, report->write_end);

@@ -14,6 +14,7 @@
 #include "ns/fd_passing.h"
 #include "ns/monotonic_clock.h"
 #include "sandbox/command_codec.h"
+#include "sandbox/fd_layout.h"
 #include "sandbox/parent_death.h"
 #include "sandbox/protocol.h"
 
@@ -77,6 +78,10 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
 void ServeLaunches(const Sandbox& sandbox, const std::function<int()>& function,
                    const ChildContext& context, SetupReporter& reporter, UniqueFd token) {
   reporter.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(context.launcher_pid));
+  // The zygote never execs: without this it would hold every fd the launcher had when the fork
+  // server started (a pipe's write end, whose reader then never sees end-of-file) for as long
+  // as it serves, and hand them all to each launch.
+  reporter.Step(SetupStep::kCloseFdsNotPassed, CloseFdsExcept({reporter.sock(), token.get()}));
   reporter.Step(SetupStep::kStartForkServer, SendFdMessage(reporter.sock(), kZygoteReady));
   for (;;) {
     absl::StatusOr<FdMessage> request = ReceiveFdMessage(reporter.sock());

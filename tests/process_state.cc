@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -82,6 +83,12 @@ std::vector<std::string> MountsLeftSince(const std::set<std::string>& before) {
     if (added.empty() || absl::Now() > give_up) return added;
     absl::SleepFor(absl::Milliseconds(100));
   }
+}
+
+bool NoOtherWriter(int read_fd) {
+  pollfd hangup = {read_fd, POLLIN, 0};
+  char byte;
+  return poll(&hangup, 1, 1000) == 1 && read(read_fd, &byte, 1) == 0;
 }
 
 int CountMounts() {

@@ -22,6 +22,10 @@ std::vector<int> OpenFds();
 // The number of open fds of this process.
 int CountOpenFds();
 
+// Whether a pipe whose write end this process has just closed reaches end-of-file within a
+// second, which it does only when no other process (a sandbox's) holds that write end.
+bool NoOtherWriter(int read_fd);
+
 // The number of mounts in this process's mount namespace.
 int CountMounts();
 
