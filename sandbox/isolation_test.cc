@@ -2,11 +2,13 @@
 // inside, and what each opt-out gives back.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,8 +20,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "ns/unique_fd.h"
+#include "ns/pipe.h"
 #include "sandbox/fork_server.h"
+#include "sandbox/inside.h"
 #include "sandbox/launcher.h"
+#include "tests/bpf_ops.h"
 #include "tests/captured_run.h"
 #include "tests/test_support.h"
 
@@ -95,6 +100,9 @@ struct HostServices {
       ++reached;
     }
     UniqueFd tcp_client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // A dropped SYN makes connect() wait for retries, minutes long; this bounds it.
+    timeval patience = {2, 0};
+    setsockopt(tcp_client.get(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof(patience));
     sockaddr_in tcp_address = {};
     tcp_address.sin_family = AF_INET;
     tcp_address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -122,6 +130,72 @@ TEST_CASE("With the network shared, the program reaches both (what --share-net g
   HostServices host;
   SandboxBuilder shared = Sharing([](NewNamespaces& ns) { ns.net = false; });
   CHECK(ExitCodeEitherWay(shared, [&] { return host.Reached(); }) == 2);
+}
+
+// From inside: links an sk_lookup program that drops every connection to the network namespace
+// /proc/self/ns/net names, checks that it drops one to a listener of its own, tells the launcher
+// (fd 5) and holds the link until the launcher has tried its own service (fd 6 closes).
+int DropEveryConnection() {
+  absl::StatusOr<SandboxEnvironment> inside = CurrentSandbox();
+  if (!inside.ok()) return 10;
+  absl::StatusOr<UniqueFd> drop_all = testing::LoadTrivialProgram(
+      BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, inside->token_fd, /*ret=SK_DROP*/ 0);
+  if (!drop_all.ok()) return 11;
+  UniqueFd netns(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  bpf_attr attr = {};
+  attr.link_create.prog_fd = static_cast<uint32_t>(drop_all->get());
+  attr.link_create.target_fd = static_cast<uint32_t>(netns.get());
+  attr.link_create.attach_type = BPF_SK_LOOKUP;
+  UniqueFd link(static_cast<int>(syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr))));
+  if (!link) return 12;
+  HostServices own;  // Listeners in the sandbox's own namespace.
+  if (own.Reached() != 1) return 13;  // Only the abstract unix socket: TCP is dropped.
+  (void)!write(5, "l", 1);
+  char done;
+  (void)!read(6, &done, 1);
+  return 0;
+}
+
+// Hole 11 of issue 11: with the host's network namespace shared, such a program dropped or
+// steered every connection to the host (and --share-net with sk_lookup is now refused at
+// Build()). In the sandbox's own namespace it reaches only the sandbox's connections.
+TEST_CASE("A delegated sk_lookup program drops the sandbox's connections, not the host's") {
+  TB_REQUIRE_PRIVILEGE();
+  HostServices host;
+  SandboxBuilder sandbox;
+  sandbox.Policy(*ParseDelegationPolicy("prog_load", "", "sk_lookup", "sk_lookup"));
+  for (bool via_fork_server : {false, true}) {
+    CAPTURE(via_fork_server);
+    auto linked = MakePipe();
+    auto done = MakePipe();
+    REQUIRE(linked.ok());
+    REQUIRE(done.ok());
+    CommandBuilder command;
+    command.Timeout(absl::Seconds(60));
+    command.PassFd(linked->write_end.get(), 5).PassFd(done->read_end.get(), 6);
+    std::unique_ptr<ForkServer> server;
+    absl::StatusOr<Child> child;
+    if (via_fork_server) {
+      ForkServerOptions options;
+      options.function = DropEveryConnection;
+      auto started = ForkServer::Start(Built(sandbox), options);
+      REQUIRE_MESSAGE(started.ok(), started.status().ToString());
+      server = *std::move(started);
+      child = server->Launch(Built(command.ForkServerFunction()));
+    } else {
+      child = Launch(Built(sandbox), Built(command.Function(DropEveryConnection)));
+    }
+    REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+    linked->write_end.Reset();
+    done->read_end.Reset();
+    char byte;
+    const bool link_held = read(linked->read_end.get(), &byte, 1) == 1;
+    CHECK(link_held);
+    CHECK(host.Reached() == 2);  // While the sandbox's drop-all program is linked.
+    done->write_end.Reset();
+    const ExitStatus ended = *child->Wait();
+    CHECK_MESSAGE(ended == ExitStatus::Exited(0), ended.ToString());
+  }
 }
 
 constexpr key_t kShmKey = 0x70b0c5;

@@ -5,11 +5,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "sandbox/kernel_path.h"
+#include "token/policy_lint.h"
 
 namespace tokenbox {
 namespace {
 
 constexpr uint32_t kNobody = 65534;
+
+bool MapsHostRoot(const IdMap& map) {
+  for (const IdRange& range : map.ranges()) {
+    if (range.outside == 0) return true;  // A range cannot wrap, so only its first id can be 0.
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -105,8 +113,63 @@ SandboxBuilder& SandboxBuilder::ShareSession() {
   return *this;
 }
 
+SandboxBuilder& SandboxBuilder::AllowHostWideTracing() {
+  allows_host_wide_tracing_ = true;
+  return *this;
+}
+
+SandboxBuilder& SandboxBuilder::AllowSysAdmin() {
+  allows_sys_admin_ = true;
+  return *this;
+}
+
+SandboxBuilder& SandboxBuilder::AllowHostRoot() {
+  allows_host_root_ = true;
+  return *this;
+}
+
+std::vector<std::string> SandboxBuilder::ReachProblems() const {
+  std::vector<std::string> problems;
+  const DelegationPolicy& policy = sandbox_.policy_;
+  if (std::vector<std::string> types =
+          DelegatedProgramsReaching(policy, ProgramReach::kNetworkNamespace);
+      !types.empty() && !sandbox_.namespaces_.net) {
+    problems.push_back(absl::StrCat(
+        "program types ", ShortListOfNames(types), " attach to a network namespace, and the "
+        "sandbox shares the host's (--share-net): keep its own, or do not delegate them"));
+  }
+  if (std::vector<std::string> types = DelegatedProgramsReaching(policy, ProgramReach::kCgroup);
+      !types.empty() && !sandbox_.namespaces_.cgroup) {
+    problems.push_back(absl::StrCat(
+        "program types ", ShortListOfNames(types), " attach to cgroups, and the sandbox shares "
+        "the host's cgroup namespace (--share-cgroup): keep its own, or do not delegate them"));
+  }
+  if (std::vector<std::string> types =
+          DelegatedProgramsReaching(policy, ProgramReach::kWholeMachine);
+      !types.empty() && sandbox_.kept_capabilities_.Has(CAP_PERFMON) &&
+      !allows_host_wide_tracing_) {
+    problems.push_back(absl::StrCat(
+        "program types ", ShortListOfNames(types), " with CAP_PERFMON kept trace and change the "
+        "whole machine, which no namespace confines: say so with --allow-host-tracing "
+        "(AllowHostWideTracing()), or do not delegate them"));
+  }
+  if (sandbox_.kept_capabilities_.Has(CAP_SYS_ADMIN) && !allows_sys_admin_) {
+    problems.push_back(
+        "keeping CAP_SYS_ADMIN lets the program mount over the read-only host and the private "
+        "/proc: say so with --allow-sys-admin (AllowSysAdmin()), or do not keep it");
+  }
+  if ((MapsHostRoot(sandbox_.uid_map_) || MapsHostRoot(sandbox_.gid_map_)) &&
+      !allows_host_root_) {
+    problems.push_back(
+        "the id maps include host uid or gid 0, so what the sandbox writes would be host "
+        "root's: map other host ids, or say so with --allow-host-root (AllowHostRoot())");
+  }
+  return problems;
+}
+
 absl::StatusOr<Sandbox> SandboxBuilder::Build() {
   std::vector<std::string> problems = problems_;
+  for (std::string& problem : ReachProblems()) problems.push_back(std::move(problem));
   if (!sandbox_.uid_map_.ToOutside(0).has_value()) {
     problems.push_back("the uid map must map inside uid 0 (the sandbox runs as its own root)");
   }

@@ -127,15 +127,34 @@ class SandboxBuilder {
   // shell then reads) and make itself the terminal's foreground.
   SandboxBuilder& ShareSession();
 
+  // What no namespace confines, refused unless asked for by name:
+  // Lets delegated tracing, LSM and struct_ops programs, with CAP_PERFMON kept, observe and
+  // change the whole machine (every process, the kernel's functions, its congestion control).
+  SandboxBuilder& AllowHostWideTracing();
+  // Lets the program keep CAP_SYS_ADMIN, with which it can mount over the read-only host and
+  // the private /proc inside its mount namespace.
+  SandboxBuilder& AllowSysAdmin();
+  // Lets an id map include host uid or gid 0: what the sandbox writes where it may is then
+  // owned by host root.
+  SandboxBuilder& AllowHostRoot();
+
+  // Refused, each with its reason: program types that reach a network namespace or a cgroup
+  // when the sandbox shares the host's (their programs would attach there), and what the
+  // Allow*() methods name, when not allowed.
   absl::StatusOr<Sandbox> Build();
 
  private:
   void Fail(std::string problem) { problems_.push_back(std::move(problem)); }
+  // What the sandbox would let the program reach beyond itself without being asked to.
+  std::vector<std::string> ReachProblems() const;
   // Maps inside id 0 to `host_id` in `map`.
   void MapRootTo(uint32_t host_id, absl::string_view what, IdMap& map);
 
   Sandbox sandbox_;
   bool policy_given_ = false;
+  bool allows_host_wide_tracing_ = false;
+  bool allows_sys_admin_ = false;
+  bool allows_host_root_ = false;
   std::vector<std::string> problems_;
 };
 

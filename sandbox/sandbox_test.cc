@@ -68,5 +68,87 @@ TEST_CASE("The sandbox builder reports every inconsistency at Build(), not at la
   CHECK(message.size() < 2000);  // Printable() cut the paths.
 }
 
+DelegationPolicy PolicyWithPrograms(const char* progs) {
+  return *ParseDelegationPolicy("map_create:prog_load:btf_load:link_create", "array", progs, "any");
+}
+
+// Holes 11 to 13 of issue 11: programs that attach to a network namespace or a cgroup reached
+// the host's when the sandbox shared it.
+TEST_CASE("Program types that attach to a namespace need the sandbox's own") {
+  NewNamespaces shared;
+  shared.net = false;
+  shared.cgroup = false;
+  for (const char* progs : {"sk_lookup", "xdp", "sched_cls", "netfilter", "any"}) {
+    CAPTURE(progs);
+    auto built = SandboxBuilder().Policy(PolicyWithPrograms(progs)).Namespaces(shared).Build();
+    REQUIRE_FALSE(built.ok());
+    CHECK(std::string(built.status().message()).find("attach to a network namespace, and the "
+                                                     "sandbox shares the host's (--share-net)") !=
+          std::string::npos);
+    // Its own namespace is what makes them safe.
+    NewNamespaces own_net = shared;
+    own_net.net = true;
+    if (std::string(progs) != "any") {
+      CHECK(SandboxBuilder().Policy(PolicyWithPrograms(progs)).Namespaces(own_net).Build().ok());
+    }
+  }
+  for (const char* progs : {"cgroup_skb", "cgroup_sock_addr", "sock_ops", "cgroup_device"}) {
+    CAPTURE(progs);
+    NewNamespaces own_net = shared;
+    own_net.net = true;
+    auto built = SandboxBuilder().Policy(PolicyWithPrograms(progs)).Namespaces(own_net).Build();
+    REQUIRE_FALSE(built.ok());
+    CHECK(std::string(built.status().message()).find("attach to cgroups, and the sandbox shares "
+                                                     "the host's cgroup namespace") !=
+          std::string::npos);
+    CHECK(SandboxBuilder().Policy(PolicyWithPrograms(progs)).Build().ok());
+  }
+  // Types that attach only to what the sandbox makes itself stay allowed when sharing.
+  CHECK(SandboxBuilder().Policy(PolicyWithPrograms("socket_filter:sk_reuseport")).Namespaces(shared)
+            .Build()
+            .ok());
+}
+
+TEST_CASE("Whole-machine tracing, CAP_SYS_ADMIN and host root are refused unless named") {
+  const CapabilitySet perfmon = CapabilitySet::Of({CAP_PERFMON});
+  for (const char* progs : {"kprobe", "tracing", "lsm", "struct_ops", "any"}) {
+    CAPTURE(progs);
+    auto built = SandboxBuilder().Policy(PolicyWithPrograms(progs)).KeepCapabilities(perfmon).Build();
+    REQUIRE_FALSE(built.ok());
+    CHECK(std::string(built.status().message()).find("--allow-host-tracing") != std::string::npos);
+    CHECK(SandboxBuilder()
+              .Policy(PolicyWithPrograms(progs))
+              .KeepCapabilities(perfmon)
+              .AllowHostWideTracing()
+              .Build()
+              .ok());
+    // Without CAP_PERFMON they cannot load (the lint says so); nothing to refuse.
+    CHECK(SandboxBuilder().Policy(PolicyWithPrograms(progs)).Build().ok());
+  }
+
+  auto sys_admin = SandboxBuilder().Policy(DemoPolicy()).KeepCapabilities(
+      CapabilitySet::Of({CAP_SYS_ADMIN}));
+  auto refused = SandboxBuilder(sys_admin).Build();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(std::string(refused.status().message()).find("--allow-sys-admin") != std::string::npos);
+  CHECK(sys_admin.AllowSysAdmin().Build().ok());
+
+  for (bool by_group : {false, true}) {
+    CAPTURE(by_group);
+    SandboxBuilder root_mapped;
+    root_mapped.Policy(DemoPolicy());
+    if (by_group) {
+      root_mapped.GidMap(*IdMap::Parse("0:1000:1,1:0:1"));
+    } else {
+      root_mapped.HostUser(0);
+    }
+    auto host_root = SandboxBuilder(root_mapped).Build();
+    REQUIRE_FALSE(host_root.ok());
+    CHECK(std::string(host_root.status().message()).find("include host uid or gid 0") !=
+          std::string::npos);
+    CHECK(root_mapped.AllowHostRoot().Build().ok());
+  }
+}
+
 }  // namespace
 }  // namespace tokenbox

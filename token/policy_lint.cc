@@ -35,6 +35,27 @@ constexpr int kNetAdminMaps[] = {
     BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP,
 };
 
+constexpr int kNetworkNamespaceProgs[] = {
+    BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT,      BPF_PROG_TYPE_XDP,
+    BPF_PROG_TYPE_LWT_IN,    BPF_PROG_TYPE_LWT_OUT,        BPF_PROG_TYPE_LWT_XMIT,
+    BPF_PROG_TYPE_LWT_SEG6LOCAL, BPF_PROG_TYPE_FLOW_DISSECTOR, BPF_PROG_TYPE_SK_LOOKUP,
+    BPF_PROG_TYPE_NETFILTER,
+};
+
+constexpr int kCgroupProgs[] = {
+    BPF_PROG_TYPE_CGROUP_SKB,     BPF_PROG_TYPE_CGROUP_SOCK,    BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+    BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_PROG_TYPE_CGROUP_SYSCTL,  BPF_PROG_TYPE_CGROUP_DEVICE,
+    BPF_PROG_TYPE_SOCK_OPS,
+};
+
+// kPerfmonProgs but for EXT, which replaces functions of programs the sandbox holds.
+constexpr int kWholeMachineProgs[] = {
+    BPF_PROG_TYPE_KPROBE,         BPF_PROG_TYPE_TRACEPOINT,
+    BPF_PROG_TYPE_PERF_EVENT,     BPF_PROG_TYPE_RAW_TRACEPOINT,
+    BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, BPF_PROG_TYPE_TRACING,
+    BPF_PROG_TYPE_LSM,            BPF_PROG_TYPE_STRUCT_OPS,
+};
+
 // The delegated values of `mask` that appear in `values`, by name.
 std::vector<std::string> DelegatedAmong(DelegateKind kind, const DelegateMask& mask,
                                         const int* values, size_t count) {
@@ -51,13 +72,13 @@ std::vector<std::string> DelegatedAmong(DelegateKind kind, const DelegateMask& m
   return DelegatedAmong(kind, mask, values, N);
 }
 
-std::string Names(const std::vector<std::string>& names) {
+}  // namespace
+
+std::string ShortListOfNames(const std::vector<std::string>& names) {
   return names.size() <= 4 ? absl::StrJoin(names, ", ")
                            : absl::StrCat(absl::StrJoin(names.begin(), names.begin() + 3, ", "),
                                           " and ", names.size() - 3, " more");
 }
-
-}  // namespace
 
 CapabilitySet RequiredCapabilities(const DelegationPolicy& policy) {
   // CAP_BPF even for an empty policy: BPF_TOKEN_CREATE checks it before it looks at the masks,
@@ -71,6 +92,41 @@ CapabilitySet RequiredCapabilities(const DelegationPolicy& policy) {
     caps = caps.With(CAP_PERFMON);
   }
   return caps;
+}
+
+std::vector<std::string> DelegatedProgramsReaching(const DelegationPolicy& policy,
+                                                   ProgramReach reach) {
+  switch (reach) {
+    case ProgramReach::kNetworkNamespace:
+      return DelegatedAmong(DelegateKind::kProgs, policy.progs, kNetworkNamespaceProgs);
+    case ProgramReach::kCgroup:
+      return DelegatedAmong(DelegateKind::kProgs, policy.progs, kCgroupProgs);
+    case ProgramReach::kWholeMachine:
+      return DelegatedAmong(DelegateKind::kProgs, policy.progs, kWholeMachineProgs);
+  }
+  return {};
+}
+
+std::vector<std::string> DescribeReach(const DelegationPolicy& policy) {
+  std::vector<std::string> sentences;
+  if (auto types = DelegatedProgramsReaching(policy, ProgramReach::kNetworkNamespace);
+      !types.empty()) {
+    sentences.push_back(absl::StrCat(
+        ShortListOfNames(types), " attach to a network namespace and its devices: the "
+        "sandbox's own, which they need (tokenbox refuses them with --share-net)"));
+  }
+  if (auto types = DelegatedProgramsReaching(policy, ProgramReach::kCgroup); !types.empty()) {
+    sentences.push_back(absl::StrCat(
+        ShortListOfNames(types), " attach to cgroups and every process in them: the sandbox's "
+        "cgroup namespace must be its own (tokenbox refuses them with --share-cgroup)"));
+  }
+  if (auto types = DelegatedProgramsReaching(policy, ProgramReach::kWholeMachine);
+      !types.empty()) {
+    sentences.push_back(absl::StrCat(
+        ShortListOfNames(types), " trace and change the whole machine, which no namespace "
+        "confines: with CAP_PERFMON kept they load, so tokenbox then needs --allow-host-tracing"));
+  }
+  return sentences;
 }
 
 std::vector<std::string> Lint(const DelegationPolicy& policy, CapabilitySet kept_caps) {
@@ -90,30 +146,30 @@ std::vector<std::string> Lint(const DelegationPolicy& policy, CapabilitySet kept
   if (!kept_net_admin && policy.progs.any) {
     warnings.push_back(absl::StrCat(
         "every program type is delegated ('any'), but the ones that need CAP_NET_ADMIN (",
-        Names(net_progs), ") will fail to load, because the sandbox does not keep it (add "
+        ShortListOfNames(net_progs), ") will fail to load, because the sandbox does not keep it (add "
         "--keep-caps=net_admin if it loads them)"));
   } else if (!kept_net_admin && !net_progs.empty()) {
-    warnings.push_back(absl::StrCat("program types ", Names(net_progs),
+    warnings.push_back(absl::StrCat("program types ", ShortListOfNames(net_progs),
                                     " are delegated, but loading them needs CAP_NET_ADMIN, which "
                                     "the sandbox does not keep (add --keep-caps=net_admin)"));
   }
   if (!kept_net_admin && policy.maps.any) {
     warnings.push_back(absl::StrCat(
         "every map type is delegated ('any'), but the ones that need CAP_NET_ADMIN (",
-        Names(net_maps), ") cannot be created, because the sandbox does not keep it (add "
+        ShortListOfNames(net_maps), ") cannot be created, because the sandbox does not keep it (add "
         "--keep-caps=net_admin if it creates them)"));
   } else if (!kept_net_admin && !net_maps.empty()) {
-    warnings.push_back(absl::StrCat("map types ", Names(net_maps),
+    warnings.push_back(absl::StrCat("map types ", ShortListOfNames(net_maps),
                                     " are delegated, but creating them needs CAP_NET_ADMIN, which "
                                     "the sandbox does not keep (add --keep-caps=net_admin)"));
   }
   if (!kept_perfmon && policy.progs.any) {
     warnings.push_back(absl::StrCat(
         "every program type is delegated ('any'), but the ones that need CAP_PERFMON (",
-        Names(perf_progs), ") will fail to load, because the sandbox does not keep it (add "
+        ShortListOfNames(perf_progs), ") will fail to load, because the sandbox does not keep it (add "
         "--keep-caps=perfmon if it loads them)"));
   } else if (!kept_perfmon && !perf_progs.empty()) {
-    warnings.push_back(absl::StrCat("program types ", Names(perf_progs),
+    warnings.push_back(absl::StrCat("program types ", ShortListOfNames(perf_progs),
                                     " are delegated, but loading them needs CAP_PERFMON, which "
                                     "the sandbox does not keep (add --keep-caps=perfmon)"));
   }

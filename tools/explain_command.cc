@@ -22,8 +22,10 @@ constexpr char kExplainUsage[] = R"(Usage: tokenbox explain [POLICY OPTIONS] [--
 
 Shows what a delegation policy means before anything is launched: the canonical form of
 each delegate_* option (as mountinfo will show it), the capabilities the sandboxed program
-needs inside its user namespace for everything delegated to work, and warnings about
-delegations that will not work as written. Needs no privileges and touches nothing.
+needs inside its user namespace for everything delegated to work, what the delegated program
+types reach beyond the sandbox (a network namespace, cgroups, the whole machine) and what
+tokenbox requires for each, and warnings about delegations that will not work as written.
+Needs no privileges and touches nothing.
 
 )";
 
@@ -77,6 +79,7 @@ int ExplainCommand(int argc, char** argv) {
   const DelegationPolicy& policy = request->policy;
   CapabilitySet required = RequiredCapabilities(policy);
   std::vector<std::string> warnings = Lint(policy, request->kept_caps);
+  std::vector<std::string> reach = DescribeReach(policy);
   if (json) {
     std::string out = "{\"policy\":{";
     for (DelegateKind kind : kAllDelegateKinds) {
@@ -87,7 +90,8 @@ int ExplainCommand(int argc, char** argv) {
     }
     absl::StrAppend(&out, "},\"required_caps\":", JsonString(required.ToString()),
                     ",\"kept_caps\":", JsonString(request->kept_caps.ToString()),
-                    ",\"warnings\":", JsonList(warnings), "}\n");
+                    ",\"reach\":", JsonList(reach), ",\"warnings\":", JsonList(warnings),
+                    "}\n");
     std::fputs(out.c_str(), stdout);
     return kExitOk;
   }
@@ -97,6 +101,7 @@ int ExplainCommand(int argc, char** argv) {
   }
   std::printf("%-17s %s\n", "required caps", required.ToString().c_str());
   std::printf("%-17s %s\n", "kept caps", request->kept_caps.ToString().c_str());
+  for (const std::string& sentence : reach) std::printf("reach: %s\n", sentence.c_str());
   for (const std::string& warning : warnings) std::printf("warning: %s\n", warning.c_str());
   return kExitOk;
 }

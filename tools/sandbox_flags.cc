@@ -46,8 +46,8 @@ const SandboxFlag kFlags[] = {
      [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-groups", r.group_ranges); }},
     {"share-net", nullptr,
      "share tokenbox's network namespace: the program reaches the host's\n"
-     "network, its loopback services and other sandboxes' abstract sockets,\n"
-     "and attaches delegated network programs to the host's",
+     "network, its loopback services and other sandboxes' abstract sockets\n"
+     "(refused with program types that attach to a network namespace)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.net = false; return Ok(); }},
     {"share-ipc", nullptr,
      "share tokenbox's IPC namespace: SysV IPC and POSIX message queues\n"
@@ -55,7 +55,9 @@ const SandboxFlag kFlags[] = {
      [](const std::string&, SandboxRequest& r) { r.namespaces.ipc = false; return Ok(); }},
     {"share-uts", nullptr, "share tokenbox's hostname (default: \"tokenbox\")",
      [](const std::string&, SandboxRequest& r) { r.namespaces.uts = false; return Ok(); }},
-    {"share-cgroup", nullptr, "share tokenbox's cgroup namespace: the host's cgroup paths show",
+    {"share-cgroup", nullptr,
+     "share tokenbox's cgroup namespace: the host's cgroup paths show\n"
+     "(refused with program types that attach to cgroups)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = false; return Ok(); }},
     {"unshare-net", nullptr, "new network namespace, loopback up (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.net = true; return Ok(); }},
@@ -84,6 +86,19 @@ const SandboxFlag kFlags[] = {
      "keep tokenbox's session keyring instead of a fresh one: the program\n"
      "can read, use and link keys in it (root's, as tokenbox runs as root)",
      [](const std::string&, SandboxRequest& r) { r.sandbox.ShareSessionKeyring(); return Ok(); }},
+    {"allow-host-tracing", nullptr,
+     "let delegated tracing, LSM and struct_ops programs, with\n"
+     "--keep-caps=perfmon, observe and change the whole machine (refused\n"
+     "without this: no namespace confines them)",
+     [](const std::string&, SandboxRequest& r) { r.sandbox.AllowHostWideTracing(); return Ok(); }},
+    {"allow-sys-admin", nullptr,
+     "let --keep-caps name sys_admin, with which the program can mount\n"
+     "over the read-only host and its private /proc",
+     [](const std::string&, SandboxRequest& r) { r.sandbox.AllowSysAdmin(); return Ok(); }},
+    {"allow-host-root", nullptr,
+     "let --uid, --gid or a map include host id 0: what the sandbox writes\n"
+     "is then host root's",
+     [](const std::string&, SandboxRequest& r) { r.sandbox.AllowHostRoot(); return Ok(); }},
     {"timeout", "DURATION",
      "kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain\n"
      "numbers are seconds)",

@@ -112,6 +112,24 @@ TEST_CASE("tokenbox explain shows the canonical policy, capabilities and warning
   CHECK(Contains(r.out, "warning: program types xdp are delegated, but loading them needs "
                         "CAP_NET_ADMIN"));
   CHECK(Contains(r.out, "without btf_load"));
+  CHECK(Contains(r.out, "reach: xdp attach to a network namespace and its devices: the sandbox's "
+                        "own, which they need (tokenbox refuses them with --share-net)\n"));
+}
+
+TEST_CASE("tokenbox explain says in words what program types reach beyond the sandbox") {
+  CommandResult r = RunCommand({Tokenbox(), "explain", "--delegate-cmds=prog_load:btf_load",
+                                "--delegate-progs=kprobe:lsm:cgroup_skb:socket_filter",
+                                "--delegate-attachs=any", "--keep-caps=perfmon,net_admin"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.out, "reach: kprobe, lsm trace and change the whole machine, which no "
+                        "namespace confines: with CAP_PERFMON kept they load, so tokenbox then "
+                        "needs --allow-host-tracing\n"));
+  CHECK(Contains(r.out, "reach: cgroup_skb attach to cgroups and every process in them"));
+  CHECK_FALSE(Contains(r.out, "socket_filter attach"));
+  CommandResult json = RunCommand({Tokenbox(), "explain", "--delegate-cmds=prog_load",
+                                   "--delegate-progs=sk_lookup", "--json"});
+  CHECK(Contains(json.out, "\"reach\":[\"sk_lookup attach to a network namespace"));
 }
 
 TEST_CASE("tokenbox explain with --keep-caps=net_admin drops the CAP_NET_ADMIN warning") {
