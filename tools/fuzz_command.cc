@@ -19,6 +19,7 @@
 #include "sandbox/sandbox.h"
 #include "token/policy_lint.h"
 #include "tools/commands.h"
+#include "tools/fuzzer_output.h"
 #include "tools/option_parser.h"
 #include "tools/policy_options.h"
 #include "tools/run_support.h"
@@ -39,7 +40,11 @@ These directories must be writable by the sandbox's host user (65534 unless --ui
 
 )";
 
-constexpr char kFuzzTail[] = R"(Exit status: libFuzzer's own (0 when nothing was found; on a crash libFuzzer's code, and
+constexpr char kFuzzTail[] = R"(tokenbox repeats the fuzzer's error line with control characters escaped, and names its
+artifact only when that is a regular file in one of the directories above. The fuzzer's
+stderr is read line by line, at most 4096 bytes of each kept, until its sandbox is gone.
+
+Exit status: libFuzzer's own (0 when nothing was found; on a crash libFuzzer's code, and
 tokenbox names the crash and its artifact); 124 when --timeout ended the run; 125 for a
 tokenbox error; 126/127 when FUZZER cannot be executed or is not found.
 
@@ -78,27 +83,12 @@ absl::Status CheckWritableBy(const std::string& dir, uint32_t uid) {
   return absl::OkStatus();
 }
 
-// Copies what the fuzzer writes to stderr through to ours, and keeps the lines that say what
-// it found.
-struct CrashReport {
-  std::string error;     // "==123== ERROR: libFuzzer: deadly signal", or ASan's line.
-  std::string artifact;  // From "Test unit written to ./crash-...".
-};
-
-void Scan(absl::string_view line, CrashReport* report) {
-  if (report->error.empty() && line.find("ERROR: ") != absl::string_view::npos) {
-    report->error = std::string(absl::StripAsciiWhitespace(line));
-  }
-  if (size_t at = line.find("Test unit written to "); at != absl::string_view::npos) {
-    report->artifact = std::string(absl::StripAsciiWhitespace(line.substr(at + 21)));
-  }
-}
-
 }  // namespace
 
 int FuzzCommand(int argc, char** argv) {
   const std::vector<SandboxFlag> flags =
-      SandboxFlagsNamed({"timeout", "uid", "gid", "verbose", "help"});
+      SandboxFlagsNamed({"timeout", "uid", "gid", "setenv", "unsetenv", "clearenv", "verbose",
+                         "help"});
   absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, SandboxOptionSpecs(flags));
   if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox fuzz --help)"));
   if (HelpAsked(*line)) {
@@ -196,43 +186,32 @@ int FuzzCommand(int argc, char** argv) {
     child.emplace(*std::move(launched));
   }
   ForwardTerminationSignalsTo(child->pidfd());
-  // Tee the fuzzer's stderr until every writer is gone (the pid namespace ends them all), or
-  // until the timeout, which Wait() then enforces.
-  CrashReport report;
-  std::string pending;
-  char buffer[8192];
-  for (;;) {
-    int wait_ms = -1;
-    if (timeout.has_value()) {
-      wait_ms = static_cast<int>(std::max<int64_t>(
-          0, absl::ToInt64Milliseconds(started + *timeout - absl::Now())));
-    }
-    pollfd pfd = {err_read.get(), POLLIN, 0};
-    int ready = poll(&pfd, 1, wait_ms);
-    if (ready == 0) break;  // Timeout: Wait() below kills the sandbox.
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    ssize_t n = read(err_read.get(), buffer, sizeof(buffer));
-    if (n <= 0) break;
-    (void)!write(STDERR_FILENO, buffer, static_cast<size_t>(n));
-    pending.append(buffer, static_cast<size_t>(n));
-    for (size_t eol; (eol = pending.find('\n')) != std::string::npos; pending.erase(0, eol + 1)) {
-      Scan(absl::string_view(pending).substr(0, eol), &report);
-    }
-  }
+  // Tee the fuzzer's stderr until its sandbox is gone (the pid namespace ends everything in
+  // it), or until the timeout, which Wait() then enforces.
+  FuzzerOutput output;
+  absl::Status copied = CopyUntilSandboxEnds(
+      err_read.get(), STDERR_FILENO, child->pidfd(),
+      timeout.has_value() ? std::optional(started + *timeout) : std::nullopt, output);
+  output.Finish();
   absl::StatusOr<ExitStatus> status = child->Wait();
   ForwardTerminationSignalsTo(-1);
+  if (!copied.ok()) return Fail(copied.message());
   if (!status.ok()) return Fail(status.status().message());
+  // What the fuzzer wrote is repeated only as printable text, and its artifact only when it is
+  // a file in one of its directories: the fuzzer chooses both.
+  const std::optional<std::string> artifact =
+      ArtifactInside(output.artifact(), workdir, view.writable_paths);
   if (status->kind == ExitStatus::Kind::kTimedOut) {
     std::fprintf(stderr, "tokenbox fuzz: the timeout of %s passed; the sandbox was killed\n",
                  absl::FormatDuration(*timeout).c_str());
-  } else if (!report.artifact.empty() || status->ShellExitCode() != 0) {
-    const std::string& where = report.artifact;
-    std::fprintf(stderr, "tokenbox fuzz: the fuzzer %s%s%s%s\n", status->ToString().c_str(),
-                 report.error.empty() ? "" : absl::StrCat(" after: ", report.error).c_str(),
-                 where.empty() ? "" : "; the input is saved at ", where.c_str());
+  } else if (artifact.has_value() || status->ShellExitCode() != 0) {
+    std::fprintf(stderr, "tokenbox fuzz: the fuzzer %s%s%s\n", status->ToString().c_str(),
+                 output.error().empty()
+                     ? ""
+                     : absl::StrCat(" after: ", Printable(output.error(), 200)).c_str(),
+                 artifact.has_value()
+                     ? absl::StrCat("; the input is saved at ", Printable(*artifact, 512)).c_str()
+                     : "");
   }
   return status->ShellExitCode();
 }

@@ -38,11 +38,19 @@ echo "artifact_prefix='$prefix'; Test unit written to ${prefix}crash-1234" >&2
 exit 77
 )";
 
+// A fuzzer that lies in its report (hole 17 of issue 11): its artifact line names a host file
+// and its error line carries terminal escape sequences. It also shows its environment.
+constexpr char kLyingFuzzer[] = "#!/bin/sh\n"
+                                "echo \"HOME=$HOME FROM_TOKENBOX=$FROM_TOKENBOX\" >&2\n"
+                                "printf '==2== ERROR: \\033]0;owned\\007\\033[2Jcleared\\n' >&2\n"
+                                "echo 'Test unit written to /etc/shadow' >&2\n"
+                                "exit 77\n";
+
 struct FuzzDirs {
   StagedFiles files;
   std::string fuzzer, corpus, artifacts;
-  FuzzDirs() {
-    fuzzer = files.Write("fake_fuzzer", kFakeFuzzer, 0755);
+  explicit FuzzDirs(const char* script = kFakeFuzzer) {
+    fuzzer = files.Write("fake_fuzzer", script, 0755);
     corpus = files.path("corpus");
     artifacts = files.path("artifacts");
     mkdir(corpus.c_str(), 0777);
@@ -58,9 +66,12 @@ struct FuzzDirs {
   }
 };
 
-CommandResult Fuzz(const FuzzDirs& dirs, std::vector<std::string> fuzzer_args) {
+CommandResult Fuzz(const FuzzDirs& dirs, std::vector<std::string> fuzzer_args,
+                   std::vector<std::string> options = {}) {
   std::vector<std::string> argv = {"tools/tokenbox", "fuzz", "--delegate-cmds=map_create",
-                                   "--delegate-maps=hash", "--", dirs.fuzzer};
+                                   "--delegate-maps=hash"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.insert(argv.end(), {"--", dirs.fuzzer});
   argv.insert(argv.end(), fuzzer_args.begin(), fuzzer_args.end());
   return RunCommand(argv, {.timeout = absl::Seconds(60)});
 }
@@ -80,6 +91,29 @@ TEST_CASE("tokenbox fuzz: corpus and artifacts writable, host not, crash reporte
                             dirs.artifacts + "/crash-1234\n"));
   CHECK(access((dirs.corpus + "/new-entry").c_str(), F_OK) == 0);
   CHECK(access((dirs.artifacts + "/crash-1234").c_str(), F_OK) == 0);
+}
+
+TEST_CASE("tokenbox fuzz repeats no host path and no control character the fuzzer chose") {
+  TB_REQUIRE_PRIVILEGE();
+  FuzzDirs dirs(kLyingFuzzer);
+  CommandResult r = Fuzz(dirs, {dirs.corpus});
+  INFO(r.err);
+  CHECK(r.exit_code == 77);
+  const std::string report = r.err.substr(r.err.find("tokenbox fuzz: "));
+  CHECK(Contains(report, "tokenbox fuzz: the fuzzer exited with code 77 after: ==2== ERROR: "
+                         "\\x1b]0;owned\\x07\\x1b[2Jcleared\n"));
+  CHECK_FALSE(Contains(report, "/etc/shadow"));
+  CHECK(report.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("tokenbox fuzz takes run's environment options") {
+  TB_REQUIRE_PRIVILEGE();
+  FuzzDirs dirs(kLyingFuzzer);
+  CommandResult r = Fuzz(dirs, {dirs.corpus}, {"--clearenv", "--setenv=FROM_TOKENBOX=yes"});
+  INFO(r.err);
+  CHECK(Contains(r.err, "HOME= FROM_TOKENBOX=yes\n"));
+  r = Fuzz(dirs, {dirs.corpus}, {"--setenv=FROM_TOKENBOX=yes", "--unsetenv=HOME"});
+  CHECK(Contains(r.err, "HOME= FROM_TOKENBOX=yes\n"));
 }
 
 TEST_CASE("tokenbox fuzz: relative corpus and artifact paths keep their meaning") {
