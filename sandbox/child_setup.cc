@@ -76,6 +76,23 @@ absl::Status AttachBpffs(const UniqueFd& mount, const Sandbox& sandbox) {
   return attached;
 }
 
+// The host's devpts is one pool of pseudo-terminals for the whole machine: a sandbox could take
+// every one of them, and root's openpty() would then fail. A new instance at /dev/pts is the
+// sandbox's own (/dev/ptmx opens the pts next to it), bounded by `max`, and the kernel keeps
+// kernel.pty.reserve terminals that only the host's instance may use.
+constexpr int kMaxPseudoTerminals = 64;
+
+absl::Status MountOwnDevpts() {
+  struct stat st;
+  if (stat("/dev/pts", &st) != 0 || !S_ISDIR(st.st_mode)) return absl::OkStatus();
+  const std::string options =
+      absl::StrCat("newinstance,ptmxmode=0666,mode=0620,max=", kMaxPseudoTerminals);
+  return ErrnoUnless(mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                           options.c_str()) == 0,
+                     "mount(devpts, /dev/pts, newinstance)",
+                     "a security module may refuse mounts in user namespaces");
+}
+
 absl::Status BringUpLoopback() {
   UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoStatus(errno, "socket(AF_INET)");
@@ -179,6 +196,7 @@ UniqueFd ChildSetup::PrepareSandbox() {
       [this](SetupStep step) { reporter_.Done(step); });
   if (!entered.ok()) reporter_.Fail(SetupStep::kCreateNamespaces, entered);
   reporter_.Step(SetupStep::kArrangeFilesystemView, ApplyFilesystemView(sandbox_.filesystem()));
+  reporter_.Step(SetupStep::kMountDevpts, MountOwnDevpts());
   const SetupStep bpffs_step = sandbox_.bpffs_path().has_value() ? SetupStep::kMountDelegatedBpffs
                                                                  : SetupStep::kCreateDelegatedBpffs;
   absl::StatusOr<UniqueFd> bpffs = ReceiveDelegatedBpffs(reporter_.sock(), context_.setup_timeout);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ns/unique_fd.h"
@@ -132,9 +134,54 @@ TEST_CASE("With the network shared, the program reaches both (what --share-net g
   CHECK(ExitCodeEitherWay(shared, [&] { return host.Reached(); }) == 2);
 }
 
+// Launches `function` in `sandbox`, through Launch() and through a fork server. The function
+// tells the launcher on fd 5 that it holds what it took, and holds it until fd 6 closes;
+// meanwhile the launcher runs `check`. The sandbox must then exit 0.
+void CheckWhileHeld(const SandboxBuilder& sandbox, int (*function)(),
+                    const std::function<void()>& check) {
+  for (bool via_fork_server : {false, true}) {
+    CAPTURE(via_fork_server);
+    auto held = MakePipe();
+    auto done = MakePipe();
+    REQUIRE(held.ok());
+    REQUIRE(done.ok());
+    CommandBuilder command;
+    command.Timeout(absl::Seconds(60));
+    command.PassFd(held->write_end.get(), 5).PassFd(done->read_end.get(), 6);
+    std::unique_ptr<ForkServer> server;
+    absl::StatusOr<Child> child;
+    if (via_fork_server) {
+      ForkServerOptions options;
+      options.function = function;
+      auto started = ForkServer::Start(Built(sandbox), options);
+      REQUIRE_MESSAGE(started.ok(), started.status().ToString());
+      server = *std::move(started);
+      child = server->Launch(Built(command.ForkServerFunction()));
+    } else {
+      child = Launch(Built(sandbox), Built(command.Function(function)));
+    }
+    REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+    held->write_end.Reset();
+    done->read_end.Reset();
+    char byte;
+    if (read(held->read_end.get(), &byte, 1) == 1) check();
+    done->write_end.Reset();
+    const ExitStatus ended = *child->Wait();
+    CHECK_MESSAGE(ended == ExitStatus::Exited(0), ended.ToString());
+  }
+}
+
+// The end of a function run by CheckWhileHeld(): tells the launcher, and waits for its check.
+int HoldUntilChecked() {
+  (void)!write(5, "h", 1);
+  char done;
+  (void)!read(6, &done, 1);
+  return 0;
+}
+
 // From inside: links an sk_lookup program that drops every connection to the network namespace
-// /proc/self/ns/net names, checks that it drops one to a listener of its own, tells the launcher
-// (fd 5) and holds the link until the launcher has tried its own service (fd 6 closes).
+// /proc/self/ns/net names, checks that it drops one to a listener of its own, and holds the
+// link while the launcher tries its own service.
 int DropEveryConnection() {
   absl::StatusOr<SandboxEnvironment> inside = CurrentSandbox();
   if (!inside.ok()) return 10;
@@ -150,10 +197,7 @@ int DropEveryConnection() {
   if (!link) return 12;
   HostServices own;  // Listeners in the sandbox's own namespace.
   if (own.Reached() != 1) return 13;  // Only the abstract unix socket: TCP is dropped.
-  (void)!write(5, "l", 1);
-  char done;
-  (void)!read(6, &done, 1);
-  return 0;
+  return HoldUntilChecked();
 }
 
 // Hole 11 of issue 11: with the host's network namespace shared, such a program dropped or
@@ -164,38 +208,37 @@ TEST_CASE("A delegated sk_lookup program drops the sandbox's connections, not th
   HostServices host;
   SandboxBuilder sandbox;
   sandbox.Policy(*ParseDelegationPolicy("prog_load", "", "sk_lookup", "sk_lookup"));
-  for (bool via_fork_server : {false, true}) {
-    CAPTURE(via_fork_server);
-    auto linked = MakePipe();
-    auto done = MakePipe();
-    REQUIRE(linked.ok());
-    REQUIRE(done.ok());
-    CommandBuilder command;
-    command.Timeout(absl::Seconds(60));
-    command.PassFd(linked->write_end.get(), 5).PassFd(done->read_end.get(), 6);
-    std::unique_ptr<ForkServer> server;
-    absl::StatusOr<Child> child;
-    if (via_fork_server) {
-      ForkServerOptions options;
-      options.function = DropEveryConnection;
-      auto started = ForkServer::Start(Built(sandbox), options);
-      REQUIRE_MESSAGE(started.ok(), started.status().ToString());
-      server = *std::move(started);
-      child = server->Launch(Built(command.ForkServerFunction()));
-    } else {
-      child = Launch(Built(sandbox), Built(command.Function(DropEveryConnection)));
-    }
-    REQUIRE_MESSAGE(child.ok(), child.status().ToString());
-    linked->write_end.Reset();
-    done->read_end.Reset();
-    char byte;
-    const bool link_held = read(linked->read_end.get(), &byte, 1) == 1;
-    CHECK(link_held);
-    CHECK(host.Reached() == 2);  // While the sandbox's drop-all program is linked.
-    done->write_end.Reset();
-    const ExitStatus ended = *child->Wait();
-    CHECK_MESSAGE(ended == ExitStatus::Exited(0), ended.ToString());
+  int reached = -1;
+  CheckWhileHeld(sandbox, DropEveryConnection, [&] { reached = host.Reached(); });
+  CHECK(reached == 2);  // While the sandbox's drop-all program was linked.
+}
+
+constexpr int kPtyAttempts = 1000;
+
+// From inside: takes as many pseudo-terminals as it can (at most kPtyAttempts), and holds them.
+int TakeEveryPseudoTerminal() {
+  std::vector<UniqueFd> taken;
+  while (taken.size() < kPtyAttempts) {
+    UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master) break;
+    taken.push_back(std::move(master));
   }
+  // They come from an instance of its own, which numbers from 0.
+  if (taken.empty() || std::string(ptsname(taken[0].get())) != "/dev/pts/0") return 10;
+  if (taken.size() != 64) return 11;
+  return HoldUntilChecked();
+}
+
+// Hole 19 of issue 11: the host's devpts was shared, and a sandbox could take every
+// pseudo-terminal of the machine, after which root's openpty() failed.
+TEST_CASE("The sandbox takes pseudo-terminals from a bounded devpts of its own") {
+  TB_REQUIRE_PRIVILEGE();
+  bool host_could_open = false;
+  CheckWhileHeld(testing::DemoSandbox(), TakeEveryPseudoTerminal, [&] {
+    UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    host_could_open = master.valid();
+  });
+  CHECK(host_could_open);
 }
 
 constexpr key_t kShmKey = 0x70b0c5;

@@ -33,6 +33,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kEnterMappedIds: return "enter mapped ids";
     case SetupStep::kMakeMountsPrivate: return "make mounts private";
     case SetupStep::kArrangeFilesystemView: return "arrange filesystem view";
+    case SetupStep::kMountDevpts: return "mount a devpts instance of its own";
     case SetupStep::kCreateDelegatedBpffs: return "create delegated bpffs";
     case SetupStep::kMountDelegatedBpffs: return "mount delegated bpffs";
     case SetupStep::kCreateToken: return "create BPF token";

@@ -31,6 +31,7 @@ enum class SetupStep {
   kEnterMappedIds,
   kMakeMountsPrivate,
   kArrangeFilesystemView,
+  kMountDevpts,
   kCreateDelegatedBpffs,  // With no bpffs path: the bpffs is made but mounted nowhere.
   kMountDelegatedBpffs,
   kCreateToken,

@@ -159,6 +159,7 @@ const std::vector<Fault>& Faults() {
        Target::kChild, false, "recvmsg"},
       {"recvmsg:error=EIO:when=2", "mount delegated bpffs", "EIO", nullptr, false, false,
        Target::kChild, false, "waiting for the delegated bpffs"},
+      {"mount:error=EPERM:when=1", "mount a devpts instance of its own", "EPERM", "/dev/pts"},
       // The pid namespace's own steps (the default mode).
       {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true},
       {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true},
