@@ -3,10 +3,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "tools/commands.h"
 #include "tools/host_probe.h"
 #include "tools/json.h"
 #include "tools/option_parser.h"
+#include "tools/sandbox_flags.h"
 
 namespace tokenbox {
 namespace {
@@ -23,7 +25,8 @@ the libbpf version.
 Each line says ok, MISSING or UNTESTED (this caller could not check it), what was found,
 and for an item that is not ok what to do.
 Checks are real: throwaway namespaces are created in forked children; nothing on the host
-is changed.
+is changed. Then it lists what every sandbox gets by default, and the option of tokenbox run
+that gives each up, with what that costs.
 
 Options:
   --json    print the report as one JSON object
@@ -45,6 +48,22 @@ void PrintText(const std::vector<ProbeCheck>& checks) {
   }
 }
 
+// "--share-net: share tokenbox's network namespace: ...", its help on one line.
+std::string OptOut(const SandboxDefault& protection) {
+  if (protection.opt_out == nullptr) return "";
+  const SandboxFlag* flag = FindSandboxFlag(protection.opt_out);
+  return absl::StrCat("--", protection.opt_out, ": ",
+                      flag == nullptr ? "" : absl::StrReplaceAll(flag->help, {{"\n", " "}}));
+}
+
+void PrintDefaults() {
+  std::printf("\nEvery sandbox gets, unless an option of tokenbox run gives it up:\n");
+  for (const SandboxDefault& protection : SandboxDefaults()) {
+    std::printf("  %s\n", protection.protection);
+    if (protection.opt_out != nullptr) std::printf("      %s\n", OptOut(protection).c_str());
+  }
+}
+
 void PrintJson(const std::vector<ProbeCheck>& checks, bool all_ok) {
   std::string out = absl::StrCat("{\"ok\":", all_ok ? "true" : "false", ",\"checks\":[");
   for (size_t i = 0; i < checks.size(); ++i) {
@@ -53,6 +72,13 @@ void PrintJson(const std::vector<ProbeCheck>& checks, bool all_ok) {
                     ",\"ok\":", c.ok ? "true" : "false",
                     ",\"tested\":", c.tested ? "true" : "false", ",\"detail\":", JsonString(c.detail),
                     ",\"remedy\":", JsonString(c.remedy), "}");
+  }
+  out += "],\"defaults\":[";
+  bool first = true;
+  for (const SandboxDefault& protection : SandboxDefaults()) {
+    absl::StrAppend(&out, first ? "" : ",", "{\"protection\":", JsonString(protection.protection),
+                    ",\"opt_out\":", JsonString(OptOut(protection)), "}");
+    first = false;
   }
   out += "]}\n";
   std::fputs(out.c_str(), stdout);
@@ -96,6 +122,7 @@ int ProbeCommand(int argc, char** argv) {
                 all_ok ? "tokenbox can run delegated BPF sandboxes here."
                        : "Something tokenbox needs is missing; see the lines above.",
                 all_tested ? "" : " Run tokenbox probe as root to check the UNTESTED lines.");
+    PrintDefaults();
   }
   return all_ok ? kExitAllPresent : kExitSomethingMissing;
 }

@@ -66,8 +66,9 @@ const SandboxFlag kFlags[] = {
      "a tiny init (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.pid = true; return Ok(); }},
     {"no-unshare-pid", nullptr,
-     "share tokenbox's pid namespace instead: faster to start, but a\n"
-     "process the program forks can outlive a SIGKILLed tokenbox",
+     "share tokenbox's pid namespace instead: faster to start, but the\n"
+     "program sees every host process and its command line (passwords in\n"
+     "argv), and a process it forks can outlive a SIGKILLed tokenbox",
      [](const std::string&, SandboxRequest& r) { r.namespaces.pid = false; return Ok(); }},
     {"as-pid1", nullptr, "the program itself is pid 1 of its pid namespace",
      [](const std::string&, SandboxRequest& r) { r.program_is_pid1 = true; return Ok(); }},
@@ -146,6 +147,23 @@ const SandboxFlag kFlags[] = {
 };
 
 // Applies what depends on several options at once, after all of them.
+const SandboxDefault kDefaults[] = {
+    {"inner root is an unprivileged host user (65534), never host root", "allow-host-root"},
+    {"CAP_BPF only, locked for exec; nothing that undoes the filesystem view", "allow-sys-admin"},
+    {"no program type that traces or changes the whole machine loads", "allow-host-tracing"},
+    {"a pid namespace and /proc of its own, under tokenbox's pid 1, dying with tokenbox",
+     "no-unshare-pid"},
+    {"a network namespace of its own, loopback only", "share-net"},
+    {"an IPC namespace of its own", "share-ipc"},
+    {"a hostname of its own", "share-uts"},
+    {"a cgroup namespace of its own", "share-cgroup"},
+    {"a session of its own, without tokenbox's controlling terminal", "share-session"},
+    {"a fresh session keyring", "share-keyring"},
+    {"the working directory entered by path as the sandbox's user, or /", nullptr},
+    {"a devpts instance of its own, at most 64 pseudo-terminals", nullptr},
+    {"tokenbox's stdio flags and terminal modes put back after it", nullptr},
+};
+
 absl::Status Finish(SandboxRequest& request) {
   if (request.uid.has_value() && !request.user_ranges.empty()) {
     return absl::InvalidArgumentError("give --uid or --map-users, not both");
@@ -173,6 +191,15 @@ absl::Status Finish(SandboxRequest& request) {
 }  // namespace
 
 absl::Span<const SandboxFlag> AllSandboxFlags() { return kFlags; }
+
+absl::Span<const SandboxDefault> SandboxDefaults() { return kDefaults; }
+
+const SandboxFlag* FindSandboxFlag(absl::string_view name) {
+  for (const SandboxFlag& flag : kFlags) {
+    if (name == flag.name) return &flag;
+  }
+  return nullptr;
+}
 
 std::vector<SandboxFlag> SandboxFlagsNamed(const std::vector<std::string>& names) {
   std::vector<SandboxFlag> flags;

@@ -38,8 +38,18 @@ struct SandboxFlag {
   absl::Status (*apply)(const std::string& value, SandboxRequest& request);
 };
 
+// A protection every sandbox has by default, and the option that gives it up, whose help says
+// what that costs (nullptr when nothing does). `tokenbox probe` lists them.
+struct SandboxDefault {
+  const char* protection;
+  const char* opt_out;
+};
+absl::Span<const SandboxDefault> SandboxDefaults();
+
 // Every sandbox option, in the order `run --help` lists them.
 absl::Span<const SandboxFlag> AllSandboxFlags();
+// The option called `name`, or nullptr.
+const SandboxFlag* FindSandboxFlag(absl::string_view name);
 // Those of them a command with fewer options (`fuzz`) takes, in the same order.
 std::vector<SandboxFlag> SandboxFlagsNamed(const std::vector<std::string>& names);
 

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 
@@ -63,6 +65,29 @@ TEST_CASE("tokenbox probe --json prints one JSON object") {
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("{\"ok\":true,\"checks\":[{\"name\":\"kernel\"", 0) == 0);
   CHECK(testing::CountLines(r.out) == 1);
+}
+
+// Issue 11: probe lists every default and what each opt-out gives up, so that no option of
+// tokenbox run gives a protection up unlisted.
+TEST_CASE("tokenbox probe lists every default and the option that gives it up") {
+  CommandResult r = RunCommand({Tokenbox(), "probe"});
+  INFO(r.out);
+  CHECK(Contains(r.out, "Every sandbox gets, unless an option of tokenbox run gives it up:\n"));
+  CHECK(Contains(r.out, "  a network namespace of its own, loopback only\n"
+                        "      --share-net: share tokenbox's network namespace: the program "
+                        "reaches the host's network"));
+  CHECK(Contains(r.out, "  a devpts instance of its own, at most 64 pseudo-terminals\n"));
+  CommandResult help = RunCommand({Tokenbox(), "run", "--help"});
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(help.out, '\n'))) {
+    for (const char* prefix : {"  --share-", "  --allow-", "  --no-unshare-"}) {
+      if (!absl::StartsWith(line, prefix)) continue;
+      const std::string option = line.substr(2, line.find_first_of(" =", 2) - 2);
+      CAPTURE(option);
+      CHECK(Contains(r.out, "      " + option + ": "));
+    }
+  }
+  CommandResult json = RunCommand({Tokenbox(), "probe", "--json"});
+  CHECK(Contains(json.out, "\"defaults\":[{\"protection\":"));
 }
 
 TEST_CASE("tokenbox probe with a bad option says so in one line and exits 2") {
