@@ -115,7 +115,11 @@ absl::StatusOr<ExitStatus> Child::Reap() {
   if (owns_terminal_) TakeTerminalBack();
   caller_stdio_.Restore();
   rusage_ = usage;
-  exit_status_ = timed_out_            ? ExitStatus::TimedOut()
+  // Killed at or after the deadline: the launcher's kill, or the supervisor's (which holds the
+  // timeout while the launcher is stopped).
+  const bool killed_late = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+                           deadline_.has_value() && MonotonicNow() >= *deadline_;
+  exit_status_ = timed_out_ || killed_late ? ExitStatus::TimedOut()
                  : WIFSIGNALED(status) ? ExitStatus::Signaled(WTERMSIG(status))
                                        : ExitStatus::Exited(WEXITSTATUS(status));
   return *exit_status_;

@@ -237,8 +237,11 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
                                  "check /proc/sys/user/max_mnt_namespaces, or start the fork "
                                  "server without a pid namespace"));
     }
+    const std::optional<absl::Duration> deadline =
+        command.timeout().has_value() ? std::optional(context_.started + *command.timeout())
+                                      : std::nullopt;
     parent = EnterPidNamespace(reporter_, sandbox_.program_is_pid1(), !sandbox_.shares_session(),
-                               context_.launcher_pid, [&] {
+                               context_.launcher_pid, deadline, [&] {
       reporter_.CloseSocket();
       token.Reset();
     });

@@ -12,7 +12,9 @@
 #include <cerrno>
 
 #include "ns/errno_status.h"
+#include "ns/monotonic_clock.h"
 #include "ns/pipe.h"
+#include "ns/unique_fd.h"
 #include "sandbox/fd_layout.h"
 #include "sandbox/parent_death.h"
 #include "token/process_capabilities.h"
@@ -21,21 +23,45 @@ namespace tokenbox {
 namespace {
 
 volatile sig_atomic_t g_relay_to = 0;
+volatile sig_atomic_t g_stop_everyone = 0;  // In pid 1: stop and continue the whole namespace.
 
 void Relay(int sig) {
-  if (g_relay_to > 0) kill(static_cast<pid_t>(g_relay_to), sig);
+  if (g_stop_everyone && (sig == SIGTSTP || sig == SIGCONT)) {
+    // From pid 1, -1 is every other process of its namespace, nested ones included.
+    kill(-1, sig == SIGTSTP ? SIGSTOP : SIGCONT);
+  } else if (g_relay_to > 0) {
+    kill(static_cast<pid_t>(g_relay_to), sig);
+  }
 }
 
 // The signals that interrupt or end a program from its terminal or from tokenbox (which
 // forwards them to the supervisor) go on to `pid`, the next process towards the program. The
-// terminal cannot send them to a sandbox in a session of its own.
-void RelayTerminationSignalsTo(pid_t pid) {
+// terminal cannot send them to a sandbox in a session of its own. SIGTSTP and SIGCONT (^Z and
+// fg, which tokenbox forwards too) go on to pid 1, which stops or continues everything else in
+// the namespace: the program's process group, which it may leave, would not be all of it.
+constexpr int kRelayedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGCONT};
+
+// Relayed signals are blocked from before each fork until the parent relays them, so that one
+// sent in between waits instead of being lost: pid 1 discards a signal from outside its
+// namespace that it has no handler for, and the program may be ready (and signalled) before
+// pid 1 has installed its handlers.
+sigset_t BlockRelayedSignals() {
+  sigset_t relayed, previous;
+  sigemptyset(&relayed);
+  for (int sig : kRelayedSignals) sigaddset(&relayed, sig);
+  sigprocmask(SIG_BLOCK, &relayed, &previous);
+  return previous;
+}
+
+void RelayTerminationSignalsTo(pid_t pid, bool is_pid1, const sigset_t& unblocked) {
   g_relay_to = pid;
+  g_stop_everyone = is_pid1;
   struct sigaction action = {};
   action.sa_handler = Relay;
   action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &action, nullptr);
+  for (int sig : kRelayedSignals) sigaction(sig, &action, nullptr);
+  sigprocmask(SIG_SETMASK, &unblocked, nullptr);
 }
 
 // pid 1: reaps everything until the program ends, then hands its wait status to the supervisor.
@@ -51,15 +77,41 @@ void RelayTerminationSignalsTo(pid_t pid) {
   }
 }
 
+// Waits for pid 1 to end, or kills it at `deadline`; whether it was killed. The launcher
+// enforces the command's timeout, but it may be stopped (^Z, SIGSTOP) at the deadline: this
+// holds it anyway, a little after the launcher's own, which normally wins.
+bool WaitForInit(pid_t init, std::optional<absl::Duration> deadline) {
+  constexpr absl::Duration kAfterLauncher = absl::Milliseconds(200);
+  UniqueFd init_fd(static_cast<int>(syscall(SYS_pidfd_open, init, 0)));
+  while (deadline.has_value() && init_fd) {
+    const absl::Duration left = *deadline + kAfterLauncher - MonotonicNow();
+    pollfd ended = {init_fd.get(), POLLIN, 0};
+    const int ready = poll(&ended, 1,
+                           left <= absl::ZeroDuration()
+                               ? 0
+                               : static_cast<int>(absl::ToInt64Milliseconds(
+                                     absl::Ceil(left, absl::Milliseconds(1)))));
+    if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+    if (ready == 0) {
+      kill(init, SIGKILL);  // pid 1's death ends its namespace and every one nested in it.
+      return true;
+    }
+  }
+  return false;
+}
+
 // The supervisor: ends as the program ended, or as pid 1 did when pid 1 was the program or
-// died before reporting.
-[[noreturn]] void MirrorProgramStatus(pid_t init, const UniqueFd& report) {
+// died before reporting; killed, as a timeout kills, when it killed pid 1 at the deadline.
+[[noreturn]] void MirrorProgramStatus(pid_t init, const UniqueFd& report,
+                                      std::optional<absl::Duration> deadline) {
+  const bool timed_out = WaitForInit(init, deadline);
   int init_status = 0;
   while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {
   }
   int program_status = init_status;
-  if (read(report.get(), &program_status, sizeof(program_status)) != sizeof(program_status)) {
-    program_status = init_status;
+  if (timed_out ||
+      read(report.get(), &program_status, sizeof(program_status)) != sizeof(program_status)) {
+    program_status = timed_out ? SIGKILL : init_status;  // A wait status: killed by SIGKILL.
   }
   if (WIFEXITED(program_status)) _exit(WEXITSTATUS(program_status));
   int sig = WTERMSIG(program_status);
@@ -95,6 +147,7 @@ absl::Status MountProc() {
 
 std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
                                        bool relay_signals, pid_t launcher_pid,
+                                       std::optional<absl::Duration> deadline,
                                        const std::function<void()>& close_program_fds) {
   reporter.Step(SetupStep::kCreatePidNamespace, UnsharePidNamespace());
   reporter.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(launcher_pid));
@@ -106,6 +159,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
   if (!supervisor) {
     reporter.Fail(SetupStep::kCreatePidNamespace, ErrnoStatus(errno, "pidfd_open(self)"));
   }
+  const sigset_t unblocked = BlockRelayedSignals();
   pid_t init = fork();
   if (init < 0) reporter.Fail(SetupStep::kCreatePidNamespace, ErrnoStatus(errno, "fork(pid 1)"));
   if (init > 0) {
@@ -114,8 +168,12 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
     close_program_fds();
     KeepOnly(report->read_end);
     (void)RestrictCapabilities(CapabilitySet());
-    if (relay_signals) RelayTerminationSignalsTo(init);
-    MirrorProgramStatus(init, report->read_end);
+    if (relay_signals) {
+      RelayTerminationSignalsTo(init, /*is_pid1=*/false, unblocked);
+    } else {
+      sigprocmask(SIG_SETMASK, &unblocked, nullptr);
+    }
+    MirrorProgramStatus(init, report->read_end, deadline);
   }
   report->read_end.Reset();
   reporter.Step(SetupStep::kSetParentDeathSignalOfPid1, SetParentDeathSignal(std::nullopt));
@@ -136,6 +194,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
   pid_t program = fork();
   if (program < 0) reporter.Fail(SetupStep::kStartProgram, ErrnoStatus(errno, "fork"));
   if (program == 0) {
+    sigprocmask(SIG_SETMASK, &unblocked, nullptr);
     report->write_end.Reset();
     if (!program_is_pid1) return 1;
     reporter.Step(SetupStep::kMountProc, MountProc());
@@ -144,7 +203,11 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
   close_program_fds();
   KeepOnly(report->write_end);
   (void)RestrictCapabilities(CapabilitySet());
-  if (relay_signals) RelayTerminationSignalsTo(program);
+  if (relay_signals) {
+    RelayTerminationSignalsTo(program, /*is_pid1=*/true, unblocked);
+  } else {
+    sigprocmask(SIG_SETMASK, &unblocked, nullptr);
+  }
   ReapUntilProgramEnds(program, report->write_end);
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "absl/time/time.h"
 #include "sandbox/setup_reporter.h"
 
 namespace tokenbox {
@@ -22,11 +23,15 @@ namespace tokenbox {
 // the namespace and every namespace nested in it, whatever the program did to its own
 // parent-death signal or process group. pid 1 reaps whatever is orphaned onto it until the program ends. With
 // `relay_signals` (a sandbox in a session of its own, which the terminal cannot signal), each
-// passes SIGINT, SIGTERM, SIGHUP and SIGQUIT on towards the program. Neither keeps a
+// passes SIGINT, SIGTERM, SIGHUP and SIGQUIT on towards the program, and pid 1 turns SIGTSTP
+// and SIGCONT into stopping and continuing everything else in the namespace. At `deadline`
+// (the command's timeout, on MonotonicNow()'s clock) the supervisor kills pid 1 itself, so that
+// the timeout holds while the launcher is stopped. Neither keeps a
 // capability, and both call `close_program_fds` to give up what only the program may hold (the
 // handshake socket, whose closing tells the launcher that exec succeeded, and the token).
 std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
                                        bool relay_signals, pid_t launcher_pid,
+                                       std::optional<absl::Duration> deadline,
                                        const std::function<void()>& close_program_fds);
 
 }  // namespace tokenbox

@@ -21,6 +21,22 @@ void ForwardSignal(int sig) {
   if (g_child_pidfd >= 0) syscall(SYS_pidfd_send_signal, g_child_pidfd, sig, nullptr, 0);
 }
 
+// ^Z: the sandbox, in a session of its own, did not get the terminal's SIGTSTP. It is stopped
+// first (its pid 1 stops everything in it), then tokenbox, so the shell sees the job stop.
+void StopSandboxThenSelf(int sig) {
+  const int saved_errno = errno;
+  ForwardSignal(sig);
+  kill(getpid(), SIGSTOP);
+  errno = saved_errno;
+}
+
+// fg or bg: tokenbox runs again; so does the sandbox.
+void ContinueSandbox(int sig) {
+  const int saved_errno = errno;
+  ForwardSignal(sig);
+  errno = saved_errno;
+}
+
 }  // namespace
 
 absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
@@ -51,6 +67,8 @@ int ExitCodeForSetupFailure(const absl::Status& status) {
 void ForwardTerminationSignalsTo(int pidfd) {
   g_child_pidfd = pidfd;
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) signal(sig, pidfd >= 0 ? ForwardSignal : SIG_DFL);
+  signal(SIGTSTP, pidfd >= 0 ? StopSandboxThenSelf : SIG_DFL);
+  signal(SIGCONT, pidfd >= 0 ? ContinueSandbox : SIG_DFL);
 }
 
 absl::StatusOr<StartedRun> StartRun(const Sandbox& sandbox, const Command& command,

@@ -38,7 +38,8 @@ absl::StatusOr<StartedRun> StartRun(const Sandbox& sandbox, const Command& comma
                                     const LaunchOptions& options, bool via_fork_server);
 
 // While a sandbox runs, termination signals sent to tokenbox go to it instead, so that it never
-// outlives tokenbox. `pidfd` < 0 stops forwarding.
+// outlives tokenbox; SIGTSTP (^Z) stops the sandbox and then tokenbox, and SIGCONT continues
+// both. `pidfd` < 0 stops forwarding.
 void ForwardTerminationSignalsTo(int pidfd);
 
 }  // namespace tokenbox

@@ -102,7 +102,7 @@ const SandboxFlag kFlags[] = {
      [](const std::string&, SandboxRequest& r) { r.sandbox.AllowHostRoot(); return Ok(); }},
     {"timeout", "DURATION",
      "kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain\n"
-     "numbers are seconds)",
+     "numbers are seconds), also while tokenbox is stopped",
      [](const std::string& v, SandboxRequest& r) {
        absl::StatusOr<absl::Duration> timeout = ParseTimeout(v);
        if (!timeout.ok()) return timeout.status();

@@ -29,6 +29,8 @@
 #include <functional>
 #include <iterator>
 #include <optional>
+#include <algorithm>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -807,7 +809,26 @@ TEST_CASE("A mount in a nested mount namespace stays there; the host's mount tab
 enum class Ending {
   kLauncherKilled,  // SIGKILL
   kTimedOut,        // its --timeout, which the options give; tokenbox must exit 124
+  // SIGSTOP before its --timeout, SIGCONT once the sandbox is gone; tokenbox must exit 124.
+  kStoppedPastTimeout,
 };
+
+// The live children of `parent`: a stopped tokenbox's fork-server zygote still carries the
+// marker, rightly. (A supervisor killed at the deadline is a zombie, whose arguments are gone.)
+std::vector<pid_t> LiveChildrenOf(pid_t parent, const std::vector<pid_t>& among) {
+  std::vector<pid_t> children;
+  for (pid_t pid : among) {
+    const std::string stat = testing::ReadProcFile(absl::StrCat("/proc/", pid, "/stat"));
+    const size_t after_name = stat.rfind(')');
+    if (after_name == std::string::npos) continue;
+    std::istringstream fields(stat.substr(after_name + 2));
+    char state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == parent && state != 'Z') children.push_back(pid);
+  }
+  return children;
+}
 
 // Starts `tokenbox run [options] -- probe MODE marker`, waits until the program runs, ends
 // tokenbox and returns what is left of the sandbox after a few seconds: "gone", or what still
@@ -829,21 +850,46 @@ std::string EndLauncherAndLook(const std::vector<std::string>& options, const st
     observed = "did not start: " + run.output();
   } else {
     if (ending == Ending::kLauncherKilled) REQUIRE(kill(run.pid(), SIGKILL) == 0);
-    const int status = run.Wait();
-    if (ending == Ending::kTimedOut) {
+    if (ending == Ending::kStoppedPastTimeout) REQUIRE(kill(run.pid(), SIGSTOP) == 0);
+    auto check_timed_out = [&run] {
+      const int status = run.Wait();
       CHECK(WIFEXITED(status));
       CHECK(WEXITSTATUS(status) == 124);
+    };
+    if (ending != Ending::kStoppedPastTimeout) {
+      const int status = run.Wait();
+      if (ending == Ending::kTimedOut) {
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 124);
+      }
     }
     absl::Time give_up = absl::Now() + absl::Seconds(5);
     std::vector<pid_t> left;
     do {
       left = testing::ProcessesWithArgument(marker);
-      if (left.empty()) return "gone";
+      std::vector<pid_t> expected = LiveChildrenOf(run.pid(), left);
+      expected.push_back(run.pid());
+      left.erase(std::remove_if(left.begin(), left.end(),
+                                [&](pid_t pid) {
+                                  return ending == Ending::kStoppedPastTimeout &&
+                                         std::count(expected.begin(), expected.end(), pid) > 0;
+                                }),
+                 left.end());
+      if (left.empty()) {
+        if (ending == Ending::kStoppedPastTimeout) {
+          REQUIRE(kill(run.pid(), SIGCONT) == 0);
+          check_timed_out();
+        }
+        return "gone";
+      }
       absl::SleepFor(absl::Milliseconds(20));
     } while (absl::Now() < give_up);
     observed = absl::StrCat(left.size(), " of ", started.size() - 1,
                             " sandbox processes still running 5 s after the launcher ",
-                            ending == Ending::kLauncherKilled ? "died" : "timed out");
+                            ending == Ending::kLauncherKilled ? "died"
+                            : ending == Ending::kTimedOut    ? "timed out"
+                                                             : "was stopped past its timeout");
+    if (ending == Ending::kStoppedPastTimeout) kill(run.pid(), SIGCONT);
   }
   // Whatever is left is ours (it carries this run's marker): end it, by pid, and wait until it
   // has gone, so that the next test case does not see it.
@@ -932,6 +978,81 @@ TEST_CASE("A program that clears its parent-death signal dies at the timeout") {
                          "parent-death signal and in groups of their own, sleep",
                          {"--as-pid1", "--timeout=2"}, "sleep-forever-escaping", 2,
                          Ending::kTimedOut);
+}
+
+// Hole 5 of issue 11: the timeout was tokenbox's alone, and a tokenbox stopped by ^Z or
+// SIGSTOP let the sandbox run on past it. The supervisor now holds the deadline too.
+TEST_CASE("The timeout holds while tokenbox is stopped") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectGoneWithLauncher("stopped-past-timeout",
+                         "SIGSTOP tokenbox (--timeout=2) while the program and its child, both "
+                         "without a parent-death signal and in groups of their own, sleep",
+                         {"--timeout=2"}, "sleep-forever-escaping", 2,
+                         Ending::kStoppedPastTimeout);
+  ExpectGoneWithLauncher("stopped-past-timeout-as-pid1",
+                         "SIGSTOP tokenbox (--timeout=2 --as-pid1) while the program and its "
+                         "child, both without a parent-death signal and in groups of their own, "
+                         "sleep",
+                         {"--as-pid1", "--timeout=2"}, "sleep-forever-escaping", 2,
+                         Ending::kStoppedPastTimeout);
+}
+
+// The state letter (/proc/PID/stat) of each process that runs the probe with `marker`.
+std::string ProbeStates(const std::string& marker) {
+  std::string states;
+  for (pid_t pid : testing::ProcessesWithArgument(marker)) {
+    const std::string cmdline = testing::ReadProcFile(absl::StrCat("/proc/", pid, "/cmdline"));
+    const std::string program = cmdline.substr(0, cmdline.find('\0'));
+    if (program.find("escape_probe") == std::string::npos) continue;  // tokenbox and its forks
+    const std::string stat = testing::ReadProcFile(absl::StrCat("/proc/", pid, "/stat"));
+    const size_t after_name = stat.rfind(')');
+    if (after_name != std::string::npos && after_name + 2 < stat.size()) {
+      states += stat[after_name + 2];
+    }
+  }
+  std::sort(states.begin(), states.end());
+  return states;
+}
+
+// Hole 5 of issue 11: ^Z stopped tokenbox, but the sandbox, in a session of its own, ran on.
+// SIGTSTP (what ^Z sends tokenbox's group) now stops everything in the sandbox, also what left
+// the program's process group, and SIGCONT (fg) continues it.
+TEST_CASE("SIGTSTP stops the whole sandbox with tokenbox, and SIGCONT continues it") {
+  TB_REQUIRE_PRIVILEGE();
+  for (Via via : kBothWays) {
+    for (bool as_pid1 : {false, true}) {
+      CAPTURE(as_pid1);
+      INFO(RowName("stop", via));
+      const std::string marker = UniqueMarker("stop");
+      std::vector<std::string> options;
+      if (as_pid1) options.push_back("--as-pid1");
+      Background run(TokenboxArgv(options, {ProbePath(), "sleep-forever-escaping", marker}, via));
+      REQUIRE(run.ReadUntil("sleeping pid=", absl::Seconds(30)));
+      while (Occurrences(run.output(), "sleeping pid=") < 2) run.ReadFor(absl::Milliseconds(100));
+      auto wait_for = [&marker](const std::string& states) {
+        for (absl::Time give_up = absl::Now() + absl::Seconds(5); absl::Now() < give_up;
+             absl::SleepFor(absl::Milliseconds(20))) {
+          if (ProbeStates(marker) == states) return true;
+        }
+        return false;
+      };
+      REQUIRE(wait_for("SS"));  // Both asleep (one may still be on its way to pause()).
+      REQUIRE(kill(run.pid(), SIGTSTP) == 0);
+      CHECK(wait_for("TT"));
+      CHECK(testing::ReadProcFile(absl::StrCat("/proc/", run.pid(), "/stat")).find(") T ") !=
+            std::string::npos);
+      REQUIRE(kill(run.pid(), SIGCONT) == 0);
+      CHECK(wait_for("SS"));
+      REQUIRE(kill(run.pid(), SIGKILL) == 0);  // The probe, as a pid 1, ignores SIGTERM.
+      run.Wait();
+      bool gone = false;
+      for (absl::Time give_up = absl::Now() + absl::Seconds(5); !gone && absl::Now() < give_up;
+           absl::SleepFor(absl::Milliseconds(20))) {
+        gone = testing::ProcessesWithArgument(marker).empty();
+      }
+      CHECK(gone);
+    }
+  }
 }
 
 // --- Last: nothing is left behind. -------------------------------------------------------------
