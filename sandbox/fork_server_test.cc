@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -119,10 +118,7 @@ TEST_CASE("Launches are separate processes: their own pid, process group and pas
   CHECK(getpgid(a->pid()) == a->pid());
   CHECK(getpgid(b->pid()) == b->pid());
   // The launcher is their parent (not the zygote), so it waits on them directly.
-  std::ifstream stat(absl::StrCat("/proc/", a->pid(), "/stat"));
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::vector<std::string> fields = absl::StrSplit(text.substr(text.rfind(')') + 2), ' ');
-  CHECK(fields[1] == std::to_string(getpid()));
+  CHECK(testing::ReadProcessStat(a->pid())->ppid == getpid());
   TB_CHECK_OK(a->Kill());
   CHECK(*a->Wait() == ExitStatus::Signaled(SIGKILL));
   CHECK(*b->WaitFor(absl::Milliseconds(10)) == ExitStatus::TimedOut());

@@ -40,25 +40,16 @@ CommandBuilder Run(std::vector<std::string> argv) { return testing::ProgramComma
 // not, so a reader of a pipe the launcher held saw no end-of-file while the sandbox ran.
 TEST_CASE("No process of the sandbox holds an fd of the launcher's it was not passed") {
   TB_REQUIRE_PRIVILEGE();
-  for (bool pid_namespace : {true, false}) {
-    for (bool as_pid1 : {false, true}) {
-      if (as_pid1 && !pid_namespace) continue;
-      CAPTURE(pid_namespace);
-      CAPTURE(as_pid1);
-      NewNamespaces namespaces;
-      namespaces.pid = pid_namespace;
-      SandboxBuilder sandbox = Base();
-      sandbox.Namespaces(namespaces);
-      if (as_pid1) sandbox.ProgramAsPid1();
-      absl::StatusOr<Pipe> pipe = MakePipe();
-      REQUIRE(pipe.ok());
-      auto child = Launch(Built(sandbox), Built(Run({"/bin/sleep", "30"})));
-      REQUIRE_MESSAGE(child.ok(), child.status().ToString());
-      pipe->write_end.Reset();
-      CHECK(testing::NoOtherWriter(pipe->read_end.get()));
-      REQUIRE(child->Kill().ok());
-      (void)child->Wait();
-    }
+  for (testing::PidMode mode : testing::kEveryPidMode) {
+    INFO(testing::PidModeName(mode));
+    absl::StatusOr<Pipe> pipe = MakePipe();
+    REQUIRE(pipe.ok());
+    auto child = Launch(Built(testing::DemoSandbox(mode)), Built(Run({"/bin/sleep", "30"})));
+    REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+    pipe->write_end.Reset();
+    CHECK(testing::NoOtherWriter(pipe->read_end.get()));
+    REQUIRE(child->Kill().ok());
+    (void)child->Wait();
   }
 }
 

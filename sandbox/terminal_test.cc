@@ -132,15 +132,11 @@ TerminalAfter AttackTerminal(const Sandbox& sandbox, bool via_fork_server) {
 TEST_CASE("The program can neither type into the launcher's terminal nor take its foreground") {
   TB_REQUIRE_PRIVILEGE();
   if (!LegacyTiocstiAllowed()) MESSAGE("this kernel refuses TIOCSTI to everyone; the attack proves less");
-  for (bool pid_namespace : {true, false}) {
+  for (testing::PidMode mode : testing::kEveryPidMode) {
     for (bool via_fork_server : {false, true}) {
-      CAPTURE(pid_namespace);
+      INFO(testing::PidModeName(mode));
       CAPTURE(via_fork_server);
-      NewNamespaces namespaces;
-      namespaces.pid = pid_namespace;
-      SandboxBuilder sandbox = testing::DemoSandbox();
-      sandbox.Namespaces(namespaces);
-      TerminalAfter after = AttackTerminal(Built(sandbox), via_fork_server);
+      TerminalAfter after = AttackTerminal(Built(testing::DemoSandbox(mode)), via_fork_server);
       CHECK(after.exit_code == 0);
       CHECK_FALSE(after.typed_into);
       CHECK(after.foreground_kept);
@@ -169,30 +165,21 @@ TEST_CASE("Sharing the launcher's session, the program types into its terminal a
 // tokenbox (which forwards them) to the sandbox's first process, and must go on to the program.
 TEST_CASE("SIGINT sent to the sandbox reaches the program, which may handle it") {
   TB_REQUIRE_PRIVILEGE();
-  for (bool pid_namespace : {true, false}) {
-    for (bool as_pid1 : {false, true}) {
-      if (as_pid1 && !pid_namespace) continue;
-      CAPTURE(pid_namespace);
-      CAPTURE(as_pid1);
-      NewNamespaces namespaces;
-      namespaces.pid = pid_namespace;
-      SandboxBuilder builder = testing::DemoSandbox();
-      builder.Namespaces(namespaces);
-      if (as_pid1) builder.ProgramAsPid1();
-      auto ready = MakePipe();
-      REQUIRE(ready.ok());
-      CommandBuilder command = testing::ProgramCommand(
-          {"/bin/sh", "-c", "trap 'exit 3' INT; echo ready >&5; while :; do sleep 0.05; done"});
-      command.PassFd(ready->write_end.get(), 5);
-      auto child = Launch(Built(builder), Built(command));
-      REQUIRE(child.ok());
-      command = CommandBuilder();
-      ready->write_end.Reset();
-      char line[6];
-      REQUIRE(read(ready->read_end.get(), line, sizeof(line)) == sizeof(line));
-      REQUIRE(kill(child->pid(), SIGINT) == 0);
-      CHECK(*child->WaitFor(absl::Seconds(20)) == ExitStatus::Exited(3));
-    }
+  for (testing::PidMode mode : testing::kEveryPidMode) {
+    INFO(testing::PidModeName(mode));
+    auto ready = MakePipe();
+    REQUIRE(ready.ok());
+    CommandBuilder command = testing::ProgramCommand(
+        {"/bin/sh", "-c", "trap 'exit 3' INT; echo ready >&5; while :; do sleep 0.05; done"});
+    command.PassFd(ready->write_end.get(), 5);
+    auto child = Launch(Built(testing::DemoSandbox(mode)), Built(command));
+    REQUIRE(child.ok());
+    command = CommandBuilder();
+    ready->write_end.Reset();
+    char line[6];
+    REQUIRE(read(ready->read_end.get(), line, sizeof(line)) == sizeof(line));
+    REQUIRE(kill(child->pid(), SIGINT) == 0);
+    CHECK(*child->WaitFor(absl::Seconds(20)) == ExitStatus::Exited(3));
   }
 }
 

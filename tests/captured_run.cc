@@ -50,6 +50,24 @@ SandboxBuilder DemoSandbox() {
   return builder;
 }
 
+const char* PidModeName(PidMode mode) {
+  switch (mode) {
+    case PidMode::kPid2: return "program as pid 2";
+    case PidMode::kPid1: return "program as pid 1";
+    case PidMode::kNoPidNamespace: return "no pid namespace";
+  }
+  return "";
+}
+
+SandboxBuilder DemoSandbox(PidMode mode) {
+  SandboxBuilder builder = DemoSandbox();
+  NewNamespaces namespaces;
+  namespaces.pid = mode != PidMode::kNoPidNamespace;
+  builder.Namespaces(namespaces);
+  if (mode == PidMode::kPid1) builder.ProgramAsPid1();
+  return builder;
+}
+
 CommandBuilder ProgramCommand(std::vector<std::string> argv) {
   CommandBuilder builder;
   builder.Program(std::move(argv)).Timeout(absl::Seconds(60));

@@ -30,6 +30,18 @@ CapturedRun RunCaptured(SandboxBuilder sandbox, CommandBuilder command);
 // A sandbox with the policy the sandbox tests use: map_create, prog_load and btf_load of array
 // maps and socket_filter programs, any attach type.
 SandboxBuilder DemoSandbox();
+
+// Where the program stands in its pid namespace. What must hold in each runs once per mode.
+enum class PidMode {
+  kPid2,            // The default: pid 2, under tokenbox's pid 1.
+  kPid1,            // ProgramAsPid1(): pid 1 of a namespace nested under tokenbox's.
+  kNoPidNamespace,  // The launcher's pid namespace.
+};
+inline constexpr PidMode kEveryPidMode[] = {PidMode::kPid2, PidMode::kPid1,
+                                            PidMode::kNoPidNamespace};
+const char* PidModeName(PidMode mode);
+// DemoSandbox(), in `mode`.
+SandboxBuilder DemoSandbox(PidMode mode);
 // A command that runs `argv`, with a timeout long enough never to matter unless it hangs.
 CommandBuilder ProgramCommand(std::vector<std::string> argv);
 // Builds, or fails the test case.

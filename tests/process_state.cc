@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -83,6 +84,18 @@ std::vector<std::string> MountsLeftSince(const std::set<std::string>& before) {
     if (added.empty() || absl::Now() > give_up) return added;
     absl::SleepFor(absl::Milliseconds(100));
   }
+}
+
+std::optional<ProcessStat> ReadProcessStat(pid_t pid) {
+  // The name, in parentheses, may hold spaces and parentheses itself: fields follow the last ')'.
+  const std::string stat = ReadProcFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t after_name = stat.rfind(')');
+  if (after_name == std::string::npos) return std::nullopt;
+  ProcessStat parsed;
+  if (std::sscanf(stat.c_str() + after_name + 1, " %c %d", &parsed.state, &parsed.ppid) != 2) {
+    return std::nullopt;
+  }
+  return parsed;
 }
 
 bool NoOtherWriter(int read_fd) {

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +22,14 @@ std::vector<int> OpenFds();
 
 // The number of open fds of this process.
 int CountOpenFds();
+
+// From /proc/PID/stat: the state letter ('S', 'T', 'Z', ...) and the parent of `pid`; nullopt
+// when it is gone.
+struct ProcessStat {
+  char state = 0;
+  pid_t ppid = 0;
+};
+std::optional<ProcessStat> ReadProcessStat(pid_t pid);
 
 // Whether a pipe whose write end this process has just closed reaches end-of-file within a
 // second, which it does only when no other process (a sandbox's) holds that write end.

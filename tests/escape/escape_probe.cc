@@ -55,6 +55,7 @@
 #include "ns/pipe.h"
 #include "ns/unique_fd.h"
 #include "tests/bpf_ops.h"
+#include "tests/process_state.h"
 #include "token/capability_set.h"
 
 namespace tokenbox {
@@ -424,11 +425,8 @@ Outcome PtraceSandboxInit(const Args&) {
 
 // Whether `pid` still runs (exists and is not a zombie).
 bool StillRuns(pid_t pid) {
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string text;
-  if (!std::getline(stat, text)) return false;
-  size_t paren = text.rfind(')');
-  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+  std::optional<testing::ProcessStat> stat = testing::ReadProcessStat(pid);
+  return stat.has_value() && stat->state != 'Z';
 }
 
 // Every process the sandbox can see, apart from the probe itself: trace it, steal its fd 0,

@@ -30,7 +30,6 @@
 #include <iterator>
 #include <optional>
 #include <algorithm>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -818,14 +817,8 @@ enum class Ending {
 std::vector<pid_t> LiveChildrenOf(pid_t parent, const std::vector<pid_t>& among) {
   std::vector<pid_t> children;
   for (pid_t pid : among) {
-    const std::string stat = testing::ReadProcFile(absl::StrCat("/proc/", pid, "/stat"));
-    const size_t after_name = stat.rfind(')');
-    if (after_name == std::string::npos) continue;
-    std::istringstream fields(stat.substr(after_name + 2));
-    char state;
-    pid_t ppid = 0;
-    fields >> state >> ppid;
-    if (ppid == parent && state != 'Z') children.push_back(pid);
+    std::optional<testing::ProcessStat> stat = testing::ReadProcessStat(pid);
+    if (stat.has_value() && stat->ppid == parent && stat->state != 'Z') children.push_back(pid);
   }
   return children;
 }
@@ -1004,10 +997,8 @@ std::string ProbeStates(const std::string& marker) {
     const std::string cmdline = testing::ReadProcFile(absl::StrCat("/proc/", pid, "/cmdline"));
     const std::string program = cmdline.substr(0, cmdline.find('\0'));
     if (program.find("escape_probe") == std::string::npos) continue;  // tokenbox and its forks
-    const std::string stat = testing::ReadProcFile(absl::StrCat("/proc/", pid, "/stat"));
-    const size_t after_name = stat.rfind(')');
-    if (after_name != std::string::npos && after_name + 2 < stat.size()) {
-      states += stat[after_name + 2];
+    if (std::optional<testing::ProcessStat> stat = testing::ReadProcessStat(pid)) {
+      states += stat->state;
     }
   }
   std::sort(states.begin(), states.end());
@@ -1039,8 +1030,7 @@ TEST_CASE("SIGTSTP stops the whole sandbox with tokenbox, and SIGCONT continues 
       REQUIRE(wait_for("SS"));  // Both asleep (one may still be on its way to pause()).
       REQUIRE(kill(run.pid(), SIGTSTP) == 0);
       CHECK(wait_for("TT"));
-      CHECK(testing::ReadProcFile(absl::StrCat("/proc/", run.pid(), "/stat")).find(") T ") !=
-            std::string::npos);
+      CHECK(testing::ReadProcessStat(run.pid())->state == 'T');
       REQUIRE(kill(run.pid(), SIGCONT) == 0);
       CHECK(wait_for("SS"));
       REQUIRE(kill(run.pid(), SIGKILL) == 0);  // The probe, as a pid 1, ignores SIGTERM.
