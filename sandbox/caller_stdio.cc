@@ -37,7 +37,7 @@ CallerStdio CallerStdio::Save(const std::vector<int>& fds) {
     if (flags < 0) continue;  // Not open: nothing to share.
     Saved saved{fd, flags, std::nullopt};
     termios modes;
-    if (isatty(fd) && tcgetattr(fd, &modes) == 0) saved.modes = modes;
+    if (tcgetattr(fd, &modes) == 0) saved.modes = modes;  // ENOTTY for all but terminals.
     stdio.saved_.push_back(saved);
   }
   return stdio;

@@ -35,7 +35,7 @@ void Relay(int sig) {
 }
 
 // The signals that interrupt or end a program from its terminal or from tokenbox (which
-// forwards them to the supervisor) go on to `pid`, the next process towards the program. The
+// forwards them to the supervisor) go on to the next process towards the program. The
 // terminal cannot send them to a sandbox in a session of its own. SIGTSTP and SIGCONT (^Z and
 // fg, which tokenbox forwards too) go on to pid 1, which stops or continues everything else in
 // the namespace: the program's process group, which it may leave, would not be all of it.
@@ -53,14 +53,17 @@ sigset_t BlockRelayedSignals() {
   return previous;
 }
 
-void RelayTerminationSignalsTo(pid_t pid, bool is_pid1, const sigset_t& unblocked) {
-  g_relay_to = pid;
-  g_stop_everyone = is_pid1;
-  struct sigaction action = {};
-  action.sa_handler = Relay;
-  action.sa_flags = SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  for (int sig : kRelayedSignals) sigaction(sig, &action, nullptr);
+// With `relay`, installs the handlers that pass signals on to `pid`; then unblocks.
+void RelaySignalsTo(pid_t pid, bool is_pid1, bool relay, const sigset_t& unblocked) {
+  if (relay) {
+    g_relay_to = pid;
+    g_stop_everyone = is_pid1;
+    struct sigaction action = {};
+    action.sa_handler = Relay;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    for (int sig : kRelayedSignals) sigaction(sig, &action, nullptr);
+  }
   sigprocmask(SIG_SETMASK, &unblocked, nullptr);
 }
 
@@ -82,8 +85,9 @@ void RelayTerminationSignalsTo(pid_t pid, bool is_pid1, const sigset_t& unblocke
 // holds it anyway, a little after the launcher's own, which normally wins.
 bool WaitForInit(pid_t init, std::optional<absl::Duration> deadline) {
   constexpr absl::Duration kAfterLauncher = absl::Milliseconds(200);
+  if (!deadline.has_value()) return false;
   UniqueFd init_fd(static_cast<int>(syscall(SYS_pidfd_open, init, 0)));
-  while (deadline.has_value() && init_fd) {
+  while (init_fd) {
     const absl::Duration left = *deadline + kAfterLauncher - MonotonicNow();
     pollfd ended = {init_fd.get(), POLLIN, 0};
     const int ready = poll(&ended, 1,
@@ -168,11 +172,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
     close_program_fds();
     KeepOnly(report->read_end);
     (void)RestrictCapabilities(CapabilitySet());
-    if (relay_signals) {
-      RelayTerminationSignalsTo(init, /*is_pid1=*/false, unblocked);
-    } else {
-      sigprocmask(SIG_SETMASK, &unblocked, nullptr);
-    }
+    RelaySignalsTo(init, /*is_pid1=*/false, relay_signals, unblocked);
     MirrorProgramStatus(init, report->read_end, deadline);
   }
   report->read_end.Reset();
@@ -203,11 +203,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
   close_program_fds();
   KeepOnly(report->write_end);
   (void)RestrictCapabilities(CapabilitySet());
-  if (relay_signals) {
-    RelayTerminationSignalsTo(program, /*is_pid1=*/true, unblocked);
-  } else {
-    sigprocmask(SIG_SETMASK, &unblocked, nullptr);
-  }
+  RelaySignalsTo(program, /*is_pid1=*/true, relay_signals, unblocked);
   ReapUntilProgramEnds(program, report->write_end);
 }
 
