@@ -73,7 +73,8 @@ absl::Status CopyUntilSandboxEnds(int from, int to, int pidfd,
     if (ready == 0) return absl::OkStatus();  // The deadline: the caller kills the sandbox.
     if (ready < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "poll(fuzzer stderr, pidfd)");
+      return ErrnoStatus(errno, "poll(fuzzer stderr, pidfd)",
+                         "both fds are tokenbox's own; report this as a tokenbox bug");
     }
     if (fds[1].revents != 0) break;  // The sandbox is gone.
     if (CopyOnce(from, to, output) <= 0) return absl::OkStatus();  // End-of-file.
@@ -81,7 +82,8 @@ absl::Status CopyUntilSandboxEnds(int from, int to, int pidfd,
   // What the sandbox wrote before it ended is in the pipe; a writer outside it gets no more.
   int flags = fcntl(from, F_GETFL);
   if (flags < 0 || fcntl(from, F_SETFL, flags | O_NONBLOCK) != 0) {
-    return ErrnoStatus(errno, "fcntl(fuzzer stderr, O_NONBLOCK)");
+    return ErrnoStatus(errno, "fcntl(fuzzer stderr, O_NONBLOCK)",
+                       "the pipe is tokenbox's own; report this as a tokenbox bug");
   }
   for (size_t drained = 0; drained < kDrainLimit;) {
     ssize_t n = CopyOnce(from, to, output);

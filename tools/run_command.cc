@@ -25,6 +25,13 @@ themselves (LIBBPF_BPF_TOKEN_PATH); others get its fd in TOKENBOX_TOKEN_FD.
 tokenbox itself must run as root: configuring a delegated bpffs needs CAP_SYS_ADMIN in the
 initial user namespace. The program never has it.
 
+By default the sandbox also has pid, network (loopback only), IPC, UTS and cgroup
+namespaces of its own, a session without tokenbox's terminal, a fresh session keyring and
+a devpts of its own (64 pseudo-terminals); its working directory is entered by path, and
+tokenbox's terminal modes and stdio flags are put back after it. Delegated programs that
+would reach the host are refused unless named (--allow-*). `tokenbox probe` lists every
+default and the option below that gives it up.
+
 )";
 
 constexpr char kRunTail[] = R"(Exit status:
