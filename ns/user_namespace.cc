@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,6 +50,34 @@ absl::Status WriteIdMaps(pid_t pid, const IdMap& uid_map, const IdMap& gid_map) 
 absl::Status DropSupplementaryGroups() {
   if (setgroups(0, nullptr) != 0) {
     return ErrnoStatus(errno, "setgroups(0)", "dropping supplementary groups needs CAP_SETGID");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BecomeHostUser(uid_t uid, gid_t gid) {
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+    return ErrnoStatus(errno, "prctl(PR_SET_KEEPCAPS, 1)",
+                       "the launcher's securebits may lock SECBIT_KEEP_CAPS; start tokenbox from "
+                       "a process whose securebits do not");
+  }
+  if (setresgid(gid, gid, gid) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("setresgid(", gid, ")"), "it needs CAP_SETGID");
+  }
+  if (setresuid(uid, uid, uid) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("setresuid(", uid, ")"), "it needs CAP_SETUID");
+  }
+  // The change of uid emptied the effective set and kept the permitted one.
+  cap_t caps = cap_get_proc();
+  if (caps == nullptr) return ErrnoStatus(errno, "cap_get_proc");
+  const cap_value_t sys_admin[] = {CAP_SYS_ADMIN};
+  const bool raised = cap_clear_flag(caps, CAP_EFFECTIVE) == 0 &&
+                      cap_set_flag(caps, CAP_EFFECTIVE, 1, sys_admin, CAP_SET) == 0 &&
+                      cap_set_proc(caps) == 0;
+  const int raise_errno = errno;
+  cap_free(caps);
+  if (!raised) {
+    return ErrnoStatus(raise_errno, "capset(effective cap_sys_admin)",
+                       "the launcher needs CAP_SYS_ADMIN");
   }
   return absl::OkStatus();
 }

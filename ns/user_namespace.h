@@ -18,6 +18,14 @@ absl::Status WriteIdMaps(pid_t pid, const IdMap& uid_map, const IdMap& gid_map);
 // (shown as 65534 inside) and keep granting their file access.
 absl::Status DropSupplementaryGroups();
 
+// Child side, after DropSupplementaryGroups() and before unshare(CLONE_NEWUSER), as host root:
+// becomes host `uid` and `gid`, so that the user namespace it creates is owned by that uid and
+// charges its per-user kernel counts there, not to root. CAP_SYS_ADMIN is kept effective
+// through the change, so that the unshare passes the gates on user namespaces made by users
+// other than root (Debian's kernel.unprivileged_userns_clone, AppArmor's restriction) as
+// root's would; the namespace's creation ends every host capability anyway.
+absl::Status BecomeHostUser(uid_t uid, gid_t gid);
+
 // Child side, after the parent wrote the maps: becomes `uid`/`gid` (ids inside the namespace) for
 // the real, effective and saved ids, and checks that no supplementary group is left.
 // Until this runs the process still acts as its unmapped host uid on the filesystem.

@@ -31,7 +31,8 @@ Child::Child(Key, Process process)
       kill_process_group_(process.kill_process_group),
       deadline_(process.deadline),
       owns_terminal_(process.owns_terminal),
-      caller_stdio_(std::move(process.caller_stdio)) {}
+      caller_stdio_(std::move(process.caller_stdio)),
+      host_ids_(std::move(process.host_ids)) {}
 
 Child::Child(Child&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
@@ -40,6 +41,7 @@ Child::Child(Child&& other) noexcept
       deadline_(other.deadline_),
       owns_terminal_(std::exchange(other.owns_terminal_, false)),
       caller_stdio_(std::exchange(other.caller_stdio_, CallerStdio())),
+      host_ids_(std::move(other.host_ids_)),
       timed_out_(other.timed_out_),
       exit_status_(std::move(other.exit_status_)),
       rusage_(std::move(other.rusage_)) {}
@@ -53,6 +55,7 @@ Child& Child::operator=(Child&& other) noexcept {
   deadline_ = other.deadline_;
   owns_terminal_ = std::exchange(other.owns_terminal_, false);
   caller_stdio_ = std::exchange(other.caller_stdio_, CallerStdio());
+  host_ids_ = std::move(other.host_ids_);
   timed_out_ = other.timed_out_;
   exit_status_ = std::move(other.exit_status_);
   rusage_ = std::move(other.rusage_);
@@ -112,6 +115,8 @@ absl::StatusOr<ExitStatus> Child::Reap() {
     done = wait4(pid_, &status, 0, &usage);
   } while (done < 0 && errno == EINTR);
   if (done < 0) return ErrnoStatus(errno, absl::StrCat("wait4(", pid_, ")"));
+  // The last holder of a lease without a pid namespace ends what left the process group.
+  host_ids_.reset();
   if (owns_terminal_) TakeTerminalBack();
   caller_stdio_.Restore();
   rusage_ = usage;

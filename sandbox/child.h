@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -12,6 +13,7 @@
 #include "ns/unique_fd.h"
 #include "sandbox/caller_stdio.h"
 #include "sandbox/exit_status.h"
+#include "sandbox/host_id_lease.h"
 
 namespace tokenbox {
 
@@ -41,6 +43,8 @@ class Child {
     std::optional<absl::Duration> deadline;  // On MonotonicNow()'s clock.
     bool owns_terminal = false;              // The sandbox was given the terminal's foreground.
     CallerStdio caller_stdio;                // Put back once the sandbox is reaped.
+    // Given back (by this Child, if it holds them last) once the sandbox is reaped.
+    std::shared_ptr<const HostIdLease> host_ids;
   };
   Child(Key, Process process);
 
@@ -80,6 +84,7 @@ class Child {
   std::optional<absl::Duration> deadline_;
   bool owns_terminal_ = false;
   CallerStdio caller_stdio_;
+  std::shared_ptr<const HostIdLease> host_ids_;
 
   mutable std::mutex mutex_;  // Guards what follows, and the reaping of pid_.
   bool timed_out_ = false;

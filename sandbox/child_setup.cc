@@ -192,7 +192,8 @@ UniqueFd ChildSetup::PrepareSandbox() {
   // A zygote's own session is what its launches leave for theirs.
   LeaveLaunchersSession(/*always_own_group=*/false);
   absl::Status entered = EnterDelegatedNamespaces(
-      reporter_.sock(), ExtraCloneFlags(sandbox_.namespaces()), context_.setup_timeout,
+      reporter_.sock(), sandbox_.host_uid(), *sandbox_.gid_map()->ToOutside(0),
+      ExtraCloneFlags(sandbox_.namespaces()), context_.setup_timeout,
       [this](SetupStep step) { reporter_.Done(step); });
   if (!entered.ok()) reporter_.Fail(SetupStep::kCreateNamespaces, entered);
   reporter_.Step(SetupStep::kArrangeFilesystemView, ApplyFilesystemView(sandbox_.filesystem()));

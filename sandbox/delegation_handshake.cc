@@ -1,6 +1,7 @@
 #include "sandbox/delegation_handshake.h"
 
 #include <sched.h>
+#include <signal.h>
 
 #include <cerrno>
 #include <string>
@@ -12,6 +13,7 @@
 #include "ns/mount_namespace.h"
 #include "ns/run_in_child.h"
 #include "ns/user_namespace.h"
+#include "sandbox/host_id_lease.h"
 #include "sandbox/protocol.h"
 #include "token/bpffs_config.h"
 
@@ -34,11 +36,29 @@ absl::Status Unshare(int sock, int extra_clone_flags) {
   return SendFdMessage(sock, kChildUnshared);
 }
 
+absl::Status BecomeSandboxUser(uid_t uid, gid_t gid) {
+  if (absl::Status s = BecomeHostUser(uid, gid); !s.ok()) return s;
+  // A leased uid is this sandbox's alone, but a sandbox that had it before and had no pid
+  // namespace may have left processes behind if its launcher was SIGKILLed: end them, so that
+  // they can neither signal nor trace this one. (The kill needs CAP_KILL, not held, for any
+  // other process.)
+  if (IsLeasedHostId(uid) && kill(-1, SIGKILL) != 0 && errno != ESRCH) {
+    return ErrnoStatus(errno, absl::StrCat("kill(-1, SIGKILL) as uid ", uid),
+                       "processes a previous sandbox left with this uid could not be ended (a "
+                       "security module may refuse the signal); launch again for another uid");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::Status EnterDelegatedNamespaces(int sock, int extra_clone_flags, absl::Duration timeout,
-                                      const StepObserver& observer) {
+absl::Status EnterDelegatedNamespaces(int sock, uid_t uid, gid_t gid, int extra_clone_flags,
+                                      absl::Duration timeout, const StepObserver& observer) {
   if (absl::Status s = Step(SetupStep::kDropSupplementaryGroups, DropSupplementaryGroups(), observer);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = Step(SetupStep::kBecomeHostUser, BecomeSandboxUser(uid, gid), observer);
       !s.ok()) {
     return s;
   }
@@ -99,11 +119,15 @@ absl::Status DelegateToChild(int sock, pid_t pid, const IdMap& uid_map, const Id
 absl::Status RunWithDelegatedBpffs(const DelegationPolicy& policy,
                                    const std::function<absl::Status(int bpffs_fd)>& fn,
                                    absl::Duration timeout) {
-  absl::StatusOr<IdMap> nobody = IdMap::Single(0, 65534);
+  constexpr uint32_t kNobody = 65534;
+  absl::StatusOr<IdMap> nobody = IdMap::Single(0, kNobody);
   if (!nobody.ok()) return nobody.status();
   return RunInChild(
       [&](int sock) -> absl::Status {
-        if (absl::Status s = EnterDelegatedNamespaces(sock, 0, timeout); !s.ok()) return s;
+        if (absl::Status s = EnterDelegatedNamespaces(sock, kNobody, kNobody, 0, timeout);
+            !s.ok()) {
+          return s;
+        }
         absl::StatusOr<UniqueFd> bpffs = ReceiveDelegatedBpffs(sock, timeout);
         if (!bpffs.ok()) return bpffs.status();
         return fn(bpffs->get());

@@ -23,11 +23,13 @@ namespace tokenbox {
 // Called after each step that succeeded, for --verbose.
 using StepObserver = std::function<void(SetupStep)>;
 
-// The child's part, first: drops its supplementary groups, unshares a user and a mount
-// namespace (and `extra_clone_flags`), waits while the launcher writes its id maps, becomes the
-// mapped root and makes every mount private, so nothing it mounts reaches the host.
-absl::Status EnterDelegatedNamespaces(int sock, int extra_clone_flags, absl::Duration timeout,
-                                      const StepObserver& observer = {});
+// The child's part, first: drops its supplementary groups, becomes host `uid`/`gid` (the ids
+// the sandbox's root maps to; a leased uid first ends whatever still runs as it), unshares a
+// user and a mount namespace (and `extra_clone_flags`), waits while the launcher writes its id
+// maps, becomes the mapped root and makes every mount private, so nothing it mounts reaches the
+// host.
+absl::Status EnterDelegatedNamespaces(int sock, uid_t uid, gid_t gid, int extra_clone_flags,
+                                      absl::Duration timeout, const StepObserver& observer = {});
 
 // The child's part, then (once it has arranged its mounts): opens a bpffs context in its own
 // namespaces, so that the superblock belongs to its user namespace, and receives it back from

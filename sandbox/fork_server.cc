@@ -41,16 +41,16 @@ absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& san
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, /*timeout=*/std::nullopt, CallerStdio::All(), options.launch,
       /*expect_zygote=*/true,
-      [&](UniqueFd sock, const ChildContext& context) {
-        RunPreparedSandbox(sandbox, context, std::move(sock),
+      [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {
+        RunPreparedSandbox(leased, context, std::move(sock),
                            [&](SetupReporter& reporter, UniqueFd token) {
-                             ServeLaunches(sandbox, options.function, context, reporter,
+                             ServeLaunches(leased, options.function, context, reporter,
                                            std::move(token));
                            });
       });
   if (!started.ok()) return started.status();
-  return std::unique_ptr<ForkServer>(
-      new ForkServer(std::move(started->child), std::move(started->sock), options));
+  return std::unique_ptr<ForkServer>(new ForkServer(
+      std::move(started->child), std::move(started->sock), std::move(started->host_ids), options));
 }
 
 ForkServer::~ForkServer() {
@@ -104,6 +104,7 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
                       ? std::optional(MonotonicNow() + *command.timeout())
                       : std::nullopt,
       .caller_stdio = CallerStdio::SharedWith(command),
+      .host_ids = host_ids_,
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));

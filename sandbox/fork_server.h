@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "sandbox/child.h"
 #include "sandbox/command.h"
+#include "sandbox/host_id_lease.h"
 #include "sandbox/launcher.h"
 #include "sandbox/sandbox.h"
 
@@ -52,15 +53,19 @@ class ForkServer {
   pid_t zygote_pid() const { return zygote_.pid(); }
 
  private:
-  ForkServer(Child zygote, UniqueFd sock, const ForkServerOptions& options)
+  ForkServer(Child zygote, UniqueFd sock, std::shared_ptr<const HostIdLease> host_ids,
+             const ForkServerOptions& options)
       : zygote_(std::move(zygote)),
         sock_(std::move(sock)),
+        host_ids_(std::move(host_ids)),
         setup_timeout_(options.launch.setup_timeout),
         has_function_(static_cast<bool>(options.function)) {}
 
   Child zygote_;
   std::mutex mutex_;  // One request and its reply at a time on sock_.
   UniqueFd sock_;
+  // Every launch holds them too: launches without a pid namespace share the zygote's host uid.
+  const std::shared_ptr<const HostIdLease> host_ids_;
   const absl::Duration setup_timeout_;
   const bool has_function_;
 };

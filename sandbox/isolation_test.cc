@@ -5,12 +5,15 @@
 #include <linux/bpf.h>
 #include <mqueue.h>
 #include <netinet/in.h>
+#include <sys/inotify.h>
 #include <sys/ipc.h>
+#include <sys/ptrace.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -138,7 +141,7 @@ TEST_CASE("With the network shared, the program reaches both (what --share-net g
 // tells the launcher on fd 5 that it holds what it took, and holds it until fd 6 closes;
 // meanwhile the launcher runs `check`. The sandbox must then exit 0.
 void CheckWhileHeld(const SandboxBuilder& sandbox, int (*function)(),
-                    const std::function<void()>& check) {
+                    const std::function<void(const Child& holder)>& check) {
   for (bool via_fork_server : {false, true}) {
     CAPTURE(via_fork_server);
     auto held = MakePipe();
@@ -164,7 +167,7 @@ void CheckWhileHeld(const SandboxBuilder& sandbox, int (*function)(),
     held->write_end.Reset();
     done->read_end.Reset();
     char byte;
-    if (read(held->read_end.get(), &byte, 1) == 1) check();
+    if (read(held->read_end.get(), &byte, 1) == 1) check(*child);
     done->write_end.Reset();
     const ExitStatus ended = *child->Wait();
     CHECK_MESSAGE(ended == ExitStatus::Exited(0), ended.ToString());
@@ -209,7 +212,7 @@ TEST_CASE("A delegated sk_lookup program drops the sandbox's connections, not th
   SandboxBuilder sandbox;
   sandbox.Policy(*ParseDelegationPolicy("prog_load", "", "sk_lookup", "sk_lookup"));
   int reached = -1;
-  CheckWhileHeld(sandbox, DropEveryConnection, [&] { reached = host.Reached(); });
+  CheckWhileHeld(sandbox, DropEveryConnection, [&](const Child&) { reached = host.Reached(); });
   CHECK(reached == 2);  // While the sandbox's drop-all program was linked.
 }
 
@@ -234,11 +237,96 @@ int TakeEveryPseudoTerminal() {
 TEST_CASE("The sandbox takes pseudo-terminals from a bounded devpts of its own") {
   TB_REQUIRE_PRIVILEGE();
   bool host_could_open = false;
-  CheckWhileHeld(testing::DemoSandbox(), TakeEveryPseudoTerminal, [&] {
+  CheckWhileHeld(testing::DemoSandbox(), TakeEveryPseudoTerminal, [&](const Child&) {
     UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
     host_could_open = master.valid();
   });
   CHECK(host_could_open);
+}
+
+// fs.inotify.max_user_instances: how many inotify instances one user may hold, per user
+// namespace and in each namespace above it.
+int MaxInotifyInstances() {
+  std::ifstream limit("/proc/sys/fs/inotify/max_user_instances");
+  int value = -1;
+  limit >> value;
+  return value;
+}
+
+// From inside: takes every inotify instance its user may have (bounded), and holds them.
+int TakeEveryInotifyInstance() {
+  const int limit = MaxInotifyInstances();
+  if (limit <= 0 || limit > 100000) return 10;
+  std::vector<UniqueFd> taken;
+  while (static_cast<int>(taken.size()) <= limit) {
+    UniqueFd instance(inotify_init1(IN_CLOEXEC));
+    if (!instance) break;
+    taken.push_back(std::move(instance));
+  }
+  if (errno != EMFILE) return 11;
+  // A host uid of its own has none of its own in use: it gets the whole allowance.
+  if (static_cast<int>(taken.size()) != limit) return 12;
+  return HoldUntilChecked();
+}
+
+// Hole 10 of issue 11: the user namespace was created by the root launcher, so what the sandbox
+// took counted against host root too, and one sandbox made root's inotify_init1 fail (EMFILE).
+// Created by the sandbox's own leased uid, it counts there.
+TEST_CASE("Per-user kernel counts are the sandbox's own host uid's, not root's") {
+  TB_REQUIRE_PRIVILEGE();
+  bool root_could = false;
+  CheckWhileHeld(testing::DemoSandbox(), TakeEveryInotifyInstance, [&](const Child&) {
+    // Root may hold many already (its daemons'); a few more are enough to tell.
+    constexpr size_t kFew = 8;
+    std::vector<UniqueFd> taken;
+    while (taken.size() < kFew) {
+      UniqueFd instance(inotify_init1(IN_CLOEXEC));
+      if (!instance) break;
+      taken.push_back(std::move(instance));
+    }
+    root_could = taken.size() == kFew;
+  });
+  CHECK(root_could);
+}
+
+// From inside, without a pid namespace: signals and traces the process named by PEER_PID, a
+// sandbox launched the same way.
+int ReachPeer() {
+  const char* peer = getenv("PEER_PID");
+  if (peer == nullptr) return 10;
+  const pid_t pid = atoi(peer);
+  if (kill(pid, 0) == 0 || errno != EPERM) return 11;
+  if (ptrace(PTRACE_ATTACH, pid, nullptr, nullptr) == 0 || errno != EPERM) return 12;
+  if (syscall(SYS_pidfd_open, pid, 0) < 0) return 13;  // Visible: only the ids keep it out.
+  return 0;
+}
+
+// How ReachPeer() ended, run in `sandbox` while another launch of it holds (both without pid
+// namespaces, so that each can name the other).
+int ReachPeerWhileHeld(const SandboxBuilder& sandbox) {
+  int peer_result = -1;
+  CheckWhileHeld(sandbox, HoldUntilChecked, [&](const Child& holder) {
+    CommandBuilder command;
+    command.SetEnv("PEER_PID", absl::StrCat(holder.pid())).Function(ReachPeer);
+    const ExitStatus ended = RunCaptured(sandbox, command).status;
+    peer_result = ended.kind == ExitStatus::Kind::kExited ? ended.code : -2;
+  });
+  return peer_result;
+}
+
+// Hole 10 of issue 11, the other half: every sandbox was host uid 65534, so one could signal
+// and trace another wherever it could see it (here, without pid namespaces).
+TEST_CASE("Sandboxes have distinct host uids and cannot signal or trace one another") {
+  TB_REQUIRE_PRIVILEGE();
+  CHECK(ReachPeerWhileHeld(Sharing([](NewNamespaces& ns) { ns.pid = false; })) == 0);
+}
+
+// What --uid gives up: two sandboxes given the same host uid can signal one another.
+TEST_CASE("Sandboxes given the same host uid can signal one another (what --uid gives up)") {
+  TB_REQUIRE_PRIVILEGE();
+  SandboxBuilder sandbox = Sharing([](NewNamespaces& ns) { ns.pid = false; });
+  sandbox.HostUser(65534).HostGroup(65534);
+  CHECK(ReachPeerWhileHeld(sandbox) == 11);  // kill(peer, 0) succeeded.
 }
 
 constexpr key_t kShmKey = 0x70b0c5;

@@ -17,8 +17,8 @@ absl::StatusOr<Child> Launch(const Sandbox& sandbox, const Command& command,
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, command.timeout(), CallerStdio::SharedWith(command), options,
       /*expect_zygote=*/false,
-      [&](UniqueFd sock, const ChildContext& context) {
-        RunSandboxChild(sandbox, command, context, std::move(sock));
+      [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {
+        RunSandboxChild(leased, command, context, std::move(sock));
       });
   if (!started.ok()) return started.status();
   return std::move(started->child);

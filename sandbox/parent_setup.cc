@@ -147,13 +147,22 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
             why, ": the launcher needs CAP_SYS_ADMIN in the initial user namespace to configure "
                  "a delegated bpffs; run it as root (e.g. with sudo)")));
   }
+  std::shared_ptr<const HostIdLease> host_ids;
+  if (!sandbox.uid_map().has_value() || !sandbox.gid_map().has_value()) {
+    absl::StatusOr<std::shared_ptr<const HostIdLease>> lease = HostIdLease::Acquire(
+        /*sweep_on_release=*/!sandbox.uid_map().has_value() && !sandbox.namespaces().pid);
+    if (!lease.ok()) return SetupFailure(SetupStep::kLeaseHostIds, lease.status());
+    host_ids = *std::move(lease);
+    note(absl::StrCat("leased host id ", host_ids->id()));
+  }
+  const Sandbox leased = host_ids ? sandbox.WithLeasedIds(host_ids->id()) : sandbox;
   absl::StatusOr<SocketPair> pair = MakeSocketPair();
   if (!pair.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pair.status());
   const ChildContext context{getpid(), options.verbose, started, options.setup_timeout};
   std::fflush(nullptr);
   pid_t pid = ForkThread::Get().Fork([&] {
     pair->parent.Reset();
-    child_main(std::move(pair->child), context);
+    child_main(leased, std::move(pair->child), context);
   });
   if (pid < 0) return SetupFailure(SetupStep::kFork, ErrnoStatus(errno, "fork"));
   pair->child.Reset();
@@ -175,10 +184,11 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
       .deadline = timeout.has_value() ? std::optional(started + *timeout) : std::nullopt,
       .owns_terminal = shares_terminal && HandTerminalTo(pid),
       .caller_stdio = std::move(caller_stdio),
+      .host_ids = host_ids,
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
-  if (absl::Status s = DelegateToChild(sock.get(), pid, sandbox.uid_map(), sandbox.gid_map(),
+  if (absl::Status s = DelegateToChild(sock.get(), pid, *leased.uid_map(), *leased.gid_map(),
                                        sandbox.policy(), options.setup_timeout,
                                        [&](SetupStep step) { note(LauncherNote(step)); });
       !s.ok()) {
@@ -192,7 +202,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                           : "a zygote answered a plain launch"));
   }
   note(StartNote(*confirmed));
-  return Started{std::move(child), std::move(sock)};
+  return Started{std::move(child), std::move(sock), std::move(host_ids)};
 }
 
 }  // namespace tokenbox

@@ -2,6 +2,7 @@
 #define TOKENBOX_SANDBOX_PARENT_SETUP_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -10,22 +11,28 @@
 #include "sandbox/caller_stdio.h"
 #include "sandbox/child.h"
 #include "sandbox/child_setup.h"
+#include "sandbox/host_id_lease.h"
 #include "sandbox/launch_options.h"
 #include "sandbox/sandbox.h"
 
 namespace tokenbox {
 
-// The launcher's side of setting a sandbox up, for Launch() and ForkServer::Start(): forks a
-// child that runs `child_main`, writes its id maps, delegates its bpffs, and returns once the
+// The launcher's side of setting a sandbox up, for Launch() and ForkServer::Start(): leases host
+// ids when the sandbox maps none of its own, forks a child that runs `child_main`, writes its id maps, delegates its bpffs, and returns once the
 // child confirms its start, with the handshake socket (a zygote serves launches on it).
 class ParentSetup {
  public:
-  // Runs in the forked child with its end of the handshake socket; must not return.
-  using ChildMain = std::function<void(UniqueFd sock, const ChildContext& context)>;
+  // Runs in the forked child with its end of the handshake socket; must not return. `sandbox`
+  // is the one given, with its leased host ids filled in.
+  using ChildMain =
+      std::function<void(const Sandbox& sandbox, UniqueFd sock, const ChildContext& context)>;
 
   struct Started {
     Child child;
     UniqueFd sock;
+    // The sandbox's leased host ids (null when it maps ids of its own): a fork server's launches
+    // hold them too, so that they are given back only once nothing of the sandbox runs.
+    std::shared_ptr<const HostIdLease> host_ids;
   };
 
   // `timeout` counts from now; a zygote has none. `expect_zygote` is whether the child must

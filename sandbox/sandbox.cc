@@ -4,16 +4,31 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "sandbox/host_id_lease.h"
 #include "sandbox/kernel_path.h"
 #include "token/policy_lint.h"
 
 namespace tokenbox {
 namespace {
 
-constexpr uint32_t kNobody = 65534;
+// Whether `map` names a host id that tokenbox leases to sandboxes: given explicitly, it would
+// share that sandbox's.
+bool MapsLeasedIds(const std::optional<IdMap>& map) {
+  if (!map.has_value()) return false;
+  for (const IdRange& range : map->ranges()) {
+    const uint64_t first = range.outside;
+    const uint64_t end = first + range.count;
+    if (first < uint64_t{HostIdLease::kFirstId} + HostIdLease::kIdCount &&
+        end > HostIdLease::kFirstId) {
+      return true;
+    }
+  }
+  return false;
+}
 
-bool MapsHostRoot(const IdMap& map) {
-  for (const IdRange& range : map.ranges()) {
+bool MapsHostRoot(const std::optional<IdMap>& map) {
+  if (!map.has_value()) return false;  // A leased id is never 0.
+  for (const IdRange& range : map->ranges()) {
     if (range.outside == 0) return true;  // A range cannot wrap, so only its first id can be 0.
   }
   return false;
@@ -21,9 +36,14 @@ bool MapsHostRoot(const IdMap& map) {
 
 }  // namespace
 
+Sandbox Sandbox::WithLeasedIds(uint32_t host_id) const {
+  Sandbox leased = *this;
+  if (!leased.uid_map_.has_value()) leased.uid_map_ = *IdMap::Single(0, host_id);
+  if (!leased.gid_map_.has_value()) leased.gid_map_ = *IdMap::Single(0, host_id);
+  return leased;
+}
+
 SandboxBuilder::SandboxBuilder() {
-  sandbox_.uid_map_ = *IdMap::Single(0, kNobody);
-  sandbox_.gid_map_ = *IdMap::Single(0, kNobody);
   sandbox_.bpffs_path_ = "/sys/fs/bpf";
   sandbox_.kept_capabilities_ = CapabilitySet::Of({CAP_BPF});
 }
@@ -38,7 +58,8 @@ SandboxBuilder& SandboxBuilder::GidMap(IdMap map) {
   return *this;
 }
 
-void SandboxBuilder::MapRootTo(uint32_t host_id, absl::string_view what, IdMap& map) {
+void SandboxBuilder::MapRootTo(uint32_t host_id, absl::string_view what,
+                               std::optional<IdMap>& map) {
   absl::StatusOr<IdMap> single = IdMap::Single(0, host_id);
   if (!single.ok()) {
     Fail(absl::StrCat(what, ": ", single.status().message()));
@@ -170,11 +191,18 @@ std::vector<std::string> SandboxBuilder::ReachProblems() const {
 absl::StatusOr<Sandbox> SandboxBuilder::Build() {
   std::vector<std::string> problems = problems_;
   for (std::string& problem : ReachProblems()) problems.push_back(std::move(problem));
-  if (!sandbox_.uid_map_.ToOutside(0).has_value()) {
+  if (sandbox_.uid_map_.has_value() && !sandbox_.uid_map_->ToOutside(0).has_value()) {
     problems.push_back("the uid map must map inside uid 0 (the sandbox runs as its own root)");
   }
-  if (!sandbox_.gid_map_.ToOutside(0).has_value()) {
+  if (sandbox_.gid_map_.has_value() && !sandbox_.gid_map_->ToOutside(0).has_value()) {
     problems.push_back("the gid map must map inside gid 0");
+  }
+  if (MapsLeasedIds(sandbox_.uid_map_) || MapsLeasedIds(sandbox_.gid_map_)) {
+    problems.push_back(absl::StrCat(
+        "the id maps include host ids ", HostIdLease::kFirstId, "-",
+        HostIdLease::kFirstId + HostIdLease::kIdCount - 1,
+        ", which tokenbox leases to sandboxes: map other ids, or none (a leased one is the "
+        "default)"));
   }
   if (!policy_given_ || sandbox_.policy_.empty()) {
     problems.push_back("the delegation policy delegates nothing, so no BPF token can be created");

@@ -51,10 +51,13 @@ struct FilesystemView {
 // consistent; what runs in it is a Command (sandbox/command.h).
 class Sandbox {
  public:
-  const IdMap& uid_map() const { return uid_map_; }
-  const IdMap& gid_map() const { return gid_map_; }
-  // The host uid the sandbox's root is, for messages that tell the user whose access counts.
-  uint32_t host_uid() const { return uid_map_.ToOutside(0).value_or(0); }
+  // The id maps given; nullopt (the default) for a host id leased for each launch: one that no
+  // other process and no other running sandbox has (sandbox/host_id_lease.h).
+  const std::optional<IdMap>& uid_map() const { return uid_map_; }
+  const std::optional<IdMap>& gid_map() const { return gid_map_; }
+  // The host uid the sandbox's root is, for messages that tell the user whose access counts;
+  // in the launched child's copy, the leased one.
+  uint32_t host_uid() const { return uid_map_.has_value() ? uid_map_->ToOutside(0).value_or(0) : 0; }
   const DelegationPolicy& policy() const { return policy_; }
   // Where the delegated bpffs is mounted inside; nullopt when only the token fd is passed.
   const std::optional<std::string>& bpffs_path() const { return bpffs_path_; }
@@ -72,10 +75,13 @@ class Sandbox {
 
  private:
   friend class SandboxBuilder;
-  Sandbox() : uid_map_(*IdMap::Single(0, 0)), gid_map_(*IdMap::Single(0, 0)) {}
+  friend class ParentSetup;  // Fills in the leased ids.
+  Sandbox() = default;
+  // This sandbox with inside id 0 mapped to `host_id` wherever no map was given.
+  Sandbox WithLeasedIds(uint32_t host_id) const;
 
-  IdMap uid_map_;
-  IdMap gid_map_;
+  std::optional<IdMap> uid_map_;
+  std::optional<IdMap> gid_map_;
   DelegationPolicy policy_;
   std::optional<std::string> bpffs_path_;
   CapabilitySet kept_capabilities_;
@@ -93,7 +99,8 @@ class Sandbox {
 //                                      "socket_filter", "any"))
 //       .Build();
 //
-// Defaults: inner root mapped to host nobody (65534:65534); the bpffs at /sys/fs/bpf; only
+// Defaults: inner root mapped to a host uid and gid leased for each launch, that no other
+// process has (sandbox/host_id_lease.h), and its user namespace created by them; the bpffs at /sys/fs/bpf; only
 // CAP_BPF kept; new pid (the program is pid 2 under a tiny init), network, IPC, UTS and cgroup
 // namespaces; a new session without a controlling terminal; the host's filesystem as it is; a
 // fresh session keyring.
@@ -101,6 +108,8 @@ class SandboxBuilder {
  public:
   SandboxBuilder();
 
+  // Each gives up the leased id of its kind for the ids named: a sandbox that shares a host uid
+  // with other processes can signal and trace them, and shares their per-user kernel counts.
   SandboxBuilder& UidMap(IdMap map);                  // Must map inside id 0.
   SandboxBuilder& GidMap(IdMap map);
   SandboxBuilder& HostUser(uint32_t uid);             // Inner root = this host uid.
@@ -148,7 +157,7 @@ class SandboxBuilder {
   // What the sandbox would let the program reach beyond itself without being asked to.
   std::vector<std::string> ReachProblems() const;
   // Maps inside id 0 to `host_id` in `map`.
-  void MapRootTo(uint32_t host_id, absl::string_view what, IdMap& map);
+  void MapRootTo(uint32_t host_id, absl::string_view what, std::optional<IdMap>& map);
 
   Sandbox sandbox_;
   bool policy_given_ = false;

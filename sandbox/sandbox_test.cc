@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "sandbox/host_id_lease.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -13,11 +15,11 @@ DelegationPolicy DemoPolicy() {
   return *ParseDelegationPolicy("map_create:prog_load:btf_load", "array", "socket_filter", "any");
 }
 
-TEST_CASE("The sandbox builder's defaults: nobody, /sys/fs/bpf, CAP_BPF, every namespace") {
+TEST_CASE("The sandbox builder's defaults: leased ids, /sys/fs/bpf, CAP_BPF, every namespace") {
   auto sandbox = SandboxBuilder().Policy(DemoPolicy()).Build();
   TB_REQUIRE_OK(sandbox);
-  CHECK(sandbox->uid_map().ToOutside(0) == 65534u);
-  CHECK(sandbox->gid_map().ToOutside(0) == 65534u);
+  CHECK_FALSE(sandbox->uid_map().has_value());  // Leased at each launch.
+  CHECK_FALSE(sandbox->gid_map().has_value());
   CHECK(sandbox->bpffs_path() == "/sys/fs/bpf");
   CHECK(sandbox->kept_capabilities() == CapabilitySet::Of({CAP_BPF}));
   CHECK(sandbox->namespaces().pid);
@@ -148,6 +150,20 @@ TEST_CASE("Whole-machine tracing, CAP_SYS_ADMIN and host root are refused unless
           std::string::npos);
     CHECK(root_mapped.AllowHostRoot().Build().ok());
   }
+
+  // The leased range cannot be named: that id would be some running sandbox's.
+  for (uint32_t id : {HostIdLease::kFirstId, HostIdLease::kFirstId + HostIdLease::kIdCount - 1}) {
+    CAPTURE(id);
+    auto leased = SandboxBuilder().Policy(DemoPolicy()).HostUser(id).Build();
+    REQUIRE_FALSE(leased.ok());
+    CHECK(std::string(leased.status().message()).find("which tokenbox leases") !=
+          std::string::npos);
+    CHECK_FALSE(SandboxBuilder().Policy(DemoPolicy()).GidMap(
+        *IdMap::Parse(absl::StrCat("0:", id - 5, ":10"))).Build().ok());
+  }
+  CHECK(SandboxBuilder().Policy(DemoPolicy()).HostUser(HostIdLease::kFirstId - 1).Build().ok());
+  CHECK(SandboxBuilder().Policy(DemoPolicy())
+            .HostUser(HostIdLease::kFirstId + HostIdLease::kIdCount).Build().ok());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ constexpr absl::string_view kStepPayload = "tokenbox/step";
 absl::string_view SetupStepName(SetupStep step) {
   switch (step) {
     case SetupStep::kCheckPrivileges: return "check privileges";
+    case SetupStep::kLeaseHostIds: return "lease host ids";
     case SetupStep::kCreateHandshakeSocket: return "create handshake socket";
     case SetupStep::kFork: return "fork";
     case SetupStep::kOpenPidfd: return "open pidfd";
@@ -28,6 +29,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kNewSession: return "new session";
     case SetupStep::kNewProcessGroup: return "new process group";
     case SetupStep::kDropSupplementaryGroups: return "drop supplementary groups";
+    case SetupStep::kBecomeHostUser: return "become the sandbox's host user";
     case SetupStep::kCreateNamespaces: return "create namespaces";
     case SetupStep::kWaitForIdMaps: return "wait for id maps";
     case SetupStep::kEnterMappedIds: return "enter mapped ids";

@@ -14,6 +14,7 @@ namespace tokenbox {
 enum class SetupStep {
   // The launcher.
   kCheckPrivileges,
+  kLeaseHostIds,
   kCreateHandshakeSocket,
   kFork,
   kOpenPidfd,
@@ -26,6 +27,7 @@ enum class SetupStep {
   kNewSession,
   kNewProcessGroup,
   kDropSupplementaryGroups,
+  kBecomeHostUser,
   kCreateNamespaces,
   kWaitForIdMaps,
   kEnterMappedIds,

@@ -5,8 +5,10 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "ns/pipe.h"
+#include "sandbox/host_id_lease.h"
 #include "tests/test_support.h"
 
 namespace tokenbox::testing {
@@ -102,6 +104,13 @@ std::map<std::string, std::string> KeyValues(const std::string& text) {
     }
   }
   return values;
+}
+
+bool MapsRootToLeasedId(const std::string& map) {
+  std::vector<std::string> fields = absl::StrSplit(map, ':');
+  uint32_t id = 0;
+  return fields.size() == 3 && fields[0] == "0" && fields[2] == "1" &&
+         absl::SimpleAtoi(fields[1], &id) && IsLeasedHostId(id);
 }
 
 }  // namespace tokenbox::testing

@@ -53,6 +53,10 @@ Command Built(CommandBuilder builder);
 StagedFiles& InspectorStage();
 std::string InspectorPath();
 
+// Whether inspect_sandbox's uid_map field (or gid_map's) maps inside 0, alone, to a host id
+// that tokenbox leases: "0:<leased id>:1".
+bool MapsRootToLeasedId(const std::string& map);
+
 // The "key=value" fields of inspect_sandbox's output (one or more a line, space-separated).
 std::map<std::string, std::string> KeyValues(const std::string& text);
 

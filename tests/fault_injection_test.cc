@@ -66,12 +66,13 @@ const std::vector<std::string> kFullPolicy = {
 const std::vector<std::string> kSmallPolicy = {"--delegate-cmds=map_create",
                                                "--delegate-maps=array"};
 
-// The child's prctl calls, in order (sandbox/capabilities.cc): PR_SET_SECUREBITS, one
+// The child's prctl calls, in order: PR_SET_KEEPCAPS (ns/user_namespace.cc, before its user
+// namespace exists), then (token/process_capabilities.cc) PR_SET_SECUREBITS, one
 // PR_CAPBSET_DROP for each capability up to CAP_LAST_CAP but the kept cap_bpf, then
 // PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE(cap_bpf), PR_SET_NO_NEW_PRIVS, and last
 // PR_SET_PDEATHSIG. Each row also checks that the line names the call it meant to fail.
 constexpr int kBoundingSetDrops = CAP_LAST_CAP + 1 - 1;
-constexpr int kAmbientClearPrctl = 1 + kBoundingSetDrops + 1;
+constexpr int kAmbientClearPrctl = 1 + 1 + kBoundingSetDrops + 1;
 
 std::string Prctl(const char* error, int nth) {
   return absl::StrCat("prctl:error=", error, ":when=", nth);
@@ -101,8 +102,18 @@ const std::vector<Fault>& Faults() {
        Target::kLauncher, false, "/gid_map)", "/proc/"},
       {"write:error=EINVAL:when=3", "write id maps", "EINVAL", nullptr, false, false,
        Target::kLauncher, false, "/uid_map)", "/proc/"},
-      {"setresgid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
-      {"setresuid:error=EPERM:when=1", "enter mapped ids", "EPERM"},
+      // The child becomes the sandbox's host user (a leased uid) before its user namespace
+      // exists, then the mapped root inside it.
+      {"prctl:error=EINVAL:when=1", "become the sandbox's host user", "EINVAL", nullptr, false,
+       false, Target::kAll, false, "PR_SET_KEEPCAPS"},
+      {"setresgid:error=EPERM:when=1", "become the sandbox's host user", "EPERM"},
+      {"setresuid:error=EPERM:when=1", "become the sandbox's host user", "EPERM"},
+      {"capset:error=EPERM:when=1", "become the sandbox's host user", "EPERM", nullptr, false,
+       false, Target::kAll, false, "capset(effective cap_sys_admin)"},
+      {"kill:error=EPERM:when=1", "become the sandbox's host user", "EPERM", nullptr, false,
+       false, Target::kAll, false, "kill(-1, SIGKILL) as uid 20"},
+      {"setresgid:error=EPERM:when=2", "enter mapped ids", "EPERM"},
+      {"setresuid:error=EPERM:when=2", "enter mapped ids", "EPERM"},
       {"mount:error=EPERM:when=1", "make mounts private", "EPERM"},
       {"fsopen:error=ENOMEM:when=1", "mount delegated bpffs", "ENOMEM"},
       {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL"},
@@ -125,9 +136,9 @@ const std::vector<Fault>& Faults() {
       {"move_mount:error=EACCES:when=1", "mount delegated bpffs", "EACCES"},
       {"bpf:error=EPERM:when=1", "create BPF token", "EPERM"},
       {"keyctl:error=EDQUOT:when=1", "join a new session keyring", "EDQUOT"},
-      {"prctl:error=EINVAL:when=1", "drop capabilities", "EINVAL"},
-      {"prctl:error=EPERM:when=2", "drop capabilities", "EPERM"},
-      {"capset:error=EPERM:when=1", "drop capabilities", "EPERM"},
+      {"prctl:error=EINVAL:when=2", "drop capabilities", "EINVAL"},
+      {"prctl:error=EPERM:when=3", "drop capabilities", "EPERM"},
+      {"capset:error=EPERM:when=2", "drop capabilities", "EPERM"},
       {Prctl("EPERM", kAmbientClearPrctl), "drop capabilities", "EPERM", nullptr, false, false,
        Target::kAll, false, "PR_CAP_AMBIENT_CLEAR_ALL"},
       {Prctl("EPERM", kAmbientClearPrctl + 1), "drop capabilities", "EPERM", nullptr, false, false,

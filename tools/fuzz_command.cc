@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,8 @@ filesystem is read-only inside, except the corpus directories (libFuzzer's posit
 arguments) and the artifact directory (-artifact_prefix= or -exact_artifact_path=), which
 are bound in writable. -jobs, -workers and -fork work; their logs and temporary files go to
 the working directory, which is the artifact directory (else the first corpus directory).
-These directories must be writable by the sandbox's host user (65534 unless --uid).
+These directories must be writable by the sandbox's host user: by everyone (mode 1777, like
+/tmp) for the host uid leased for each run, or by the owner given with --uid.
 
 )";
 
@@ -67,20 +69,25 @@ absl::StatusOr<std::string> Absolute(const std::string& path) {
   return std::string(resolved);
 }
 
-// A directory the sandbox's user can write: owned by it, or writable by everyone.
-absl::Status CheckWritableBy(const std::string& dir, uint32_t uid) {
+// A directory the sandbox's user can write: owned by it, or writable by everyone. A leased uid
+// (`uid` nullopt) is known only at launch, and owns nothing on the host.
+absl::Status CheckWritableBy(const std::string& dir, std::optional<uint32_t> uid) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("stat(", dir, ")"));
   if (!S_ISDIR(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(dir, " is not a directory"));
   }
-  bool writable = (st.st_uid == uid && (st.st_mode & S_IWUSR)) || (st.st_mode & S_IWOTH);
-  if (!writable) {
+  bool writable = (uid.has_value() && st.st_uid == *uid && (st.st_mode & S_IWUSR)) ||
+                  (st.st_mode & S_IWOTH);
+  if (writable) return absl::OkStatus();
+  if (!uid.has_value()) {
     return absl::PermissionDeniedError(absl::StrCat(
-        dir, " is not writable by the sandbox's host user (uid ", uid, "): chown ", uid, " ", dir,
-        ", or pass --uid with the uid that owns it"));
+        dir, " is not writable by the sandbox's host user, a uid leased for this run: chmod "
+        "1777 ", dir, ", or pass --uid with the uid that owns it"));
   }
-  return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      dir, " is not writable by the sandbox's host user (uid ", *uid, "): chown ", *uid, " ", dir,
+      ", or pass --uid with the uid that owns it"));
 }
 
 }  // namespace
@@ -103,7 +110,7 @@ int FuzzCommand(int argc, char** argv) {
   if (!policy.ok()) return Fail(policy.status().message());
   absl::StatusOr<SandboxRequest> request = ApplySandboxFlags(*line, flags);
   if (!request.ok()) return Fail(request.status().message());
-  const uint32_t uid = request->uid.value_or(65534);
+  const std::optional<uint32_t> uid = request->uid;
 
   // The fuzzer's own arguments name what it writes.
   std::vector<std::string> program = line->operands;

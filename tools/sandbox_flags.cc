@@ -36,9 +36,12 @@ const SandboxFlag kFlags[] = {
      [](const std::string& v, SandboxRequest& r) { r.sandbox.BpffsPath(v); return Ok(); }},
     {"no-bpffs", nullptr, "mount it nowhere; only the token fd is passed",
      [](const std::string&, SandboxRequest& r) { r.sandbox.NoBpffs(); return Ok(); }},
-    {"uid", "ID", "the host user the sandbox's root maps to (default 65534)",
+    {"uid", "ID",
+     "the host user the sandbox's root maps to (default: one leased for\n"
+     "this run, that no other process has); a uid the sandbox shares lets\n"
+     "it signal and trace that user's processes, and shares their counts",
      [](const std::string& v, SandboxRequest& r) { return SetId(v, "--uid", r.uid); }},
-    {"gid", "ID", "the host group the sandbox's root maps to (default 65534)",
+    {"gid", "ID", "the host group the sandbox's root maps to (default: the leased id)",
      [](const std::string& v, SandboxRequest& r) { return SetId(v, "--gid", r.gid); }},
     {"map-users", "IN:OUT:COUNT", "map a uid range instead (repeatable; must map inside uid 0)",
      [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-users", r.user_ranges); }},
@@ -148,7 +151,8 @@ const SandboxFlag kFlags[] = {
 
 // Applies what depends on several options at once, after all of them.
 const SandboxDefault kDefaults[] = {
-    {"inner root is an unprivileged host user (65534), never host root", "allow-host-root"},
+    {"inner root is a host uid and gid leased for the run, that no other process has", "uid"},
+    {"inner root is never host root", "allow-host-root"},
     {"CAP_BPF only, locked for exec; nothing that undoes the filesystem view", "allow-sys-admin"},
     {"no program type that traces or changes the whole machine loads", "allow-host-tracing"},
     {"a pid namespace and /proc of its own, under tokenbox's pid 1, dying with tokenbox",

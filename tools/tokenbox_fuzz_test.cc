@@ -137,8 +137,12 @@ TEST_CASE("tokenbox fuzz: relative corpus and artifact paths keep their meaning"
 TEST_CASE("tokenbox fuzz refuses directories the sandbox cannot write, and a run with none") {
   TB_REQUIRE_PRIVILEGE();
   FuzzDirs dirs;
-  chmod(dirs.corpus.c_str(), 0755);  // Root's, and not writable by nobody.
+  chmod(dirs.corpus.c_str(), 0755);  // Root's, and not writable by the leased uid.
   CommandResult r = Fuzz(dirs, {dirs.corpus});
+  CHECK(r.exit_code == 125);
+  CHECK(Contains(r.err, "is not writable by the sandbox's host user, a uid leased for this run: "
+                        "chmod 1777"));
+  r = Fuzz(dirs, {dirs.corpus}, {"--uid=65534"});
   CHECK(r.exit_code == 125);
   CHECK(Contains(r.err, "is not writable by the sandbox's host user (uid 65534): chown 65534"));
   r = Fuzz(dirs, {dirs.files.path("missing")});

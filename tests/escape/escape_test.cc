@@ -973,6 +973,18 @@ TEST_CASE("A program that clears its parent-death signal dies at the timeout") {
                          Ending::kTimedOut);
 }
 
+// Hole 18 of issue 11, without a pid namespace: what left the process group outlived the
+// timeout. The sandbox's leased host uid is its own, and at its end tokenbox kills every process
+// of that uid in one kill(-1) made as it. (A SIGKILLed tokenbox cannot: docs/SECURITY.md.)
+TEST_CASE("A program that clears its parent-death signal dies at the timeout (--no-unshare-pid)") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectGoneWithLauncher("timeout-escaping-no-unshare-pid",
+                         "--timeout=2 --no-unshare-pid while the program and its child, both "
+                         "without a parent-death signal and in groups of their own, sleep",
+                         {"--no-unshare-pid", "--timeout=2"}, "sleep-forever-escaping", 2,
+                         Ending::kTimedOut);
+}
+
 // Hole 5 of issue 11: the timeout was tokenbox's alone, and a tokenbox stopped by ^Z or
 // SIGSTOP let the sandbox run on past it. The supervisor now holds the deadline too.
 TEST_CASE("The timeout holds while tokenbox is stopped") {
