@@ -130,6 +130,19 @@ absl::Status EnterWorkingDirectory(const Command& command, uint32_t host_uid) {
   return ErrnoUnless(chdir("/") == 0, "chdir(/)", "the sandbox's / must be searchable");
 }
 
+// Makes the terminal on fd 0 the controlling terminal of a session the program leads. The
+// child's own new session (or, forked by a fork server, its launch's) is led by a process that
+// is not the program when there is a pid namespace, so the program makes its own.
+absl::Status TakeControllingTerminal() {
+  if (getsid(0) != getpid() && setsid() < 0) {
+    return ErrnoStatus(errno, "setsid",
+                       "a terminal of its own needs a session of its own: do not share "
+                       "tokenbox's session (--share-session) without a pid namespace");
+  }
+  return ErrnoUnless(ioctl(STDIN_FILENO, TIOCSCTTY, 0) == 0, "ioctl(0, TIOCSCTTY)",
+                     "the terminal must not be another session's controlling terminal");
+}
+
 // The environment the program starts with: the command's, and where to find the token.
 std::vector<std::string> ProgramEnvironment(const Sandbox& sandbox, const Command& command,
                                             int token_fd) {
@@ -255,6 +268,9 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
     targets.push_back(passed.target);
   }
   reporter_.Step(SetupStep::kArrangeFds, ApplyFdLayout(PlanFdLayout(targets), token, sources));
+  if (command.controlling_terminal()) {
+    reporter_.Step(SetupStep::kTakeControllingTerminal, TakeControllingTerminal());
+  }
   std::vector<std::string> environment = ProgramEnvironment(sandbox_, command, token.get());
   reporter_.Step(SetupStep::kChangeDirectory, EnterWorkingDirectory(command, sandbox_.host_uid()));
   reporter_.Step(SetupStep::kDropCapabilities,

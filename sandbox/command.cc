@@ -108,6 +108,16 @@ CommandBuilder& CommandBuilder::PassFd(int fd, int target) {
   return *this;
 }
 
+CommandBuilder& CommandBuilder::Terminal(int fd) {
+  if (!isatty(fd)) {
+    Fail(absl::StrCat("fd ", fd, " given as the program's terminal is not a terminal"));
+    return *this;
+  }
+  for (int target : {0, 1, 2}) PassFd(fd, target);
+  command_.controlling_terminal_ = true;
+  return *this;
+}
+
 absl::StatusOr<Command> CommandBuilder::Build() {
   std::vector<std::string> problems = problems_;
   if (kinds_given_ == 0) {

@@ -57,6 +57,8 @@ class Command {
   // Counted from the launch; a sandbox still running then is killed.
   std::optional<absl::Duration> timeout() const { return timeout_; }
   const std::vector<PassedFd>& passed_fds() const { return passed_fds_; }
+  // Whether the terminal at fd 0 becomes the program's controlling terminal (Terminal()).
+  bool controlling_terminal() const { return controlling_terminal_; }
 
  private:
   friend class CommandBuilder;
@@ -72,6 +74,7 @@ class Command {
   std::vector<ResourceLimit> resource_limits_;
   std::optional<absl::Duration> timeout_;
   std::vector<PassedFd> passed_fds_;
+  bool controlling_terminal_ = false;
 };
 
 // Builds a Command fluently; Build() reports every inconsistency at once, as one error.
@@ -106,6 +109,11 @@ class CommandBuilder {
   CommandBuilder& Timeout(absl::Duration timeout);
   // Gives the program a duplicate of `fd` at fd number `target`.
   CommandBuilder& PassFd(int fd, int target);
+  // Gives the program the terminal `fd` (say the other end of a pseudo-terminal the launcher
+  // relays, as `tokenbox run --pty` does) as its stdin, stdout and stderr, and as the
+  // controlling terminal of a session of its own, so that a shell inside gets job control
+  // and ^C from it. The launcher's own terminal is then out of its reach.
+  CommandBuilder& Terminal(int fd);
 
   absl::StatusOr<Command> Build();
 

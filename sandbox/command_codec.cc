@@ -79,13 +79,14 @@ std::string CommandCodec::Encode(const Command& command) {
                    : 0);
   PutU32(&out, static_cast<uint32_t>(command.passed_fds_.size()));
   for (const PassedFd& passed : command.passed_fds_) PutU32(&out, static_cast<uint32_t>(passed.target));
+  PutU32(&out, command.controlling_terminal_ ? 1 : 0);
   return out;
 }
 
 absl::StatusOr<Command> CommandCodec::Decode(absl::string_view bytes, std::vector<UniqueFd> fds) {
   Command command;
   Reader reader(bytes);
-  uint32_t kind = 0, has_cwd = 0, limits = 0, targets = 0;
+  uint32_t kind = 0, has_cwd = 0, limits = 0, targets = 0, controlling_terminal = 0;
   uint64_t timeout_ns = 0;
   std::string cwd;
   bool ok = reader.U32(&kind) && reader.Strings(&command.argv_) &&
@@ -106,7 +107,9 @@ absl::StatusOr<Command> CommandCodec::Decode(absl::string_view bytes, std::vecto
     command.passed_fds_.push_back({std::make_shared<UniqueFd>(std::move(fds[i])),
                                    static_cast<int>(target)});
   }
+  ok = ok && reader.U32(&controlling_terminal) && controlling_terminal <= 1;
   if (!ok || !reader.done()) return absl::DataLossError("malformed fork-server command");
+  command.controlling_terminal_ = controlling_terminal == 1;
   if (kind == static_cast<uint32_t>(Command::Kind::kProgram)) {
     if (command.argv_.empty() || command.argv_[0].empty()) {
       return absl::InvalidArgumentError("the command has no program");

@@ -1,6 +1,7 @@
 #include "sandbox/command.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -41,6 +42,13 @@ TEST_CASE("The command builder reports every inconsistency at Build(), not at la
   CHECK(std::string(nul.status().message()).find("working directory '/tmp\\x00x' contains a NUL byte") !=
         std::string::npos);
   CHECK_FALSE(CommandBuilder().Program({""}).Build().ok());
+  int not_a_terminal[2];
+  REQUIRE(pipe(not_a_terminal) == 0);
+  auto terminal = CommandBuilder().Program({"/bin/true"}).Terminal(not_a_terminal[0]).Build();
+  close(not_a_terminal[0]);
+  close(not_a_terminal[1]);
+  REQUIRE_FALSE(terminal.ok());
+  CHECK(std::string(terminal.status().message()).find("is not a terminal") != std::string::npos);
 }
 
 TEST_CASE("The environment is the launcher's, changed in any order; ClearEnvironment starts empty") {

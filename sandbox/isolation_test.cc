@@ -3,12 +3,15 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/capability.h>
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <sys/inotify.h>
 #include <sys/ipc.h>
 #include <sys/ptrace.h>
+#include <sys/mount.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -27,10 +30,12 @@
 #include "ns/unique_fd.h"
 #include "ns/pipe.h"
 #include "sandbox/fork_server.h"
+#include "sandbox/host_id_lease.h"
 #include "sandbox/inside.h"
 #include "sandbox/launcher.h"
 #include "tests/bpf_ops.h"
 #include "tests/captured_run.h"
+#include "tests/command_runner.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -327,6 +332,51 @@ TEST_CASE("Sandboxes given the same host uid can signal one another (what --uid 
   SandboxBuilder sandbox = Sharing([](NewNamespaces& ns) { ns.pid = false; });
   sandbox.HostUser(65534).HostGroup(65534);
   CHECK(ReachPeerWhileHeld(sandbox) == 11);  // kill(peer, 0) succeeded.
+}
+
+// The owner, on the host, of a file a function creates in a directory everyone may write, with
+// the host read-only but for that directory.
+uid_t OwnerOfFileWritten(SandboxBuilder sandbox) {
+  testing::StagedFiles stage;
+  REQUIRE(chmod(stage.dir().c_str(), 01777) == 0);
+  const std::string file = stage.dir() + "/written";
+  sandbox.Filesystem({/*read_only_host=*/true, {stage.dir()}, /*private_tmp=*/false});
+  CommandBuilder command;
+  command.Function([file] {
+    UniqueFd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    return fd.valid() ? 0 : 10;
+  });
+  REQUIRE(RunCaptured(sandbox, command).status == ExitStatus::Exited(0));
+  struct stat st;
+  REQUIRE(stat(file.c_str(), &st) == 0);
+  unlink(file.c_str());
+  return st.st_uid;
+}
+
+// What --allow-host-root gives up, so that the refusal cannot change unnoticed: with host root
+// mapped, what the sandbox writes is host root's.
+TEST_CASE("A file the sandbox writes is its leased uid's; with host root mapped, root's") {
+  TB_REQUIRE_PRIVILEGE();
+  CHECK(IsLeasedHostId(OwnerOfFileWritten(testing::DemoSandbox())));
+  SandboxBuilder host_root = testing::DemoSandbox();
+  host_root.HostUser(0).HostGroup(0).AllowHostRoot();
+  CHECK(OwnerOfFileWritten(host_root) == 0u);
+}
+
+// From inside: mounts a tmpfs over the read-only host's /tmp.
+int MountOverHost() {
+  if (mount("tokenbox-test", "/tmp", "tmpfs", 0, nullptr) == 0) return 0;
+  return errno == EPERM ? 10 : 11;
+}
+
+// What --allow-sys-admin gives up: kept, CAP_SYS_ADMIN mounts over the read-only host view.
+TEST_CASE("The program cannot mount over the host's view; with CAP_SYS_ADMIN kept it can") {
+  TB_REQUIRE_PRIVILEGE();
+  SandboxBuilder sandbox = testing::DemoSandbox();
+  sandbox.Filesystem({/*read_only_host=*/true, {}, /*private_tmp=*/false});
+  CHECK(ExitCodeEitherWay(sandbox, MountOverHost) == 10);
+  sandbox.KeepCapabilities(CapabilitySet::Of({CAP_SYS_ADMIN})).AllowSysAdmin();
+  CHECK(ExitCodeEitherWay(sandbox, MountOverHost) == 0);
 }
 
 constexpr key_t kShmKey = 0x70b0c5;

@@ -54,6 +54,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kMountProc: return "mount /proc";
     case SetupStep::kStartProgram: return "start the program";
     case SetupStep::kArrangeFds: return "arrange fds";
+    case SetupStep::kTakeControllingTerminal: return "take the terminal as controlling terminal";
     case SetupStep::kChangeDirectory: return "change directory";
     case SetupStep::kDropCapabilities: return "drop capabilities";
     case SetupStep::kCloseFdsNotPassed: return "close fds not passed";

@@ -54,6 +54,7 @@ enum class SetupStep {
   kMountProc,
   kStartProgram,
   kArrangeFds,
+  kTakeControllingTerminal,
   kChangeDirectory,
   kDropCapabilities,
   kCloseFdsNotPassed,

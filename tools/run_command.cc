@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "tools/commands.h"
 #include "tools/option_parser.h"
 #include "tools/policy_options.h"
+#include "tools/pty_relay.h"
 #include "tools/run_support.h"
 #include "tools/sandbox_flags.h"
 
@@ -18,8 +20,8 @@ namespace {
 
 constexpr char kRunUsage[] = R"(Usage: tokenbox run [OPTIONS] -- PROGRAM [ARGS...]
 
-Runs PROGRAM in a new user and mount namespace as an unprivileged host user (nobody by
-default), with a bpffs delegated by POLICY mounted inside, a BPF token made from it, and
+Runs PROGRAM in a new user and mount namespace as an unprivileged host user (one leased
+for the run by default, that no other process has), with a bpffs delegated by POLICY mounted inside, a BPF token made from it, and
 no capability but CAP_BPF (plus --keep-caps). libbpf programs find the token by
 themselves (LIBBPF_BPF_TOKEN_PATH); others get its fd in TOKENBOX_TOKEN_FD.
 tokenbox itself must run as root: configuring a delegated bpffs needs CAP_SYS_ADMIN in the
@@ -41,7 +43,7 @@ constexpr char kRunTail[] = R"(Exit status:
   and 127 tokenbox prints one line to stderr saying what failed and what to do.
 
 Examples:
-  # Load a BPF program with an unmodified bpftool, as nobody, holding only CAP_BPF:
+  # Load a BPF program with an unmodified bpftool, holding only CAP_BPF:
   sudo tokenbox run --delegate-cmds=prog_load:btf_load:map_create:obj_pin \
       --delegate-progs=socket_filter --delegate-maps=array --delegate-attachs=any \
       -- /usr/sbin/bpftool prog load prog.bpf.o /sys/fs/bpf/prog
@@ -80,6 +82,13 @@ int RunCommand(int argc, char** argv) {
   if (!request.ok()) return Fail(request.status().message());
   request->sandbox.Policy(policy->policy).KeepCapabilities(policy->kept_caps);
   request->command.Program(line->operands);
+  std::unique_ptr<PtyRelay> pty;
+  if (request->pty) {
+    absl::StatusOr<std::unique_ptr<PtyRelay>> opened = PtyRelay::Open();
+    if (!opened.ok()) return Fail(absl::StrCat("--pty: ", opened.status().message()));
+    pty = *std::move(opened);
+    request->command.Terminal(pty->program_end());
+  }
   absl::StatusOr<Sandbox> sandbox = request->sandbox.Build();
   if (!sandbox.ok()) return Fail(sandbox.status().message());
   absl::StatusOr<Command> command = request->command.Build();
@@ -94,9 +103,16 @@ int RunCommand(int argc, char** argv) {
     std::fprintf(stderr, "tokenbox run: %s\n", std::string(run.status().message()).c_str());
     return ExitCodeForSetupFailure(run.status());
   }
+  if (pty != nullptr) {
+    if (absl::Status s = pty->Start(); !s.ok()) {
+      (void)run->child.Kill();
+      return Fail(absl::StrCat("--pty: ", s.message()));
+    }
+  }
   ForwardTerminationSignalsTo(run->child.pidfd());
   absl::StatusOr<ExitStatus> status = run->child.Wait();
   ForwardTerminationSignalsTo(-1);
+  if (pty != nullptr) pty->Finish();
   if (!status.ok()) return Fail(status.status().message());
   if (status->kind == ExitStatus::Kind::kTimedOut) {
     std::fprintf(stderr, "tokenbox run: the timeout of %s passed; the sandbox was killed\n",

@@ -139,6 +139,12 @@ const SandboxFlag kFlags[] = {
      [](const std::string& v, SandboxRequest& r) { r.command.UnsetEnv(v); return Ok(); }},
     {"clearenv", nullptr, "start it empty (--setenv adds to it in any order)",
      [](const std::string&, SandboxRequest& r) { r.command.ClearEnvironment(); return Ok(); }},
+    {"pty", nullptr,
+     "give the program a pseudo-terminal of its own as stdin, stdout, stderr\n"
+     "and controlling terminal, relayed to tokenbox's (as systemd-run --pty):\n"
+     "a shell inside gets job control, and tokenbox's terminal stays out of\n"
+     "its reach; tokenbox's terminal is in raw mode meanwhile",
+     [](const std::string&, SandboxRequest& r) { r.pty = true; return Ok(); }},
     {"verbose", nullptr, "print each set-up step and its time to stderr",
      [](const std::string&, SandboxRequest& r) { r.launch.verbose = true; return Ok(); }},
     {"via-fork-server", nullptr,

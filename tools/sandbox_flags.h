@@ -27,6 +27,7 @@ struct SandboxRequest {
   std::vector<IdRange> user_ranges, group_ranges;
   LaunchOptions launch;
   bool via_fork_server = false;
+  bool pty = false;  // The program gets a pseudo-terminal that tokenbox relays (tools/pty_relay.h).
 };
 
 // One option of `run` or `fuzz`, stated once: its name, what its value is called (nullptr when
