@@ -32,7 +32,8 @@ Child::Child(Key, Process process)
       deadline_(process.deadline),
       owns_terminal_(process.owns_terminal),
       caller_stdio_(std::move(process.caller_stdio)),
-      host_ids_(std::move(process.host_ids)) {}
+      host_ids_(std::move(process.host_ids)),
+      cgroup_(std::move(process.cgroup)) {}
 
 Child::Child(Child&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
@@ -42,6 +43,7 @@ Child::Child(Child&& other) noexcept
       owns_terminal_(std::exchange(other.owns_terminal_, false)),
       caller_stdio_(std::exchange(other.caller_stdio_, CallerStdio())),
       host_ids_(std::move(other.host_ids_)),
+      cgroup_(std::move(other.cgroup_)),
       timed_out_(other.timed_out_),
       exit_status_(std::move(other.exit_status_)),
       rusage_(std::move(other.rusage_)) {}
@@ -56,6 +58,7 @@ Child& Child::operator=(Child&& other) noexcept {
   owns_terminal_ = std::exchange(other.owns_terminal_, false);
   caller_stdio_ = std::exchange(other.caller_stdio_, CallerStdio());
   host_ids_ = std::move(other.host_ids_);
+  cgroup_ = std::move(other.cgroup_);
   timed_out_ = other.timed_out_;
   exit_status_ = std::move(other.exit_status_);
   rusage_ = std::move(other.rusage_);
@@ -115,8 +118,10 @@ absl::StatusOr<ExitStatus> Child::Reap() {
     done = wait4(pid_, &status, 0, &usage);
   } while (done < 0 && errno == EINTR);
   if (done < 0) return ErrnoStatus(errno, absl::StrCat("wait4(", pid_, ")"));
-  // The last holder of a lease without a pid namespace ends what left the process group.
+  // The last holder of a lease without a pid namespace ends what left the process group, and
+  // the last holder of the cgroup what is left in it.
   host_ids_.reset();
+  cgroup_.reset();
   if (owns_terminal_) TakeTerminalBack();
   caller_stdio_.Restore();
   rusage_ = usage;

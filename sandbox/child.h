@@ -14,6 +14,7 @@
 #include "sandbox/caller_stdio.h"
 #include "sandbox/exit_status.h"
 #include "sandbox/host_id_lease.h"
+#include "sandbox/sandbox_cgroup.h"
 
 namespace tokenbox {
 
@@ -45,6 +46,8 @@ class Child {
     CallerStdio caller_stdio;                // Put back once the sandbox is reaped.
     // Given back (by this Child, if it holds them last) once the sandbox is reaped.
     std::shared_ptr<const HostIdLease> host_ids;
+    // Removed (by this Child, if it holds it last) once the sandbox is reaped, after the above.
+    std::shared_ptr<const SandboxCgroup> cgroup;
   };
   Child(Key, Process process);
 
@@ -85,6 +88,7 @@ class Child {
   bool owns_terminal_ = false;
   CallerStdio caller_stdio_;
   std::shared_ptr<const HostIdLease> host_ids_;
+  std::shared_ptr<const SandboxCgroup> cgroup_;
 
   mutable std::mutex mutex_;  // Guards what follows, and the reaping of pid_.
   bool timed_out_ = false;

@@ -33,6 +33,7 @@
 #include "sandbox/parent_death.h"
 #include "sandbox/pid_namespace_init.h"
 #include "sandbox/protocol.h"
+#include "sandbox/sandbox_cgroup.h"
 #include "token/process_capabilities.h"
 #include "token/token.h"
 
@@ -204,6 +205,12 @@ UniqueFd ChildSetup::PrepareSandbox() {
   reporter_.Step(SetupStep::kResetSignals, ResetSignals());
   // A zygote's own session is what its launches leave for theirs.
   LeaveLaunchersSession(/*always_own_group=*/false);
+  if (context_.cgroup_fd >= 0) {
+    // Before the cgroup namespace exists: its root is the cgroup the child is in then.
+    absl::Status entered = EnterCgroup(context_.cgroup_fd);
+    close(context_.cgroup_fd);
+    reporter_.Step(SetupStep::kEnterCgroup, entered);
+  }
   absl::Status entered = EnterDelegatedNamespaces(
       reporter_.sock(), sandbox_.host_uid(), *sandbox_.gid_map()->ToOutside(0),
       ExtraCloneFlags(sandbox_.namespaces()), context_.setup_timeout,
@@ -211,6 +218,7 @@ UniqueFd ChildSetup::PrepareSandbox() {
   if (!entered.ok()) reporter_.Fail(SetupStep::kCreateNamespaces, entered);
   reporter_.Step(SetupStep::kArrangeFilesystemView, ApplyFilesystemView(sandbox_.filesystem()));
   reporter_.Step(SetupStep::kMountDevpts, MountOwnDevpts());
+  if (sandbox_.namespaces().cgroup) reporter_.Step(SetupStep::kMountCgroupView, MountCgroupView());
   const SetupStep bpffs_step = sandbox_.bpffs_path().has_value() ? SetupStep::kMountDelegatedBpffs
                                                                  : SetupStep::kCreateDelegatedBpffs;
   absl::StatusOr<UniqueFd> bpffs = ReceiveDelegatedBpffs(reporter_.sock(), context_.setup_timeout);

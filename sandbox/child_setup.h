@@ -18,6 +18,7 @@ struct ChildContext {
   bool verbose;                   // Print each step and its time to stderr.
   absl::Duration started;         // MonotonicNow() when the launch began, for --verbose.
   absl::Duration setup_timeout;   // How long to wait for the launcher at each step.
+  int cgroup_fd = -1;             // The sandbox's own cgroup's directory, to enter; -1: none.
 };
 
 // These run in a child forked from the privileged launcher and take it to the sandboxed

@@ -50,7 +50,8 @@ absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& san
       });
   if (!started.ok()) return started.status();
   return std::unique_ptr<ForkServer>(new ForkServer(
-      std::move(started->child), std::move(started->sock), std::move(started->host_ids), options));
+      std::move(started->child), std::move(started->sock), std::move(started->host_ids),
+      std::move(started->cgroup), options));
 }
 
 ForkServer::~ForkServer() {
@@ -105,6 +106,7 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
                       : std::nullopt,
       .caller_stdio = CallerStdio::SharedWith(command),
       .host_ids = host_ids_,
+      .cgroup = cgroup_,
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));

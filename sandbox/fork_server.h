@@ -11,6 +11,7 @@
 #include "sandbox/child.h"
 #include "sandbox/command.h"
 #include "sandbox/host_id_lease.h"
+#include "sandbox/sandbox_cgroup.h"
 #include "sandbox/launcher.h"
 #include "sandbox/sandbox.h"
 
@@ -54,10 +55,11 @@ class ForkServer {
 
  private:
   ForkServer(Child zygote, UniqueFd sock, std::shared_ptr<const HostIdLease> host_ids,
-             const ForkServerOptions& options)
+             std::shared_ptr<const SandboxCgroup> cgroup, const ForkServerOptions& options)
       : zygote_(std::move(zygote)),
         sock_(std::move(sock)),
         host_ids_(std::move(host_ids)),
+        cgroup_(std::move(cgroup)),
         setup_timeout_(options.launch.setup_timeout),
         has_function_(static_cast<bool>(options.function)) {}
 
@@ -66,6 +68,7 @@ class ForkServer {
   UniqueFd sock_;
   // Every launch holds them too: launches without a pid namespace share the zygote's host uid.
   const std::shared_ptr<const HostIdLease> host_ids_;
+  const std::shared_ptr<const SandboxCgroup> cgroup_;  // Theirs too: the zygote's.
   const absl::Duration setup_timeout_;
   const bool has_function_;
 };

@@ -1,6 +1,7 @@
 // What the sandbox's own namespaces keep from the host and from other sandboxes, attacked from
 // inside, and what each opt-out gives back.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
@@ -219,6 +220,102 @@ TEST_CASE("A delegated sk_lookup program drops the sandbox's connections, not th
   int reached = -1;
   CheckWhileHeld(sandbox, DropEveryConnection, [&](const Child&) { reached = host.Reached(); });
   CHECK(reached == 2);  // While the sandbox's drop-all program was linked.
+}
+
+// The cgroup2 hierarchy as the sandbox sees it: at /sys/fs/cgroup on a machine with cgroup v2
+// alone, at /sys/fs/cgroup/unified on a hybrid one (as the host has it).
+std::string VisibleCgroup2Root() {
+  struct stat st;
+  return stat("/sys/fs/cgroup/unified/cgroup.procs", &st) == 0 ? "/sys/fs/cgroup/unified"
+                                                                : "/sys/fs/cgroup";
+}
+
+// The host's cgroups that tokenbox made for sandboxes of this process.
+int OwnSandboxCgroupsLeft() {
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line, own;
+  while (std::getline(cgroups, line)) {
+    if (line.rfind("0::", 0) == 0) own = line.substr(3);
+  }
+  const std::string parent = VisibleCgroup2Root() + (own == "/" ? "" : own);
+  int left = 0;
+  if (DIR* dir = opendir(parent.c_str())) {
+    const std::string prefix = absl::StrCat("tokenbox-", getpid(), "-");
+    while (dirent* entry = readdir(dir)) {
+      if (std::string(entry->d_name).rfind(prefix, 0) == 0) ++left;
+    }
+    closedir(dir);
+  }
+  return left;
+}
+
+// From inside: links a cgroup_skb program that drops every packet the cgroup sends to the
+// topmost cgroup it can open, checks that it drops its own TCP, and holds the link while the
+// launcher tries its own service. Before the sandbox had a cgroup and a view of its own, that
+// cgroup was the host's root.
+int DropEveryPacketSent() {
+  absl::StatusOr<SandboxEnvironment> inside = CurrentSandbox();
+  if (!inside.ok()) return 10;
+  absl::StatusOr<UniqueFd> drop_all = testing::LoadTrivialProgram(
+      BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, inside->token_fd, /*ret=drop*/ 0);
+  if (!drop_all.ok()) return 11;
+  UniqueFd root(open(VisibleCgroup2Root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return 12;
+  bpf_attr attr = {};
+  attr.link_create.prog_fd = static_cast<uint32_t>(drop_all->get());
+  attr.link_create.target_fd = static_cast<uint32_t>(root.get());
+  attr.link_create.attach_type = BPF_CGROUP_INET_EGRESS;
+  UniqueFd link(static_cast<int>(syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr))));
+  if (!link) return 13;
+  HostServices own;
+  if (own.Reached() != 1) return 14;  // Only the abstract unix socket: TCP is dropped.
+  return HoldUntilChecked();
+}
+
+// Hole 13 of issue 11: in a cgroup namespace of its own the sandbox still saw the host's
+// hierarchies, and with CAP_NET_ADMIN a cgroup program attached to a host cgroup. Now it sees
+// a cgroup2 hierarchy whose root is a cgroup of its own, and v1 hierarchies not at all.
+TEST_CASE("A delegated cgroup program attaches to the sandbox's own cgroup, not the host's") {
+  TB_REQUIRE_PRIVILEGE();
+  HostServices host;
+  SandboxBuilder sandbox;
+  sandbox.Policy(*ParseDelegationPolicy("prog_load", "", "cgroup_skb", "cgroup_inet_egress"))
+      .KeepCapabilities(CapabilitySet::Of({CAP_NET_ADMIN}));
+  int reached = -1;
+  CheckWhileHeld(sandbox, DropEveryPacketSent, [&](const Child&) { reached = host.Reached(); });
+  CHECK(reached == 2);  // While the sandbox's drop-all program was linked.
+  CHECK(OwnSandboxCgroupsLeft() == 0);
+}
+
+TEST_CASE("The sandbox's /sys/fs/cgroup shows its own cgroup as the root, and no v1 hierarchy") {
+  TB_REQUIRE_PRIVILEGE();
+  // A cgroup of the host's, beside the launcher's: it must not show inside.
+  const std::string marker = absl::StrCat(VisibleCgroup2Root(), "/tokenbox-test-marker-", getpid());
+  REQUIRE(mkdir(marker.c_str(), 0755) == 0);
+  const std::string marker_name = marker.substr(marker.rfind('/') + 1);
+  CHECK(ExitCodeEitherWay(testing::DemoSandbox(), [marker_name] {
+          const std::string root = VisibleCgroup2Root();
+          struct stat st;
+          if (stat((root + "/" + marker_name).c_str(), &st) == 0) return 10;
+          for (const char* v1 : {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
+                                 "/sys/fs/cgroup/systemd"}) {
+            if (stat(v1, &st) == 0) return 11;
+          }
+          // No cgroup below the root: the sandbox's has none.
+          DIR* dir = opendir(root.c_str());
+          if (dir == nullptr) return 12;
+          int subdirectories = 0;
+          while (dirent* entry = readdir(dir)) {
+            if (entry->d_type == DT_DIR && entry->d_name[0] != '.') ++subdirectories;
+          }
+          closedir(dir);
+          if (subdirectories != 0) return 13;
+          // Read-only: no cgroup of its own making.
+          if (mkdir((root + "/made").c_str(), 0755) == 0 || errno != EROFS) return 14;
+          return 0;
+        }) == 0);
+  rmdir(marker.c_str());
+  CHECK(OwnSandboxCgroupsLeft() == 0);
 }
 
 constexpr int kPtyAttempts = 1000;

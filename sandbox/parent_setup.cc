@@ -156,9 +156,17 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
     note(absl::StrCat("leased host id ", host_ids->id()));
   }
   const Sandbox leased = host_ids ? sandbox.WithLeasedIds(host_ids->id()) : sandbox;
+  std::shared_ptr<const SandboxCgroup> cgroup;
+  if (sandbox.namespaces().cgroup) {
+    absl::StatusOr<std::shared_ptr<const SandboxCgroup>> created = SandboxCgroup::Create();
+    if (!created.ok()) return SetupFailure(SetupStep::kCreateCgroup, created.status());
+    cgroup = *std::move(created);
+    if (cgroup) note(absl::StrCat("created cgroup ", cgroup->path()));
+  }
   absl::StatusOr<SocketPair> pair = MakeSocketPair();
   if (!pair.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pair.status());
-  const ChildContext context{getpid(), options.verbose, started, options.setup_timeout};
+  const ChildContext context{getpid(), options.verbose, started, options.setup_timeout,
+                             cgroup ? cgroup->dir_fd() : -1};
   std::fflush(nullptr);
   pid_t pid = ForkThread::Get().Fork([&] {
     pair->parent.Reset();
@@ -185,6 +193,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
       .owns_terminal = shares_terminal && HandTerminalTo(pid),
       .caller_stdio = std::move(caller_stdio),
       .host_ids = host_ids,
+      .cgroup = cgroup,
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
@@ -202,7 +211,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                           : "a zygote answered a plain launch"));
   }
   note(StartNote(*confirmed));
-  return Started{std::move(child), std::move(sock), std::move(host_ids)};
+  return Started{std::move(child), std::move(sock), std::move(host_ids), std::move(cgroup)};
 }
 
 }  // namespace tokenbox

@@ -12,13 +12,14 @@
 #include "sandbox/child.h"
 #include "sandbox/child_setup.h"
 #include "sandbox/host_id_lease.h"
+#include "sandbox/sandbox_cgroup.h"
 #include "sandbox/launch_options.h"
 #include "sandbox/sandbox.h"
 
 namespace tokenbox {
 
 // The launcher's side of setting a sandbox up, for Launch() and ForkServer::Start(): leases host
-// ids when the sandbox maps none of its own, forks a child that runs `child_main`, writes its id maps, delegates its bpffs, and returns once the
+// ids when the sandbox maps none of its own and a cgroup when it has a cgroup namespace, forks a child that runs `child_main`, writes its id maps, delegates its bpffs, and returns once the
 // child confirms its start, with the handshake socket (a zygote serves launches on it).
 class ParentSetup {
  public:
@@ -33,6 +34,8 @@ class ParentSetup {
     // The sandbox's leased host ids (null when it maps ids of its own): a fork server's launches
     // hold them too, so that they are given back only once nothing of the sandbox runs.
     std::shared_ptr<const HostIdLease> host_ids;
+    // Likewise the sandbox's own cgroup (null without a cgroup namespace or cgroup2).
+    std::shared_ptr<const SandboxCgroup> cgroup;
   };
 
   // `timeout` counts from now; a zygote has none. `expect_zygote` is whether the child must

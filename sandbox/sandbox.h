@@ -31,7 +31,10 @@ struct NewNamespaces {
   bool ipc = true;
   // A UTS namespace, hostname "tokenbox". Shared, the program sees the host's name.
   bool uts = true;
-  // A cgroup namespace: /proc/self/cgroup shows the sandbox's cgroup as its root.
+  // A cgroup of its own (cgroup v2, below the launcher's), as the root of a cgroup namespace:
+  // /sys/fs/cgroup shows only that cgroup, so delegated cgroup programs attach to the sandbox's
+  // processes alone, and what is left in it is killed when it is removed after the sandbox.
+  // Shared, the host's hierarchies show (and cgroup program types are refused).
   bool cgroup = true;
 };
 

@@ -18,6 +18,7 @@ absl::string_view SetupStepName(SetupStep step) {
   switch (step) {
     case SetupStep::kCheckPrivileges: return "check privileges";
     case SetupStep::kLeaseHostIds: return "lease host ids";
+    case SetupStep::kCreateCgroup: return "create the sandbox's cgroup";
     case SetupStep::kCreateHandshakeSocket: return "create handshake socket";
     case SetupStep::kFork: return "fork";
     case SetupStep::kOpenPidfd: return "open pidfd";
@@ -28,6 +29,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kResetSignals: return "reset signals";
     case SetupStep::kNewSession: return "new session";
     case SetupStep::kNewProcessGroup: return "new process group";
+    case SetupStep::kEnterCgroup: return "enter its own cgroup";
     case SetupStep::kDropSupplementaryGroups: return "drop supplementary groups";
     case SetupStep::kBecomeHostUser: return "become the sandbox's host user";
     case SetupStep::kCreateNamespaces: return "create namespaces";
@@ -36,6 +38,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kMakeMountsPrivate: return "make mounts private";
     case SetupStep::kArrangeFilesystemView: return "arrange filesystem view";
     case SetupStep::kMountDevpts: return "mount a devpts instance of its own";
+    case SetupStep::kMountCgroupView: return "mount its cgroup view";
     case SetupStep::kCreateDelegatedBpffs: return "create delegated bpffs";
     case SetupStep::kMountDelegatedBpffs: return "mount delegated bpffs";
     case SetupStep::kCreateToken: return "create BPF token";

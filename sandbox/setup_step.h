@@ -15,6 +15,7 @@ enum class SetupStep {
   // The launcher.
   kCheckPrivileges,
   kLeaseHostIds,
+  kCreateCgroup,
   kCreateHandshakeSocket,
   kFork,
   kOpenPidfd,
@@ -26,6 +27,7 @@ enum class SetupStep {
   kResetSignals,
   kNewSession,
   kNewProcessGroup,
+  kEnterCgroup,
   kDropSupplementaryGroups,
   kBecomeHostUser,
   kCreateNamespaces,
@@ -34,6 +36,7 @@ enum class SetupStep {
   kMakeMountsPrivate,
   kArrangeFilesystemView,
   kMountDevpts,
+  kMountCgroupView,
   kCreateDelegatedBpffs,  // With no bpffs path: the bpffs is made but mounted nowhere.
   kMountDelegatedBpffs,
   kCreateToken,

@@ -93,8 +93,16 @@ const std::vector<Fault>& Faults() {
       // launcher's main thread before its first id map write), and a probe write that fails
       // with anything but EFAULT trips the runtime's own CHECK. The launcher-only rows below
       // count writes to /proc files only.
-      {"write:error=EPERM:when=1", "write id maps", "EPERM"},
+      // The child's first write puts it in its own cgroup.
+      {"write:error=EPERM:when=1", "enter its own cgroup", "EPERM"},
 #endif
+      // The launcher's first mkdir under /run and under /sys/fs/cgroup: the lease directory,
+      // and the sandbox's cgroup.
+      {"mkdirat:error=EACCES:when=1", "lease host ids", "EACCES", nullptr, false, false,
+       Target::kLauncher, false, "mkdir(tokenbox)", "/run"},
+      {"mkdirat:error=EACCES:when=1", "create the sandbox's cgroup", "EACCES", nullptr, false,
+       false, Target::kLauncher, false, "mkdir(/sys/fs/cgroup/", "/sys/fs/cgroup"},
+      {"mount:error=EPERM:when=1", "mount its cgroup view", "EPERM", "/sys/fs/cgroup"},
       // The launcher's id map writes, in order: /proc/PID/setgroups, gid_map, uid_map.
       {"write:error=EPERM:when=1", "write id maps", "EPERM", nullptr, false, false,
        Target::kLauncher, false, "/setgroups)", "/proc/"},

@@ -12,10 +12,10 @@
 //   fault_target --inject-launcher=SYSCALL:ERRNO:N[:PATH_PREFIX] -- COMMAND [ARGS...]
 //
 // runs COMMAND (a launcher: `tokenbox run ...`, or this program in the first form) under
-// ptrace and makes the Nth call of SYSCALL (recvmsg, sendmsg or write) fail with ERRNO, and
-// nothing else: with --inject-child, the Nth call of the first process COMMAND forks (the
-// sandbox's child); with --inject-launcher, of COMMAND's main thread, counting only calls whose
-// fd (first argument) names a file under PATH_PREFIX when one is given. strace cannot aim
+// ptrace and makes the Nth call of SYSCALL (recvmsg, sendmsg, write or mkdirat) fail with
+// ERRNO, and nothing else: with --inject-child, the Nth call of the first process COMMAND forks
+// (the sandbox's child); with --inject-launcher, of COMMAND's main thread, counting only calls
+// whose fd (first argument) names a file under PATH_PREFIX when one is given. strace cannot aim
 // there: it counts calls per process, but injects into every process it follows, and the
 // launcher makes each of the child's calls before the child does; and in a sanitized build the
 // launcher also write()s to pipes (UBSan's memory probes) a varying number of times. Exits as
@@ -63,7 +63,8 @@ bool ParseInjection(const std::string& text, Injection* out) {
   }
   if (parts.size() != 3 && parts.size() != 4) return false;
   static const std::map<std::string, long> kSyscalls = {
-      {"recvmsg", SYS_recvmsg}, {"sendmsg", SYS_sendmsg}, {"write", SYS_write}};
+      {"recvmsg", SYS_recvmsg}, {"sendmsg", SYS_sendmsg}, {"write", SYS_write},
+      {"mkdirat", SYS_mkdirat}};
   static const std::map<std::string, int> kErrors = {
       {"EIO", EIO},     {"ENOBUFS", ENOBUFS}, {"ENOMEM", ENOMEM}, {"EPIPE", EPIPE},
       {"EPERM", EPERM}, {"EINVAL", EINVAL},   {"EACCES", EACCES}, {"EBADF", EBADF}};

@@ -59,8 +59,10 @@ const SandboxFlag kFlags[] = {
     {"share-uts", nullptr, "share tokenbox's hostname (default: \"tokenbox\")",
      [](const std::string&, SandboxRequest& r) { r.namespaces.uts = false; return Ok(); }},
     {"share-cgroup", nullptr,
-     "share tokenbox's cgroup namespace: the host's cgroup paths show\n"
-     "(refused with program types that attach to cgroups)",
+     "share tokenbox's cgroup namespace, with no cgroup of its own: the\n"
+     "host's cgroup hierarchies show, and processes the program leaves\n"
+     "behind are not killed with its cgroup (refused with program types\n"
+     "that attach to cgroups)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = false; return Ok(); }},
     {"unshare-net", nullptr, "new network namespace, loopback up (the default)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.net = true; return Ok(); }},
@@ -166,7 +168,8 @@ const SandboxDefault kDefaults[] = {
     {"a network namespace of its own, loopback only", "share-net"},
     {"an IPC namespace of its own", "share-ipc"},
     {"a hostname of its own", "share-uts"},
-    {"a cgroup namespace of its own", "share-cgroup"},
+    {"a cgroup of its own, the root of all /sys/fs/cgroup shows, killed and removed after it",
+     "share-cgroup"},
     {"a session of its own, without tokenbox's controlling terminal", "share-session"},
     {"a fresh session keyring", "share-keyring"},
     {"the working directory entered by path as the sandbox's user, or /", nullptr},

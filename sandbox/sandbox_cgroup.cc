@@ -1,0 +1,173 @@
+#include "sandbox/sandbox_cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ns/errno_status.h"
+
+namespace tokenbox {
+namespace {
+
+constexpr absl::string_view kPrefix = "tokenbox-";
+
+// Where the cgroup2 hierarchy is mounted (the one under /sys/fs/cgroup if there are several),
+// or nullopt.
+std::optional<std::string> Cgroup2MountPoint() {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  std::optional<std::string> found;
+  while (std::getline(mountinfo, line)) {
+    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPEROPTIONS"
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    size_t dash = 0;
+    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    if (fields.size() < 5 || dash + 1 >= fields.size() || fields[dash + 1] != "cgroup2") continue;
+    if (!found.has_value() || absl::StartsWith(fields[4], "/sys/fs/cgroup")) found = fields[4];
+  }
+  return found;
+}
+
+// The launcher's cgroup in the cgroup2 hierarchy ("0::/path" in /proc/self/cgroup).
+std::optional<std::string> OwnCgroup2Path() {
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(cgroups, line)) {
+    if (absl::StartsWith(line, "0::")) return line.substr(3);
+  }
+  return std::nullopt;
+}
+
+// Ends what is left in the cgroup `name` below `parent_fd` and removes it. cgroup.kill (Linux
+// 5.14) reaches every process in it, which none can leave: cgroup.procs above is root's.
+absl::Status RemoveCgroup(int parent_fd, const std::string& name) {
+  UniqueFd kill_file(openat(parent_fd, absl::StrCat(name, "/cgroup.kill").c_str(),
+                            O_WRONLY | O_CLOEXEC));
+  if (kill_file) (void)!write(kill_file.get(), "1", 1);
+  // Killed processes leave the cgroup as they exit; an empty one can be removed.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) {
+      return absl::OkStatus();
+    }
+    if (errno != EBUSY) break;
+    usleep(5000);
+  }
+  return ErrnoStatus(errno, absl::StrCat("rmdir(", name, ")"));
+}
+
+// Removes the cgroups of launchers that are gone: named tokenbox-<pid>-<n>, with no process
+// <pid>. (A pid reused since is taken for the launcher's, and its cgroups are left alone.)
+void RemoveAbandoned(int parent_fd) {
+  UniqueFd listing(dup(parent_fd));
+  if (!listing) return;
+  DIR* dir = fdopendir(listing.get());
+  if (dir == nullptr) return;
+  (void)listing.Release();
+  std::vector<std::string> abandoned;
+  while (dirent* entry = readdir(dir)) {
+    absl::string_view name = entry->d_name;
+    if (!absl::StartsWith(name, kPrefix)) continue;
+    std::vector<absl::string_view> parts = absl::StrSplit(name.substr(kPrefix.size()), '-');
+    int pid = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &pid) || pid <= 0) continue;
+    if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) abandoned.emplace_back(name);
+  }
+  closedir(dir);
+  for (const std::string& name : abandoned) (void)RemoveCgroup(parent_fd, name);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create() {
+  std::optional<std::string> mount_point = Cgroup2MountPoint();
+  if (!mount_point.has_value()) return std::shared_ptr<const SandboxCgroup>();
+  std::optional<std::string> own = OwnCgroup2Path();
+  if (!own.has_value()) {
+    return absl::FailedPreconditionError(
+        "/proc/self/cgroup names no cgroup2 cgroup of tokenbox's, though cgroup2 is mounted at " +
+        *mount_point);
+  }
+  const std::string parent = *own == "/" ? *mount_point : *mount_point + *own;
+  constexpr absl::string_view kRemedy =
+      "the sandbox needs a cgroup of its own below tokenbox's, so that cgroup programs attach "
+      "only to it: run tokenbox where root may make cgroups there, or give --share-cgroup "
+      "(which refuses cgroup program types)";
+  UniqueFd parent_fd(open(parent.c_str(), O_DIRECTORY | O_CLOEXEC));
+  if (!parent_fd) return ErrnoStatus(errno, absl::StrCat("open(", parent, ")"), kRemedy);
+  RemoveAbandoned(parent_fd.get());
+  static std::atomic<unsigned> counter{0};
+  for (;;) {
+    const std::string name = absl::StrCat(kPrefix, getpid(), "-", counter.fetch_add(1));
+    if (mkdirat(parent_fd.get(), name.c_str(), 0755) != 0) {
+      if (errno == EEXIST) continue;
+      return ErrnoStatus(errno, absl::StrCat("mkdir(", parent, "/", name, ")"), kRemedy);
+    }
+    UniqueFd dir(openat(parent_fd.get(), name.c_str(), O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return ErrnoStatus(errno, absl::StrCat("open(", parent, "/", name, ")"));
+    return std::shared_ptr<const SandboxCgroup>(
+        new SandboxCgroup(absl::StrCat(parent, "/", name), std::move(dir)));
+  }
+}
+
+SandboxCgroup::~SandboxCgroup() {
+  const size_t slash = path_.rfind('/');
+  UniqueFd parent(open(path_.substr(0, slash).c_str(), O_DIRECTORY | O_CLOEXEC));
+  if (parent) (void)RemoveCgroup(parent.get(), path_.substr(slash + 1));
+}
+
+absl::Status EnterCgroup(int dir_fd) {
+  UniqueFd procs(openat(dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
+  if (!procs) return ErrnoStatus(errno, "open(cgroup.procs)");
+  if (write(procs.get(), "0", 1) != 1) {
+    return ErrnoStatus(errno, "write(cgroup.procs, 0)",
+                       "a cgroup with controllers enabled for its children cannot take processes");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MountCgroupView() {
+  struct statfs fs;
+  if (statfs("/sys/fs/cgroup", &fs) != 0) return absl::OkStatus();  // Nothing to hide.
+  constexpr unsigned long kReadOnly = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+  constexpr absl::string_view kRemedy = "a security module may refuse mounts in user namespaces";
+  auto mount_cgroup2 = [&](const char* where) {
+    return mount("cgroup2", where, "cgroup2", kReadOnly, nullptr) == 0
+               ? absl::OkStatus()
+               : ErrnoStatus(errno, absl::StrCat("mount(cgroup2, ", where, ")"), kRemedy);
+  };
+  if (fs.f_type == CGROUP2_SUPER_MAGIC) return mount_cgroup2("/sys/fs/cgroup");
+  const bool hybrid =
+      statfs("/sys/fs/cgroup/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+  if (mount("tokenbox", "/sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            "mode=0755,size=16k") != 0) {
+    return ErrnoStatus(errno, "mount(tmpfs, /sys/fs/cgroup)", kRemedy);
+  }
+  if (hybrid) {
+    if (mkdir("/sys/fs/cgroup/unified", 0555) != 0) {
+      return ErrnoStatus(errno, "mkdir(/sys/fs/cgroup/unified)");
+    }
+    if (absl::Status s = mount_cgroup2("/sys/fs/cgroup/unified"); !s.ok()) return s;
+  }
+  if (mount(nullptr, "/sys/fs/cgroup", nullptr, MS_REMOUNT | MS_BIND | kReadOnly, nullptr) != 0) {
+    return ErrnoStatus(errno, "mount(/sys/fs/cgroup, MS_REMOUNT | MS_RDONLY)", kRemedy);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tokenbox
