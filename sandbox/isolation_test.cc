@@ -188,25 +188,33 @@ int HoldUntilChecked() {
   return 0;
 }
 
-// From inside: links an sk_lookup program that drops every connection to the network namespace
-// /proc/self/ns/net names, checks that it drops one to a listener of its own, and holds the
-// link while the launcher tries its own service.
-int DropEveryConnection() {
+// From inside: loads a `type` program that returns 0 (drop) for `attach`, links it to what
+// `target` names, checks that it drops a TCP connection to a listener of the sandbox's own, and
+// holds the link while the launcher tries its own service.
+int LinkDropAllAndHold(bpf_prog_type type, bpf_attach_type attach, const char* target,
+                       int open_flags) {
   absl::StatusOr<SandboxEnvironment> inside = CurrentSandbox();
   if (!inside.ok()) return 10;
-  absl::StatusOr<UniqueFd> drop_all = testing::LoadTrivialProgram(
-      BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, inside->token_fd, /*ret=SK_DROP*/ 0);
+  absl::StatusOr<UniqueFd> drop_all =
+      testing::LoadTrivialProgram(type, attach, inside->token_fd, /*ret=drop*/ 0);
   if (!drop_all.ok()) return 11;
-  UniqueFd netns(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  UniqueFd target_fd(open(target, open_flags | O_CLOEXEC));
+  if (!target_fd) return 12;
   bpf_attr attr = {};
   attr.link_create.prog_fd = static_cast<uint32_t>(drop_all->get());
-  attr.link_create.target_fd = static_cast<uint32_t>(netns.get());
-  attr.link_create.attach_type = BPF_SK_LOOKUP;
+  attr.link_create.target_fd = static_cast<uint32_t>(target_fd.get());
+  attr.link_create.attach_type = attach;
   UniqueFd link(static_cast<int>(syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr))));
-  if (!link) return 12;
+  if (!link) return 13;
   HostServices own;  // Listeners in the sandbox's own namespace.
-  if (own.Reached() != 1) return 13;  // Only the abstract unix socket: TCP is dropped.
+  if (own.Reached() != 1) return 14;  // Only the abstract unix socket: TCP is dropped.
   return HoldUntilChecked();
+}
+
+// An sk_lookup program linked to the network namespace /proc/self/ns/net names.
+int DropEveryConnection() {
+  return LinkDropAllAndHold(BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "/proc/self/ns/net",
+                            O_RDONLY);
 }
 
 // Hole 11 of issue 11: with the host's network namespace shared, such a program dropped or
@@ -249,27 +257,11 @@ int OwnSandboxCgroupsLeft() {
   return left;
 }
 
-// From inside: links a cgroup_skb program that drops every packet the cgroup sends to the
-// topmost cgroup it can open, checks that it drops its own TCP, and holds the link while the
-// launcher tries its own service. Before the sandbox had a cgroup and a view of its own, that
-// cgroup was the host's root.
+// A cgroup_skb program that drops every packet sent, linked to the topmost cgroup the sandbox
+// can open. Before the sandbox had a cgroup and a view of its own, that was the host's root.
 int DropEveryPacketSent() {
-  absl::StatusOr<SandboxEnvironment> inside = CurrentSandbox();
-  if (!inside.ok()) return 10;
-  absl::StatusOr<UniqueFd> drop_all = testing::LoadTrivialProgram(
-      BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, inside->token_fd, /*ret=drop*/ 0);
-  if (!drop_all.ok()) return 11;
-  UniqueFd root(open(VisibleCgroup2Root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return 12;
-  bpf_attr attr = {};
-  attr.link_create.prog_fd = static_cast<uint32_t>(drop_all->get());
-  attr.link_create.target_fd = static_cast<uint32_t>(root.get());
-  attr.link_create.attach_type = BPF_CGROUP_INET_EGRESS;
-  UniqueFd link(static_cast<int>(syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr))));
-  if (!link) return 13;
-  HostServices own;
-  if (own.Reached() != 1) return 14;  // Only the abstract unix socket: TCP is dropped.
-  return HoldUntilChecked();
+  return LinkDropAllAndHold(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS,
+                            VisibleCgroup2Root().c_str(), O_RDONLY | O_DIRECTORY);
 }
 
 // Hole 13 of issue 11: in a cgroup namespace of its own the sandbox still saw the host's
