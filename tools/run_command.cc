@@ -21,18 +21,20 @@ namespace {
 constexpr char kRunUsage[] = R"(Usage: tokenbox run [OPTIONS] -- PROGRAM [ARGS...]
 
 Runs PROGRAM in a new user and mount namespace as an unprivileged host user (one leased
-for the run by default, that no other process has), with a bpffs delegated by POLICY mounted inside, a BPF token made from it, and
-no capability but CAP_BPF (plus --keep-caps). libbpf programs find the token by
-themselves (LIBBPF_BPF_TOKEN_PATH); others get its fd in TOKENBOX_TOKEN_FD.
-tokenbox itself must run as root: configuring a delegated bpffs needs CAP_SYS_ADMIN in the
-initial user namespace. The program never has it.
+for the run by default, that no other process has), with a bpffs delegated by POLICY
+mounted inside, a BPF token made from it, and no capability but CAP_BPF (plus
+--keep-caps). libbpf programs find the token by themselves (LIBBPF_BPF_TOKEN_PATH);
+others get its fd in TOKENBOX_TOKEN_FD. tokenbox itself must run as root: configuring a
+delegated bpffs needs CAP_SYS_ADMIN in the initial user namespace. The program never has
+it.
 
 By default the sandbox also has pid, network (loopback only), IPC, UTS and cgroup
-namespaces of its own, a session without tokenbox's terminal, a fresh session keyring and
-a devpts of its own (64 pseudo-terminals); its working directory is entered by path, and
-tokenbox's terminal modes and stdio flags are put back after it. Delegated programs that
-would reach the host are refused unless named (--allow-*). `tokenbox probe` lists every
-default and the option below that gives it up.
+namespaces of its own, a cgroup of its own (all /sys/fs/cgroup shows inside, removed with
+everything in it afterwards), a session without tokenbox's terminal, a fresh session
+keyring and a devpts of its own (64 pseudo-terminals); its working directory is entered
+by path, and tokenbox's terminal modes and stdio flags are put back after it. Delegated
+programs that would reach the host are refused unless named (--allow-*). `tokenbox probe`
+lists every default and the option below that gives it up.
 
 )";
 
