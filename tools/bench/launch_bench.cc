@@ -86,11 +86,17 @@ int Main(int argc, char** argv) {
     }
   }
   // Like for like with `unshare -Urm`: only the namespaces the peers make (and tokenbox's pid
-  // namespace, which none of them has; issue 13 adds peers with every namespace).
+  // namespace, which neither of them has).
   std::vector<std::string> tokenbox_argv = {tokenbox,      "run",         "--share-net",
                                             "--share-ipc", "--share-uts", "--share-cgroup"};
   tokenbox_argv.insert(tokenbox_argv.end(), policy.begin(), policy.end());
   tokenbox_argv.insert(tokenbox_argv.end(), {"--", "/bin/true"});
+
+  // Like for like with the defaults: every namespace, /proc of its own, a session of its own.
+  // tokenbox also leases a host uid and makes a cgroup, which no peer does.
+  std::vector<std::string> tokenbox_default_argv = {tokenbox, "run"};
+  tokenbox_default_argv.insert(tokenbox_default_argv.end(), policy.begin(), policy.end());
+  tokenbox_default_argv.insert(tokenbox_default_argv.end(), {"--", "/bin/true"});
 
   std::vector<Peer> peers = {
       {"tokenbox run (full delegation)", [&] { return SpawnAndWait(tokenbox_argv); }},
@@ -104,6 +110,18 @@ int Main(int argc, char** argv) {
       {"fork server launch, no pid namespace",
        [&] { return ExitedZero((*shared_pid_server)->Launch(*command)); }},
       {"Launch() in-process (library)", [&] { return ExitedZero(Launch(*sandbox, *command)); }},
+      {"tokenbox run (defaults)", [&] { return SpawnAndWait(tokenbox_default_argv); }},
+      {"unshare -Urmpf --net --ipc --uts --cgroup --mount-proc",
+       [] {
+         return SpawnAndWait({"/usr/bin/unshare", "-Urmpf", "--net", "--ipc", "--uts", "--cgroup",
+                              "--mount-proc", "/bin/true"});
+       }},
+      {"bwrap --unshare-all --new-session --die-with-parent --proc",
+       [] {
+         return SpawnAndWait({"/usr/bin/bwrap", "--unshare-all", "--new-session",
+                              "--die-with-parent", "--dev-bind", "/", "/", "--proc", "/proc",
+                              "/bin/true"});
+       }},
   };
   for (Peer& peer : peers) {  // Warm up caches and the fork thread.
     for (int i = 0; i < 5; ++i) peer.run_once();
@@ -122,16 +140,20 @@ int Main(int argc, char** argv) {
   SpawnAndWait(tokenbox_argv, &tokenbox_rss);
 
   std::printf("%d interleaved rounds of /bin/true\n\n", rounds);
-  std::printf("| %-36s | %9s | %9s | %9s |\n", "launcher", "median ms", "p10 ms", "p90 ms");
-  std::printf("| %-36s | %9s | %9s | %9s |\n", "---", "---:", "---:", "---:");
+  std::printf("| %-58s | %9s | %9s | %9s |\n", "launcher", "median ms", "p10 ms", "p90 ms");
+  std::printf("| %-58s | %9s | %9s | %9s |\n", "---", "---:", "---:", "---:");
   for (const Peer& peer : peers) {
-    std::printf("| %-36s | %9.3f | %9.3f | %9.3f |\n", peer.name.c_str(), Percentile(peer.ms, 0.5),
+    std::printf("| %-58s | %9.3f | %9.3f | %9.3f |\n", peer.name.c_str(), Percentile(peer.ms, 0.5),
                 Percentile(peer.ms, 0.1), Percentile(peer.ms, 0.9));
   }
   auto median = [&](int i) { return Percentile(peers[i].ms, 0.5); };
   std::printf("\n| ratio (medians) | measured | target |\n| --- | ---: | ---: |\n");
   std::printf("| tokenbox run / unshare -Urm | %.2f | <= 1.20 |\n", median(0) / median(1));
   std::printf("| tokenbox run / bwrap | %.2f | <= 0.80 |\n", median(0) / median(2));
+  std::printf("| tokenbox run (defaults) / unshare, same namespaces | %.2f | <= 1.25 |\n",
+              median(7) / median(8));
+  std::printf("| tokenbox run (defaults) / bwrap, same namespaces | %.2f | <= 0.75 |\n",
+              median(7) / median(9));
   std::printf("| fork server launch / plain fork+exec | %.2f | <= 1.25 |\n", median(4) / median(3));
   std::printf("| fork server launch, no pid namespace / plain fork+exec | %.2f | <= 1.25 |\n",
               median(5) / median(3));
