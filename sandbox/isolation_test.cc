@@ -310,6 +310,23 @@ TEST_CASE("The sandbox's /sys/fs/cgroup shows its own cgroup as the root, and no
   CHECK(OwnSandboxCgroupsLeft() == 0);
 }
 
+// What --share-cgroup gives up: no cgroup of its own, and the host's view of /sys/fs/cgroup.
+TEST_CASE("With the cgroup namespace shared, host cgroups show (what --share-cgroup gives up)") {
+  TB_REQUIRE_PRIVILEGE();
+  // A cgroup of the host's beside the launcher's, as in the test of the default above.
+  const std::string marker =
+      absl::StrCat(VisibleCgroup2Root(), "/tokenbox-test-shared-", getpid());
+  REQUIRE(mkdir(marker.c_str(), 0755) == 0);
+  CommandBuilder command;
+  command.Function([marker] {
+    struct stat st;
+    return stat(marker.c_str(), &st) == 0 ? 0 : 10;
+  });
+  CHECK(RunCaptured(Sharing([](NewNamespaces& ns) { ns.cgroup = false; }), command).status ==
+        ExitStatus::Exited(0));
+  rmdir(marker.c_str());
+}
+
 constexpr int kPtyAttempts = 1000;
 
 // From inside: takes as many pseudo-terminals as it can (at most kPtyAttempts), and holds them.
@@ -509,6 +526,22 @@ TEST_CASE("With IPC shared, they outlive the sandbox (what --share-ipc gives up)
   CHECK(RunCaptured(Sharing([](NewNamespaces& ns) { ns.ipc = false; }), command).status ==
         ExitStatus::Exited(0));
   CHECK(IpcObjectsLeft() == 2);
+}
+
+// What --share-uts gives up: the host's hostname shows.
+TEST_CASE("With UTS shared, the host's hostname shows (what --share-uts gives up)") {
+  TB_REQUIRE_PRIVILEGE();
+  char host[64] = {};
+  REQUIRE(gethostname(host, sizeof(host) - 1) == 0);
+  REQUIRE(std::string(host) != "tokenbox");
+  const std::string expected = host;
+  CommandBuilder command;
+  command.Function([expected] {
+    char name[64] = {};
+    return gethostname(name, sizeof(name) - 1) == 0 && expected == name ? 0 : 10;
+  });
+  CHECK(RunCaptured(Sharing([](NewNamespaces& ns) { ns.uts = false; }), command).status ==
+        ExitStatus::Exited(0));
 }
 
 TEST_CASE("By default the hostname is the sandbox's own and its cgroups show as their roots") {
