@@ -158,7 +158,8 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   const Sandbox leased = host_ids ? sandbox.WithLeasedIds(host_ids->id()) : sandbox;
   std::shared_ptr<const SandboxCgroup> cgroup;
   if (sandbox.namespaces().cgroup) {
-    absl::StatusOr<std::shared_ptr<const SandboxCgroup>> created = SandboxCgroup::Create();
+    absl::StatusOr<std::shared_ptr<const SandboxCgroup>> created =
+        SandboxCgroup::Create(/*watch_launcher=*/!sandbox.namespaces().pid);
     if (!created.ok()) return SetupFailure(SetupStep::kCreateCgroup, created.status());
     cgroup = *std::move(created);
     if (cgroup) note(absl::StrCat("created cgroup ", cgroup->path()));

@@ -20,7 +20,10 @@ class SandboxCgroup {
   // Makes `tokenbox-<launcher pid>-<n>` in the launcher's cgroup of the cgroup2 hierarchy;
   // first removes those whose launcher is gone (a SIGKILLed one could not). nullptr when the
   // machine has no cgroup2 hierarchy, where no cgroup program can attach anywhere.
-  static absl::StatusOr<std::shared_ptr<const SandboxCgroup>> Create();
+  // `watch_launcher`: a process of root's also waits for the launcher's end, however it ends,
+  // and then kills and removes the cgroup; for a sandbox without a pid namespace, whose
+  // processes the kernel does not end with the launcher.
+  static absl::StatusOr<std::shared_ptr<const SandboxCgroup>> Create(bool watch_launcher);
 
   SandboxCgroup(const SandboxCgroup&) = delete;
   SandboxCgroup& operator=(const SandboxCgroup&) = delete;
@@ -33,9 +36,13 @@ class SandboxCgroup {
 
  private:
   SandboxCgroup(std::string path, UniqueFd dir) : path_(std::move(path)), dir_(std::move(dir)) {}
+  // Forks the watcher: it holds the read end of a pipe whose write end only this object holds.
+  absl::Status StartWatcher(int parent_fd, const std::string& name);
 
   std::string path_;
   UniqueFd dir_;
+  UniqueFd watcher_pipe_;  // Closing it tells the watcher that the launcher is done.
+  pid_t watcher_ = -1;
 };
 
 // Child side, before its cgroup namespace exists: moves the calling process into the cgroup

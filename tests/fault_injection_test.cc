@@ -81,7 +81,11 @@ std::string Prctl(const char* error, int nth) {
 const std::vector<Fault>& Faults() {
   static const auto* faults = new std::vector<Fault>{
       {"socketpair:error=ENFILE:when=1", "create handshake socket", "ENFILE"},
-      {"clone:error=EAGAIN:when=1", "fork", "EAGAIN"},
+      // Without a pid namespace the launcher first forks its cgroup's watcher (the rows here
+      // launch without one unless they say otherwise), then the child.
+      {"clone:error=EAGAIN:when=1", "create the sandbox's cgroup", "EAGAIN", nullptr, false,
+       false, Target::kAll, false, "fork(cgroup watcher)"},
+      {"clone:error=EAGAIN:when=1", "fork", "EAGAIN", nullptr, true},
       {"pidfd_open:error=EMFILE:when=1", "open pidfd", "EMFILE"},
       {"setsid:error=EPERM:when=1", "new session", "EPERM"},
       {"unshare:error=EPERM:when=1", "create namespaces", "EPERM"},
@@ -174,9 +178,10 @@ const std::vector<Fault>& Faults() {
       // EBADF maps to the same status code as a closed peer; it must not pass for an exec.
       {"recvmsg:error=EBADF:when=3", "wait for the program to start", "EBADF", nullptr, false,
        false, Target::kLauncher, false, "recvmsg"},
-      {"recvmsg:error=EIO:when=1", "wait for id maps", "EIO", nullptr, false, false,
+      // With a pid namespace, so that the first process the launcher forks is the child.
+      {"recvmsg:error=EIO:when=1", "wait for id maps", "EIO", nullptr, true, false,
        Target::kChild, false, "recvmsg"},
-      {"recvmsg:error=EIO:when=2", "mount delegated bpffs", "EIO", nullptr, false, false,
+      {"recvmsg:error=EIO:when=2", "mount delegated bpffs", "EIO", nullptr, true, false,
        Target::kChild, false, "waiting for the delegated bpffs"},
       {"mount:error=EPERM:when=1", "mount a devpts instance of its own", "EPERM", "/dev/pts"},
       // The pid namespace's own steps (the default mode).

@@ -985,6 +985,17 @@ TEST_CASE("A program that clears its parent-death signal dies at the timeout (--
                          Ending::kTimedOut);
 }
 
+// The same without a pid namespace, with tokenbox SIGKILLed: the sandbox's cgroup has a watcher
+// of root's that outlives tokenbox and kills the cgroup then.
+TEST_CASE("A program that clears its parent-death signal dies with a SIGKILLed launcher "
+          "(--no-unshare-pid)") {
+  TB_REQUIRE_PRIVILEGE();
+  ExpectGoneWithLauncher("launcher-killed-escaping-no-unshare-pid",
+                         "SIGKILL tokenbox (--no-unshare-pid) while the program and its child, "
+                         "both without a parent-death signal and in groups of their own, sleep",
+                         {"--no-unshare-pid"}, "sleep-forever-escaping", 2);
+}
+
 // Hole 5 of issue 11: the timeout was tokenbox's alone, and a tokenbox stopped by ^Z or
 // SIGSTOP let the sandbox run on past it. The supervisor now holds the deadline too.
 TEST_CASE("The timeout holds while tokenbox is stopped") {
