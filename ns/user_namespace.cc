@@ -68,7 +68,9 @@ absl::Status BecomeHostUser(uid_t uid, gid_t gid) {
   }
   // The change of uid emptied the effective set and kept the permitted one.
   cap_t caps = cap_get_proc();
-  if (caps == nullptr) return ErrnoStatus(errno, "cap_get_proc");
+  if (caps == nullptr) {
+    return ErrnoStatus(errno, "cap_get_proc", "the launcher needs CAP_SYS_ADMIN");
+  }
   const cap_value_t sys_admin[] = {CAP_SYS_ADMIN};
   const bool raised = cap_clear_flag(caps, CAP_EFFECTIVE) == 0 &&
                       cap_set_flag(caps, CAP_EFFECTIVE, 1, sys_admin, CAP_SET) == 0 &&

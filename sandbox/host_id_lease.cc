@@ -51,7 +51,7 @@ absl::StatusOr<UniqueFd> OpenLockDirectory() {
     UniqueFd next(openat(dir.get(), name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next) return ErrnoStatus(errno, absl::StrCat("open(", name, ")"), kRemedy);
     struct stat st;
-    if (fstat(next.get(), &st) != 0) return ErrnoStatus(errno, "fstat(lock directory)");
+    if (fstat(next.get(), &st) != 0) return ErrnoStatus(errno, "fstat(lock directory)", kRemedy);
     if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           HostIdLease::kHostIdLockDirectory, ": ", name, " is owned by uid ", st.st_uid,
@@ -61,6 +61,10 @@ absl::StatusOr<UniqueFd> OpenLockDirectory() {
   }
   return dir;
 }
+
+constexpr absl::string_view kLeaseRemedy =
+    "tokenbox keeps its host id leases under /run/tokenbox/host-ids, which must be a directory "
+    "of root's on a file system that supports flock (or give --uid)";
 
 uint32_t RandomOffset() {
   uint32_t value = 0;
@@ -85,15 +89,19 @@ absl::StatusOr<std::shared_ptr<const HostIdLease>> HostIdLease::Acquire(bool swe
     const std::string name = absl::StrCat(id);
     UniqueFd lock(openat(dir->get(), name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
                          0600));
-    if (!lock) return ErrnoStatus(errno, absl::StrCat("open(", kHostIdLockDirectory, "/", name, ")"));
+    if (!lock) {
+      return ErrnoStatus(errno, absl::StrCat("open(", kHostIdLockDirectory, "/", name, ")"),
+                         kLeaseRemedy);
+    }
     if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK) continue;  // Another sandbox's.
-      return ErrnoStatus(errno, absl::StrCat("flock(", kHostIdLockDirectory, "/", name, ")"));
+      return ErrnoStatus(errno, absl::StrCat("flock(", kHostIdLockDirectory, "/", name, ")"),
+                         kLeaseRemedy);
     }
     // A holder removes its file before it drops the lock: a lock taken on a removed file is
     // no lease, since someone may already hold a new file of the same name.
     struct stat st;
-    if (fstat(lock.get(), &st) != 0) return ErrnoStatus(errno, "fstat(host id lock)");
+    if (fstat(lock.get(), &st) != 0) return ErrnoStatus(errno, "fstat(host id lock)", kLeaseRemedy);
     if (st.st_nlink == 0) {
       --i;  // The same id again, through its new file.
       continue;

@@ -98,7 +98,7 @@ void RemoveAbandoned(int parent_fd) {
 
 absl::Status SandboxCgroup::StartWatcher(int parent_fd, const std::string& name) {
   int ends[2];
-  if (pipe2(ends, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe2");
+  if (pipe2(ends, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe2(cgroup watcher)");
   UniqueFd read_end(ends[0]);
   watcher_pipe_ = UniqueFd(ends[1]);
   pid_t pid = fork();
@@ -146,7 +146,7 @@ absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create(bool 
       return ErrnoStatus(errno, absl::StrCat("mkdir(", parent, "/", name, ")"), kRemedy);
     }
     UniqueFd dir(openat(parent_fd.get(), name.c_str(), O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return ErrnoStatus(errno, absl::StrCat("open(", parent, "/", name, ")"));
+    if (!dir) return ErrnoStatus(errno, absl::StrCat("open(", parent, "/", name, ")"), kRemedy);
     std::shared_ptr<SandboxCgroup> cgroup(
         new SandboxCgroup(absl::StrCat(parent, "/", name), std::move(dir)));
     if (watch_launcher) {
@@ -169,7 +169,10 @@ SandboxCgroup::~SandboxCgroup() {
 
 absl::Status EnterCgroup(int dir_fd) {
   UniqueFd procs(openat(dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
-  if (!procs) return ErrnoStatus(errno, "open(cgroup.procs)");
+  if (!procs) {
+    return ErrnoStatus(errno, "open(cgroup.procs)",
+                       "the child, still root, must be able to write its cgroup's cgroup.procs");
+  }
   if (write(procs.get(), "0", 1) != 1) {
     return ErrnoStatus(errno, "write(cgroup.procs, 0)",
                        "a cgroup with controllers enabled for its children cannot take processes");
@@ -196,7 +199,7 @@ absl::Status MountCgroupView() {
   }
   if (hybrid) {
     if (mkdir("/sys/fs/cgroup/unified", 0555) != 0) {
-      return ErrnoStatus(errno, "mkdir(/sys/fs/cgroup/unified)");
+      return ErrnoStatus(errno, "mkdir(/sys/fs/cgroup/unified)", kRemedy);
     }
     if (absl::Status s = mount_cgroup2("/sys/fs/cgroup/unified"); !s.ok()) return s;
   }

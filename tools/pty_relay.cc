@@ -51,19 +51,26 @@ bool WriteAll(int fd, const char* data, size_t size) {
 
 }  // namespace
 
+constexpr absl::string_view kRemedy =
+    "--pty needs /dev/ptmx and a free pseudo-terminal of the host's; run without --pty";
+
 absl::StatusOr<std::unique_ptr<PtyRelay>> PtyRelay::Open() {
   UniqueFd relay_end(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!relay_end) {
-    return ErrnoStatus(errno, "posix_openpt", "--pty needs /dev/ptmx and a free pseudo-terminal");
+    return ErrnoStatus(errno, "posix_openpt", kRemedy);
   }
   if (grantpt(relay_end.get()) != 0 || unlockpt(relay_end.get()) != 0) {
-    return ErrnoStatus(errno, "unlockpt");
+    return ErrnoStatus(errno, "unlockpt", kRemedy);
   }
   char name[64];
-  if (ptsname_r(relay_end.get(), name, sizeof(name)) != 0) return ErrnoStatus(errno, "ptsname");
+  if (ptsname_r(relay_end.get(), name, sizeof(name)) != 0) {
+    return ErrnoStatus(errno, "ptsname", kRemedy);
+  }
   UniqueFd program_end(open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!program_end) return ErrnoStatus(errno, absl::StrCat("open(", name, ")"));
-  if (fcntl(relay_end.get(), F_SETFL, O_NONBLOCK) != 0) return ErrnoStatus(errno, "fcntl(O_NONBLOCK)");
+  if (!program_end) return ErrnoStatus(errno, absl::StrCat("open(", name, ")"), kRemedy);
+  if (fcntl(relay_end.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return ErrnoStatus(errno, "fcntl(O_NONBLOCK)", kRemedy);
+  }
   absl::StatusOr<Pipe> stop = MakePipe();
   if (!stop.ok()) return stop.status();
   std::unique_ptr<PtyRelay> relay(new PtyRelay(std::move(relay_end), std::move(program_end),
@@ -88,12 +95,16 @@ void PtyRelay::CopyWindowSize() {
 absl::Status PtyRelay::Start() {
   if (isatty(STDIN_FILENO)) {
     termios modes;
-    if (tcgetattr(STDIN_FILENO, &modes) != 0) return ErrnoStatus(errno, "tcgetattr(stdin)");
+    if (tcgetattr(STDIN_FILENO, &modes) != 0) {
+      return ErrnoStatus(errno, "tcgetattr(stdin)", "run tokenbox without --pty");
+    }
     saved_modes_ = modes;
     cfmakeraw(&modes);
     if (tcsetattr(STDIN_FILENO, TCSANOW, &modes) != 0) {
       saved_modes_.reset();
-      return ErrnoStatus(errno, "tcsetattr(stdin, raw)");
+      return ErrnoStatus(errno, "tcsetattr(stdin, raw)",
+                         "tokenbox must be in its terminal's foreground to relay it; run it "
+                         "there, or without --pty");
     }
   }
   thread_ = std::thread([this] { Relay(); });
