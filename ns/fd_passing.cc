@@ -142,6 +142,11 @@ absl::StatusOr<FdMessage> ReceiveFdMessage(int sock, absl::Duration timeout) {
   iovec iov = {.iov_base = datagram, .iov_len = sizeof(datagram)};
   msghdr msg = {};
   ssize_t received;
+  // A peer that closed while our messages sat unread in its queue makes the kernel fail the next
+  // recvmsg with ECONNRESET, once, even when the peer's own last messages are still queued (a
+  // child's report of its failed step, say). Those are read first; the reset stands for the
+  // end-of-file after them.
+  bool peer_reset = false;
   for (;;) {
     if (absl::Status ready = WaitReadable(sock, deadline); !ready.ok()) return ready;
     msg = {};
@@ -150,12 +155,16 @@ absl::StatusOr<FdMessage> ReceiveFdMessage(int sock, absl::Duration timeout) {
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
     received = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    if (received >= 0) break;
-    if (errno == EINTR || errno == EAGAIN) continue;
-    if (errno == ECONNRESET) {
-      return ErrnoStatus(errno, "recvmsg",
+    if (received > 0 || (received == 0 && !peer_reset)) break;
+    if (received < 0 && errno == ECONNRESET && !peer_reset) {
+      peer_reset = true;
+      continue;
+    }
+    if (received == 0 || errno == ECONNRESET) {
+      return ErrnoStatus(ECONNRESET, "recvmsg",
                          "the peer closed its end of the socket (did it exit or crash?)");
     }
+    if (errno == EINTR || errno == EAGAIN) continue;
     return ErrnoStatus(errno, "recvmsg(message socket)",
                        "the socket between launcher and sandbox failed, which should not "
                        "happen: run with --verbose and report the step and errno");

@@ -239,6 +239,25 @@ TEST_CASE("A sender that dies after sending: its message and fds still arrive, t
   CHECK(IsPeerClosed(after.status()));
 }
 
+// A child that fails a step while a launcher message waits unread in its queue reports the failure
+// and exits. The kernel then fails the launcher's next recvmsg with ECONNRESET ahead of that
+// report; read as a closed peer, the failure passed for a successful exec (seen in CI as a
+// set-up fault that "exited with code 125").
+TEST_CASE("ReceiveFdMessage delivers a closed peer's queued message before the reset") {
+  auto pair = MakeSocketPair();
+  TB_REQUIRE_OK(pair);
+  TB_REQUIRE_OK(SendFdMessage(pair->parent.get(), 4, "never read"));
+  TB_REQUIRE_OK(SendFdMessage(pair->child.get(), 7, "the step failed"));
+  pair->child.Reset();
+  auto report = ReceiveFdMessage(pair->parent.get(), absl::Seconds(5));
+  TB_REQUIRE_OK(report);
+  CHECK(report->type == 7u);
+  CHECK(report->payload == "the step failed");
+  auto after = ReceiveFdMessage(pair->parent.get(), absl::Seconds(5));
+  REQUIRE_FALSE(after.ok());
+  CHECK(IsPeerClosed(after.status()));
+}
+
 // The launcher reads a closed peer as a successful exec: no other failure may look like one.
 TEST_CASE("IsPeerClosed is true only for end-of-file and ECONNRESET") {
   auto pair = MakeSocketPair();
