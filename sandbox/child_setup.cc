@@ -284,6 +284,13 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
   reporter_.Step(SetupStep::kDropCapabilities,
                  LockCapabilitiesForExec(sandbox_.kept_capabilities()));
   reporter_.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(parent));
+  if (context_.await_launch_cgroup) {
+    // Last, so that the launcher's move overlaps the steps above; before anything that forks.
+    reporter_.Step(SetupStep::kWaitForLaunchCgroup,
+                   ReceiveExpected(reporter_.sock(), kMovedToLaunchCgroup, 0,
+                                   context_.setup_timeout)
+                       .status());
+  }
 
   if (command.kind() == Command::Kind::kProgram) {
     reporter_.Fail(SetupStep::kExec,

@@ -19,6 +19,9 @@ struct ChildContext {
   absl::Duration started;         // MonotonicNow() when the launch began, for --verbose.
   absl::Duration setup_timeout;   // How long to wait for the launcher at each step.
   int cgroup_fd = -1;             // The sandbox's own cgroup's directory, to enter; -1: none.
+  // A fork-server launch: the launcher moves it into a cgroup of its own, which it awaits before
+  // it can fork or exec.
+  bool await_launch_cgroup = false;
 };
 
 // These run in a child forked from the privileged launcher and take it to the sandboxed

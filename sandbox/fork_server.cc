@@ -34,6 +34,19 @@ absl::StatusOr<UniqueFd> CommandMemfd(const std::string& bytes) {
   return memfd;
 }
 
+// Moves a launch into its own cgroup and tells it so; else the best account of why not.
+absl::Status MoveIntoCgroup(const SandboxCgroup& cgroup, pid_t pid, int report_sock) {
+  absl::Status moved = cgroup.MoveIn(pid);
+  if (moved.ok()) moved = SendFdMessage(report_sock, kMovedToLaunchCgroup);
+  if (moved.ok()) return moved;
+  // A child that failed a step of its own has gone already, and its report says more.
+  absl::StatusOr<StartedAs> reported = AwaitStart(report_sock, absl::ZeroDuration());
+  if (!reported.ok() && SetupStepOf(reported.status()) != SetupStep::kWaitForStart) {
+    return reported.status();
+  }
+  return SetupFailure(SetupStep::kMoveIntoLaunchCgroup, moved);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& sandbox,
@@ -51,7 +64,7 @@ absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& san
   if (!started.ok()) return started.status();
   return std::unique_ptr<ForkServer>(new ForkServer(
       std::move(started->child), std::move(started->sock), std::move(started->host_ids),
-      std::move(started->cgroup), options));
+      std::move(started->cgroup), sandbox.namespaces().pid, options));
 }
 
 ForkServer::~ForkServer() {
@@ -73,6 +86,12 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
     return absl::InvalidArgumentError(absl::StrCat("a fork-server launch passes at most ",
                                                    kMaxMessageFds - 2, " fds"));
   }
+  std::shared_ptr<const SandboxCgroup> cgroup = cgroup_;
+  if (cgroup_per_launch_) {
+    absl::StatusOr<std::shared_ptr<const SandboxCgroup>> own = SandboxCgroup::CreateBelow(cgroup_);
+    if (!own.ok()) return SetupFailure(SetupStep::kCreateLaunchCgroup, own.status());
+    cgroup = *std::move(own);
+  }
   absl::StatusOr<UniqueFd> request = CommandMemfd(CommandCodec::Encode(command));
   if (!request.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, request.status());
   absl::StatusOr<SocketPair> report = MakeSocketPair();
@@ -83,7 +102,9 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
   pid_t pid = -1;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (absl::Status s = SendFdMessage(sock_.get(), kZygoteLaunch, "", fds); !s.ok()) {
+    if (absl::Status s = SendFdMessage(sock_.get(), kZygoteLaunch,
+                                       cgroup_per_launch_ ? kLaunchIntoCgroup : "", fds);
+        !s.ok()) {
       return SetupFailure(SetupStep::kSendLaunchRequest, s);
     }
     absl::StatusOr<FdMessage> reply = ReceiveExpected(sock_.get(), kZygoteLaunched, 0, setup_timeout_);
@@ -106,10 +127,13 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
                       : std::nullopt,
       .caller_stdio = CallerStdio::SharedWith(command),
       .host_ids = host_ids_,
-      .cgroup = cgroup_,
+      .cgroup = cgroup,
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
+  if (cgroup_per_launch_) {
+    if (absl::Status s = MoveIntoCgroup(*cgroup, pid, report->parent.get()); !s.ok()) return s;
+  }
   absl::StatusOr<StartedAs> started = AwaitStart(report->parent.get(), setup_timeout_);
   if (!started.ok()) return started.status();
   if (*started == StartedAs::kZygote) {

@@ -34,11 +34,12 @@ struct ForkServerOptions {
 // (and what is pinned in it), and the host user. With the sandbox's pid namespace (the
 // default), each launch also gets a pid namespace of its own, with its own /proc: siblings and
 // the zygote cannot be named, signalled or traced, and whatever a program forks dies with it.
-// Without one, launches share the launcher's pid namespace: each is its own process group,
-// which a timeout or Kill() ends, but siblings can see, signal and trace one another and signal
-// the zygote (they are the same host user with the same capabilities), and a process a program
-// forks can outlive a SIGKILLed launcher (docs/SECURITY.md). The zygote keeps the capabilities
-// of its own namespaces, which no sandboxed code ever runs with, and dies with the launcher.
+// Without one, launches share the launcher's pid namespace: each is its own process group in a
+// cgroup of its own (below the fork server's), which ends with the launch, whatever its
+// processes did to their group; but siblings can see, signal and trace one another and signal
+// the zygote (they are the same host user with the same capabilities). The zygote keeps the
+// capabilities of its own namespaces, which no sandboxed code ever runs with, and dies with the
+// launcher.
 class ForkServer {
  public:
   static absl::StatusOr<std::unique_ptr<ForkServer>> Start(const Sandbox& sandbox,
@@ -55,11 +56,13 @@ class ForkServer {
 
  private:
   ForkServer(Child zygote, UniqueFd sock, std::shared_ptr<const HostIdLease> host_ids,
-             std::shared_ptr<const SandboxCgroup> cgroup, const ForkServerOptions& options)
+             std::shared_ptr<const SandboxCgroup> cgroup, bool pid_namespace_per_launch,
+             const ForkServerOptions& options)
       : zygote_(std::move(zygote)),
         sock_(std::move(sock)),
         host_ids_(std::move(host_ids)),
         cgroup_(std::move(cgroup)),
+        cgroup_per_launch_(cgroup_ != nullptr && !pid_namespace_per_launch),
         setup_timeout_(options.launch.setup_timeout),
         has_function_(static_cast<bool>(options.function)) {}
 
@@ -68,7 +71,11 @@ class ForkServer {
   UniqueFd sock_;
   // Every launch holds them too: launches without a pid namespace share the zygote's host uid.
   const std::shared_ptr<const HostIdLease> host_ids_;
-  const std::shared_ptr<const SandboxCgroup> cgroup_;  // Theirs too: the zygote's.
+  // The zygote's; a launch with a pid namespace of its own shares it.
+  const std::shared_ptr<const SandboxCgroup> cgroup_;
+  // Without a pid namespace per launch, each gets a cgroup below cgroup_, whose removal ends what
+  // it left behind.
+  const bool cgroup_per_launch_;
   const absl::Duration setup_timeout_;
   const bool has_function_;
 };

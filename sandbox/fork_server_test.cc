@@ -258,5 +258,44 @@ TEST_CASE("Without a pid namespace, fork-server launches share the launcher's, e
   CHECK(lines[2] == "reached");
 }
 
+// Issue 11, hole 18, through a fork server without a pid namespace: a process that left its
+// launch's process group ran on after that launch ended or timed out, until the fork server
+// ended. Each such launch now has a cgroup of its own below the fork server's.
+TEST_CASE("Without a pid namespace, what a launch leaves behind ends with it, not with the server") {
+  TB_REQUIRE_PRIVILEGE();
+  NewNamespaces no_pid;
+  no_pid.pid = false;
+  SandboxBuilder sandbox = testing::DemoSandbox();
+  sandbox.Namespaces(no_pid);
+  auto server = ForkServer::Start(Built(sandbox));
+  TB_REQUIRE_OK(server);
+  for (bool timed_out : {false, true}) {
+    CAPTURE(timed_out);
+    // An argument no other process has: sleep takes fractional seconds.
+    const std::string marker = absl::StrCat("9", getpid(), ".", timed_out ? "25" : "5");
+    auto input = MakePipe();
+    TB_REQUIRE_OK(input);
+    // The escapee leaves the launch's process group and session; the shell waits for its stdin.
+    CommandBuilder command =
+        LaunchOf({"/bin/sh", "-c", absl::StrCat("setsid /bin/sleep ", marker, " & read line")});
+    command.PassFd(input->read_end.get(), 0);
+    if (timed_out) command.Timeout(absl::Milliseconds(500));
+    auto child = (*server)->Launch(Built(command));
+    TB_REQUIRE_OK(child);
+    input->read_end.Reset();
+    bool escaped = false;
+    for (absl::Time give_up = absl::Now() + absl::Seconds(10); !escaped && absl::Now() < give_up;
+         absl::SleepFor(absl::Milliseconds(10))) {
+      escaped = testing::ProcessWithArgument(marker);
+    }
+    REQUIRE(escaped);
+    if (!timed_out) input->write_end.Reset();  // The shell reads end-of-file and exits.
+    CHECK(*child->Wait() == (timed_out ? ExitStatus::TimedOut() : ExitStatus::Exited(1)));
+    CHECK_FALSE(testing::ProcessWithArgument(marker));
+  }
+  // The fork server serves on.
+  CHECK(*(*server)->Launch(Built(LaunchOf({"/bin/true"})))->Wait() == ExitStatus::Exited(0));
+}
+
 }  // namespace
 }  // namespace tokenbox

@@ -32,7 +32,10 @@ namespace tokenbox {
 //                  <------------------------- kZygoteLaunch (command memfd, report socket,
 //                                                            passed fds)
 //   kZygoteLaunched (pid), or kSetupFailed ->
-// and the launched child then reports on the report socket as above, from "exec" on.
+// and the launched child then reports on the report socket as above, from "exec" on. A launch
+// without a pid namespace of its own (its request says kLaunchIntoCgroup) first waits there for
+//                  <------------------------- kMovedToLaunchCgroup
+// which the launcher sends once it has moved the child into the launch's own cgroup.
 enum SandboxMessage : uint32_t {
   kChildUnshared = 1,
   kIdMapsWritten = 2,
@@ -43,7 +46,11 @@ enum SandboxMessage : uint32_t {
   kZygoteReady = 7,
   kZygoteLaunch = 8,     // Payload: none; the command travels in a memfd (CommandCodec).
   kZygoteLaunched = 9,   // Payload: EncodePid().
+  kMovedToLaunchCgroup = 10,
 };
+
+// A kZygoteLaunch payload: the launch waits for kMovedToLaunchCgroup before it execs.
+inline constexpr absl::string_view kLaunchIntoCgroup = "into-cgroup";
 
 // The exit code of a child that reported a set-up failure (as `tokenbox run` uses for its own
 // errors), so that even its bare exit status says "tokenbox error".

@@ -56,12 +56,29 @@ std::optional<std::string> OwnCgroup2Path() {
   return std::nullopt;
 }
 
-// Ends what is left in the cgroup `name` below `parent_fd` and removes it. cgroup.kill (Linux
-// 5.14) reaches every process in it, which none can leave: cgroup.procs above is root's.
-absl::Status RemoveCgroup(int parent_fd, const std::string& name) {
-  UniqueFd kill_file(openat(parent_fd, absl::StrCat(name, "/cgroup.kill").c_str(),
-                            O_WRONLY | O_CLOEXEC));
-  if (kill_file) (void)!write(kill_file.get(), "1", 1);
+absl::Status RemoveKilledCgroup(int parent_fd, const std::string& name);
+
+// Removes the cgroups below `dir_fd` (a fork server's launches), which its cgroup.kill reached.
+void RemoveChildCgroups(int dir_fd) {
+  UniqueFd listing(openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!listing) return;
+  DIR* dir = fdopendir(listing.get());
+  if (dir == nullptr) return;
+  (void)listing.Release();
+  std::vector<std::string> children;
+  while (dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(name);
+  }
+  closedir(dir);
+  for (const std::string& name : children) (void)RemoveKilledCgroup(dir_fd, name);
+}
+
+// Removes the cgroup `name` below `parent_fd`, and those below it, once their processes, all
+// killed, are gone.
+absl::Status RemoveKilledCgroup(int parent_fd, const std::string& name) {
+  UniqueFd dir(openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir) RemoveChildCgroups(dir.get());
   // Killed processes leave the cgroup as they exit; an empty one can be removed.
   for (int attempt = 0; attempt < 200; ++attempt) {
     if (unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) {
@@ -71,6 +88,16 @@ absl::Status RemoveCgroup(int parent_fd, const std::string& name) {
     usleep(5000);
   }
   return ErrnoStatus(errno, absl::StrCat("rmdir(", name, ")"));
+}
+
+// Ends what is left in the cgroup `name` below `parent_fd`, and below it, and removes them.
+// cgroup.kill (Linux 5.14) reaches every process in it and its descendants, which none can
+// leave: cgroup.procs above is root's.
+absl::Status RemoveCgroup(int parent_fd, const std::string& name) {
+  UniqueFd kill_file(openat(parent_fd, absl::StrCat(name, "/cgroup.kill").c_str(),
+                            O_WRONLY | O_CLOEXEC));
+  if (kill_file) (void)!write(kill_file.get(), "1", 1);
+  return RemoveKilledCgroup(parent_fd, name);
 }
 
 // Removes the cgroups of launchers that are gone: named tokenbox-<pid>-<n>, with no process
@@ -138,22 +165,57 @@ absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create(bool 
   UniqueFd parent_fd(open(parent.c_str(), O_DIRECTORY | O_CLOEXEC));
   if (!parent_fd) return ErrnoStatus(errno, absl::StrCat("open(", parent, ")"), kRemedy);
   RemoveAbandoned(parent_fd.get());
+  absl::StatusOr<std::unique_ptr<SandboxCgroup>> cgroup =
+      MakeBelow(parent_fd.get(), parent, absl::StrCat(kPrefix, getpid(), "-"), kRemedy);
+  if (!cgroup.ok()) return cgroup.status();
+  if (watch_launcher) {
+    const std::string name = (*cgroup)->path_.substr(parent.size() + 1);
+    if (absl::Status s = (*cgroup)->StartWatcher(parent_fd.get(), name); !s.ok()) return s;
+  }
+  return std::shared_ptr<const SandboxCgroup>(*std::move(cgroup));
+}
+
+absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::CreateBelow(
+    std::shared_ptr<const SandboxCgroup> parent) {
+  absl::StatusOr<std::unique_ptr<SandboxCgroup>> cgroup =
+      MakeBelow(parent->dir_fd(), parent->path(), "launch-",
+                "root must be able to make cgroups below the fork server's");
+  if (!cgroup.ok()) return cgroup.status();
+  (*cgroup)->parent_ = std::move(parent);
+  return std::shared_ptr<const SandboxCgroup>(*std::move(cgroup));
+}
+
+absl::StatusOr<std::unique_ptr<SandboxCgroup>> SandboxCgroup::MakeBelow(
+    int parent_fd, const std::string& parent_path, absl::string_view prefix,
+    absl::string_view remedy) {
   static std::atomic<unsigned> counter{0};
   for (;;) {
-    const std::string name = absl::StrCat(kPrefix, getpid(), "-", counter.fetch_add(1));
-    if (mkdirat(parent_fd.get(), name.c_str(), 0755) != 0) {
+    const std::string name = absl::StrCat(prefix, counter.fetch_add(1));
+    const std::string path = absl::StrCat(parent_path, "/", name);
+    if (mkdirat(parent_fd, name.c_str(), 0755) != 0) {
       if (errno == EEXIST) continue;
-      return ErrnoStatus(errno, absl::StrCat("mkdir(", parent, "/", name, ")"), kRemedy);
+      return ErrnoStatus(errno, absl::StrCat("mkdir(", path, ")"), remedy);
     }
-    UniqueFd dir(openat(parent_fd.get(), name.c_str(), O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return ErrnoStatus(errno, absl::StrCat("open(", parent, "/", name, ")"), kRemedy);
-    std::shared_ptr<SandboxCgroup> cgroup(
-        new SandboxCgroup(absl::StrCat(parent, "/", name), std::move(dir)));
-    if (watch_launcher) {
-      if (absl::Status s = cgroup->StartWatcher(parent_fd.get(), name); !s.ok()) return s;
+    UniqueFd dir(openat(parent_fd, name.c_str(), O_DIRECTORY | O_CLOEXEC));
+    if (!dir) {
+      const int open_errno = errno;
+      (void)unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR);
+      return ErrnoStatus(open_errno, absl::StrCat("open(", path, ")"), remedy);
     }
-    return std::shared_ptr<const SandboxCgroup>(std::move(cgroup));
+    return std::unique_ptr<SandboxCgroup>(new SandboxCgroup(path, std::move(dir)));
   }
+}
+
+absl::Status SandboxCgroup::MoveIn(pid_t pid) const {
+  UniqueFd procs(openat(dir_.get(), "cgroup.procs", O_WRONLY | O_CLOEXEC));
+  constexpr absl::string_view kRemedy =
+      "root must be able to move processes between cgroups below tokenbox's";
+  if (!procs) return ErrnoStatus(errno, absl::StrCat("open(", path_, "/cgroup.procs)"), kRemedy);
+  const std::string text = absl::StrCat(pid);
+  if (write(procs.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return ErrnoStatus(errno, absl::StrCat("write(", path_, "/cgroup.procs, ", pid, ")"), kRemedy);
+  }
+  return absl::OkStatus();
 }
 
 SandboxCgroup::~SandboxCgroup() {

@@ -1,10 +1,13 @@
 #ifndef TOKENBOX_SANDBOX_SANDBOX_CGROUP_H_
 #define TOKENBOX_SANDBOX_SANDBOX_CGROUP_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "ns/unique_fd.h"
 
 namespace tokenbox {
@@ -24,6 +27,11 @@ class SandboxCgroup {
   // and then kills and removes the cgroup; for a sandbox without a pid namespace, whose
   // processes the kernel does not end with the launcher.
   static absl::StatusOr<std::shared_ptr<const SandboxCgroup>> Create(bool watch_launcher);
+  // Makes `launch-<n>` below `parent` (a fork server's cgroup) for one launch without a pid
+  // namespace of its own, whose removal then ends what that launch left behind, while the fork
+  // server serves on. It holds `parent`, whose watcher (if any) also ends and removes it.
+  static absl::StatusOr<std::shared_ptr<const SandboxCgroup>> CreateBelow(
+      std::shared_ptr<const SandboxCgroup> parent);
 
   SandboxCgroup(const SandboxCgroup&) = delete;
   SandboxCgroup& operator=(const SandboxCgroup&) = delete;
@@ -34,13 +42,23 @@ class SandboxCgroup {
   int dir_fd() const { return dir_.get(); }
   const std::string& path() const { return path_; }
 
+  // Moves process `pid` into it. For a launch the zygote forked, which waits for this before it
+  // can fork or exec: the launcher is root, the sandbox's user may not move processes.
+  absl::Status MoveIn(pid_t pid) const;
+
  private:
   SandboxCgroup(std::string path, UniqueFd dir) : path_(std::move(path)), dir_(std::move(dir)) {}
+  // Makes `<prefix><n>` below `parent_fd` (at `parent_path`), with the first n not taken.
+  static absl::StatusOr<std::unique_ptr<SandboxCgroup>> MakeBelow(int parent_fd,
+                                                                  const std::string& parent_path,
+                                                                  absl::string_view prefix,
+                                                                  absl::string_view remedy);
   // Forks the watcher: it holds the read end of a pipe whose write end only this object holds.
   absl::Status StartWatcher(int parent_fd, const std::string& name);
 
   std::string path_;
   UniqueFd dir_;
+  std::shared_ptr<const SandboxCgroup> parent_;  // Removed after this one, never before.
   UniqueFd watcher_pipe_;  // Closing it tells the watcher that the launcher is done.
   pid_t watcher_ = -1;
 };

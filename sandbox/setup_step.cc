@@ -45,9 +45,11 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kBringUpLoopback: return "bring up loopback";
     case SetupStep::kSetHostname: return "set hostname";
     case SetupStep::kStartForkServer: return "start fork server";
+    case SetupStep::kCreateLaunchCgroup: return "create the launch's cgroup";
     case SetupStep::kSendLaunchRequest: return "send launch request";
     case SetupStep::kReceiveLaunchReply: return "receive launch reply";
     case SetupStep::kForkFromForkServer: return "fork from the fork server";
+    case SetupStep::kMoveIntoLaunchCgroup: return "move the launch into its cgroup";
     case SetupStep::kSetResourceLimits: return "set resource limits";
     case SetupStep::kJoinSessionKeyring: return "join a new session keyring";
     case SetupStep::kCreateMountNamespace: return "create mount namespace";
@@ -61,6 +63,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kChangeDirectory: return "change directory";
     case SetupStep::kDropCapabilities: return "drop capabilities";
     case SetupStep::kCloseFdsNotPassed: return "close fds not passed";
+    case SetupStep::kWaitForLaunchCgroup: return "wait to be moved into the launch's cgroup";
     case SetupStep::kExec: return "exec";
     case SetupStep::kWaitForStart: return "wait for the program to start";
   }

@@ -44,9 +44,11 @@ enum class SetupStep {
   kSetHostname,
   kStartForkServer,
   // A fork server's launch, on the launcher's side.
+  kCreateLaunchCgroup,
   kSendLaunchRequest,
   kReceiveLaunchReply,
   kForkFromForkServer,
+  kMoveIntoLaunchCgroup,
   // The child, running one command in the sandbox.
   kSetResourceLimits,
   kJoinSessionKeyring,
@@ -61,6 +63,7 @@ enum class SetupStep {
   kChangeDirectory,
   kDropCapabilities,
   kCloseFdsNotPassed,
+  kWaitForLaunchCgroup,
   kExec,
   // The launcher, once more.
   kWaitForStart,

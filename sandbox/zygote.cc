@@ -65,8 +65,9 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
   if (pid < 0) return refuse(ErrnoStatus(errno, "clone(CLONE_PARENT)"));
   if (pid == 0) {
     reporter.CloseSocket();
-    const ChildContext launch_context{context.launcher_pid, context.verbose, MonotonicNow(),
-                                      context.setup_timeout};
+    ChildContext launch_context{context.launcher_pid, context.verbose, MonotonicNow(),
+                                context.setup_timeout};
+    launch_context.await_launch_cgroup = request.payload == kLaunchIntoCgroup;
     RunForkedCommand(sandbox, *command, function, launch_context, std::move(report),
                      std::move(token));
   }

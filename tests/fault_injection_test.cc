@@ -106,6 +106,9 @@ const std::vector<Fault>& Faults() {
        Target::kLauncher, false, "mkdir(tokenbox)", "/run"},
       {"mkdirat:error=EACCES:when=1", "create the sandbox's cgroup", "EACCES", nullptr, false,
        false, Target::kLauncher, false, "mkdir(/sys/fs/cgroup/", "/sys/fs/cgroup"},
+      // A fork server without a pid namespace gives each launch a cgroup below its own.
+      {"mkdirat:error=EACCES:when=2", "create the launch's cgroup", "EACCES", nullptr, false, true,
+       Target::kLauncher, false, "/launch-", "/sys/fs/cgroup"},
       {"mount:error=EPERM:when=1", "mount its cgroup view", "EPERM", "/sys/fs/cgroup"},
       // The launcher's id map writes, in order: /proc/PID/setgroups, gid_map, uid_map.
       {"write:error=EPERM:when=1", "write id maps", "EPERM", nullptr, false, false,
