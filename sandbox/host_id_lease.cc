@@ -1,5 +1,6 @@
 #include "sandbox/host_id_lease.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -74,6 +75,28 @@ uint32_t RandomOffset() {
   return value % HostIdLease::kIdCount;
 }
 
+// Removes a few lock files that no one holds: those of launchers that were SIGKILLed, which
+// could not. The protocol is a holder's: lock, unlink, unlock, so that whoever opened the file
+// before the unlink finds its lock on a removed file and takes the id anew.
+void RemoveAbandonedLeases(int dir_fd) {
+  UniqueFd listing(openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!listing) return;
+  DIR* dir = fdopendir(listing.get());
+  if (dir == nullptr) return;
+  (void)listing.Release();
+  // A bound on the files looked at, so that a launch pays little, however many sandboxes run.
+  constexpr int kLooksPerAcquire = 16;
+  int looked = 0;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_type != DT_REG) continue;
+    if (++looked > kLooksPerAcquire) break;
+    UniqueFd lock(openat(dir_fd, entry->d_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+    if (!lock || flock(lock.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    (void)unlinkat(dir_fd, entry->d_name, 0);
+  }
+  closedir(dir);
+}
+
 }  // namespace
 
 bool IsLeasedHostId(uint32_t uid) {
@@ -106,6 +129,7 @@ absl::StatusOr<std::shared_ptr<const HostIdLease>> HostIdLease::Acquire(bool swe
       --i;  // The same id again, through its new file.
       continue;
     }
+    RemoveAbandonedLeases(dir->get());  // Ours is locked, and stays.
     return std::shared_ptr<const HostIdLease>(
         new HostIdLease(id, std::move(lock), absl::StrCat(kHostIdLockDirectory, "/", name),
                         sweep_on_release));
