@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -154,9 +155,10 @@ void CheckWhileHeld(const SandboxBuilder& sandbox, int (*function)(),
     auto done = MakePipe();
     REQUIRE(held.ok());
     REQUIRE(done.ok());
-    CommandBuilder command;
-    command.Timeout(absl::Seconds(60));
-    command.PassFd(held->write_end.get(), 5).PassFd(done->read_end.get(), 6);
+    // The builder keeps copies of the passed fds: it goes before the launcher waits on them.
+    auto command = std::make_unique<CommandBuilder>();
+    command->Timeout(absl::Seconds(60));
+    command->PassFd(held->write_end.get(), 5).PassFd(done->read_end.get(), 6);
     std::unique_ptr<ForkServer> server;
     absl::StatusOr<Child> child;
     if (via_fork_server) {
@@ -165,10 +167,11 @@ void CheckWhileHeld(const SandboxBuilder& sandbox, int (*function)(),
       auto started = ForkServer::Start(Built(sandbox), options);
       REQUIRE_MESSAGE(started.ok(), started.status().ToString());
       server = *std::move(started);
-      child = server->Launch(Built(command.ForkServerFunction()));
+      child = server->Launch(Built(command->ForkServerFunction()));
     } else {
-      child = Launch(Built(sandbox), Built(command.Function(function)));
+      child = Launch(Built(sandbox), Built(command->Function(function)));
     }
+    command.reset();
     REQUIRE_MESSAGE(child.ok(), child.status().ToString());
     held->write_end.Reset();
     done->read_end.Reset();
@@ -228,6 +231,93 @@ TEST_CASE("A delegated sk_lookup program drops the sandbox's connections, not th
   int reached = -1;
   CheckWhileHeld(sandbox, DropEveryConnection, [&](const Child&) { reached = host.Reached(); });
   CHECK(reached == 2);  // While the sandbox's drop-all program was linked.
+}
+
+// The host pid of the process whose system calls CountLaunchersSyscallsAndHold() counts: the
+// test's own. Set before the launch, so that the sandbox's copy of it has the value.
+pid_t g_traced_host_pid = 0;
+
+// From inside: a raw tracepoint program on sys_enter that counts the system calls of host
+// process g_traced_host_pid, which is in no namespace of the sandbox's. Holds it while the
+// launcher makes system calls, then exits 0 if it saw at least 100 of them (100 + errno when the
+// program does not load).
+int CountLaunchersSyscallsAndHold() {
+  absl::StatusOr<SandboxEnvironment> inside = CurrentSandbox();
+  if (!inside.ok()) return 10;
+  absl::StatusOr<UniqueFd> counter = testing::CreateMap(BPF_MAP_TYPE_ARRAY, inside->token_fd);
+  if (!counter.ok()) return 11;
+  const int32_t map_fd = counter->get();
+  const bpf_insn count_if_traced[] = {
+      {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid},
+      {BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_0, 0, 0, 32},                     // r0 = tgid
+      {BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 9, g_traced_host_pid},        // else done
+      {BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0},                       // key 0
+      {BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0},
+      {BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4},                     // r2 = &key
+      {BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd},   // r1 = map
+      {0, 0, 0, 0, 0},
+      {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem},
+      {BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0},                        // no value: done
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1},
+      {BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD},      // ++*value
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},                      // done: r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  bpf_attr load = {};
+  load.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+  load.insns = reinterpret_cast<uint64_t>(count_if_traced);
+  load.insn_cnt = sizeof(count_if_traced) / sizeof(count_if_traced[0]);
+  load.license = reinterpret_cast<uint64_t>("GPL");
+  load.prog_flags = BPF_F_TOKEN_FD;
+  load.prog_token_fd = inside->token_fd;
+  UniqueFd program(static_cast<int>(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load))));
+  if (!program) return 100 + errno;
+  bpf_attr open_tracepoint = {};
+  open_tracepoint.raw_tracepoint.name = reinterpret_cast<uint64_t>("sys_enter");
+  open_tracepoint.raw_tracepoint.prog_fd = static_cast<uint32_t>(program.get());
+  UniqueFd link(static_cast<int>(
+      syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &open_tracepoint, sizeof(open_tracepoint))));
+  if (!link) return 13;
+  HoldUntilChecked();
+  uint32_t key = 0;
+  uint64_t seen = 0;
+  bpf_attr lookup = {};
+  lookup.map_fd = static_cast<uint32_t>(map_fd);
+  lookup.key = reinterpret_cast<uint64_t>(&key);
+  lookup.value = reinterpret_cast<uint64_t>(&seen);
+  if (syscall(SYS_bpf, BPF_MAP_LOOKUP_ELEM, &lookup, sizeof(lookup)) != 0) return 14;
+  return seen >= 100 ? 0 : 15;
+}
+
+DelegationPolicy TracingPolicy() {
+  return *ParseDelegationPolicy("map_create:prog_load", "array", "raw_tracepoint",
+                                "cgroup_inet_ingress");
+}
+
+// What --allow-host-tracing (with --keep-caps=perfmon) gives up: a tracing program sees the
+// whole machine. Here it counts the system calls the launcher, a host process, makes.
+TEST_CASE("With host tracing allowed, the program traces host processes (what it gives up)") {
+  TB_REQUIRE_PRIVILEGE();
+  g_traced_host_pid = getpid();
+  SandboxBuilder sandbox;
+  sandbox.Policy(TracingPolicy())
+      .KeepCapabilities(CapabilitySet::Of({CAP_PERFMON}))
+      .AllowHostWideTracing();
+  int calls_made = 0;
+  CheckWhileHeld(sandbox, CountLaunchersSyscallsAndHold, [&](const Child&) {
+    for (calls_made = 0; calls_made < 200; ++calls_made) syscall(SYS_getppid);
+  });
+  CHECK(calls_made == 200);  // The sandbox's count is its exit code, which CheckWhileHeld checks.
+}
+
+// The default twin: the same delegation, without CAP_PERFMON, cannot load the program; keeping
+// CAP_PERFMON without the flag is refused before launch (sandbox_test.cc).
+TEST_CASE("By default the delegated tracing program does not load") {
+  TB_REQUIRE_PRIVILEGE();
+  g_traced_host_pid = getpid();
+  SandboxBuilder sandbox;
+  sandbox.Policy(TracingPolicy());
+  CHECK(ExitCodeEitherWay(sandbox, CountLaunchersSyscallsAndHold) == 100 + EPERM);
 }
 
 // The cgroup2 hierarchy as the sandbox sees it: at /sys/fs/cgroup on a machine with cgroup v2
