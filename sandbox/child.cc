@@ -44,6 +44,7 @@ Child::Child(Child&& other) noexcept
       caller_stdio_(std::exchange(other.caller_stdio_, CallerStdio())),
       host_ids_(std::move(other.host_ids_)),
       cgroup_(std::move(other.cgroup_)),
+      terminal_(std::move(other.terminal_)),
       timed_out_(other.timed_out_),
       exit_status_(std::move(other.exit_status_)),
       rusage_(std::move(other.rusage_)) {}
@@ -59,6 +60,7 @@ Child& Child::operator=(Child&& other) noexcept {
   caller_stdio_ = std::exchange(other.caller_stdio_, CallerStdio());
   host_ids_ = std::move(other.host_ids_);
   cgroup_ = std::move(other.cgroup_);
+  terminal_ = std::move(other.terminal_);
   timed_out_ = other.timed_out_;
   exit_status_ = std::move(other.exit_status_);
   rusage_ = std::move(other.rusage_);
@@ -66,6 +68,10 @@ Child& Child::operator=(Child&& other) noexcept {
 }
 
 Child::~Child() { EndIfRunning(); }
+
+UniqueFd Child::TakeTerminal() { return std::move(terminal_); }
+
+void Child::AdoptTerminal(Key, UniqueFd primary) { terminal_ = std::move(primary); }
 
 void Child::EndIfRunning() {
   if (pid_ <= 0) return;

@@ -73,6 +73,12 @@ class Child {
   // Resource usage of the sandbox's first process, once it has been waited for.
   std::optional<rusage> resource_usage() const;
 
+  // The primary end of the program's pseudo-terminal (CommandBuilder::OwnTerminal()), for the
+  // caller to relay; invalid without one, or once taken.
+  UniqueFd TakeTerminal();
+  // The launcher's part: that end, as the child sent it (ReceiveOwnTerminal()).
+  void AdoptTerminal(Key, UniqueFd primary);
+
  private:
   absl::StatusOr<ExitStatus> WaitUntil(std::optional<absl::Duration> deadline);
   // Kills the sandbox, noting the kill as the timeout's when `timed_out`.
@@ -89,6 +95,7 @@ class Child {
   CallerStdio caller_stdio_;
   std::shared_ptr<const HostIdLease> host_ids_;
   std::shared_ptr<const SandboxCgroup> cgroup_;
+  UniqueFd terminal_;
 
   mutable std::mutex mutex_;  // Guards what follows, and the reaping of pid_.
   bool timed_out_ = false;

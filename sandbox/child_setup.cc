@@ -94,6 +94,31 @@ absl::Status MountOwnDevpts() {
                      "a security module may refuse mounts in user namespaces");
 }
 
+// A pseudo-terminal of the sandbox's devpts instance (OwnTerminal()): its primary end, for the
+// launcher, and its secondary, for the program.
+struct OwnTerminal {
+  UniqueFd primary;
+  UniqueFd secondary;
+};
+
+absl::StatusOr<OwnTerminal> OpenOwnTerminal(const winsize& size) {
+  constexpr absl::string_view kRemedy =
+      "the sandbox's devpts allows 64 terminals; run without --pty (OwnTerminal())";
+  UniqueFd primary(open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!primary) return ErrnoStatus(errno, "open(/dev/pts/ptmx)", kRemedy);
+  int unlock = 0;
+  if (ioctl(primary.get(), TIOCSPTLCK, &unlock) != 0) {
+    return ErrnoStatus(errno, "ioctl(TIOCSPTLCK)", kRemedy);
+  }
+  if (ioctl(primary.get(), TIOCSWINSZ, &size) != 0) {
+    return ErrnoStatus(errno, "ioctl(TIOCSWINSZ)", kRemedy);
+  }
+  // The peer of this primary, whatever /dev/pts now holds: no lookup by name.
+  UniqueFd secondary(ioctl(primary.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!secondary) return ErrnoStatus(errno, "ioctl(TIOCGPTPEER)", kRemedy);
+  return OwnTerminal{std::move(primary), std::move(secondary)};
+}
+
 absl::Status BringUpLoopback() {
   UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoStatus(errno, "socket(AF_INET)");
@@ -248,6 +273,17 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
                                absl::StrCat("host uid ", sandbox_.host_uid(), " may be out of its "
                                             "key quota (/proc/sys/kernel/keys/maxkeys)")));
   }
+  UniqueFd own_terminal;
+  if (command.own_terminal().has_value()) {
+    absl::StatusOr<OwnTerminal> opened = OpenOwnTerminal(*command.own_terminal());
+    if (opened.ok()) {
+      const int primary = opened->primary.get();
+      absl::Status sent = SendFdMessage(reporter_.sock(), kOwnTerminal, "", {&primary, 1});
+      if (!sent.ok()) opened = sent;
+    }
+    reporter_.Step(SetupStep::kOpenOwnTerminal, opened.status());
+    own_terminal = std::move(opened->secondary);
+  }
   std::optional<pid_t> parent = context_.launcher_pid;
   if (sandbox_.namespaces().pid) {
     if (forked_by_zygote) {
@@ -266,6 +302,7 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
                                context_.launcher_pid, deadline, [&] {
       reporter_.CloseSocket();
       token.Reset();
+      own_terminal.Reset();
     });
   }
 
@@ -274,6 +311,12 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
   for (const PassedFd& passed : command.passed_fds()) {
     sources.push_back(passed.fd->get());
     targets.push_back(passed.target);
+  }
+  if (own_terminal) {
+    for (int target : {0, 1, 2}) {
+      sources.push_back(own_terminal.get());
+      targets.push_back(target);
+    }
   }
   reporter_.Step(SetupStep::kArrangeFds, ApplyFdLayout(PlanFdLayout(targets), token, sources));
   if (command.controlling_terminal()) {

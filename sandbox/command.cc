@@ -118,6 +118,12 @@ CommandBuilder& CommandBuilder::Terminal(int fd) {
   return *this;
 }
 
+CommandBuilder& CommandBuilder::OwnTerminal(winsize size) {
+  command_.own_terminal_ = size;
+  command_.controlling_terminal_ = true;
+  return *this;
+}
+
 absl::StatusOr<Command> CommandBuilder::Build() {
   std::vector<std::string> problems = problems_;
   if (kinds_given_ == 0) {
@@ -135,6 +141,10 @@ absl::StatusOr<Command> CommandBuilder::Build() {
   for (const PassedFd& passed : command_.passed_fds_) {
     if (!targets.insert(passed.target).second) {
       problems.push_back(absl::StrCat("two fds are passed at fd ", passed.target));
+    }
+    if (command_.own_terminal_.has_value() && passed.target <= 2) {
+      problems.push_back(absl::StrCat("fd ", passed.target, " is passed, and also the sandbox's "
+                                      "own terminal (OwnTerminal()) as fds 0-2: give one"));
     }
   }
   if (!problems.empty()) {

@@ -1,6 +1,7 @@
 #ifndef TOKENBOX_SANDBOX_COMMAND_H_
 #define TOKENBOX_SANDBOX_COMMAND_H_
 
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 
 #include <functional>
@@ -57,8 +58,11 @@ class Command {
   // Counted from the launch; a sandbox still running then is killed.
   std::optional<absl::Duration> timeout() const { return timeout_; }
   const std::vector<PassedFd>& passed_fds() const { return passed_fds_; }
-  // Whether the terminal at fd 0 becomes the program's controlling terminal (Terminal()).
+  // Whether the terminal at fd 0 becomes the program's controlling terminal (Terminal(),
+  // OwnTerminal()).
   bool controlling_terminal() const { return controlling_terminal_; }
+  // The window size of a terminal the sandbox opens for the program (OwnTerminal()), if any.
+  const std::optional<winsize>& own_terminal() const { return own_terminal_; }
 
  private:
   friend class CommandBuilder;
@@ -75,6 +79,7 @@ class Command {
   std::optional<absl::Duration> timeout_;
   std::vector<PassedFd> passed_fds_;
   bool controlling_terminal_ = false;
+  std::optional<winsize> own_terminal_;
 };
 
 // Builds a Command fluently; Build() reports every inconsistency at once, as one error.
@@ -114,6 +119,10 @@ class CommandBuilder {
   // controlling terminal of a session of its own, so that a shell inside gets job control
   // and ^C from it. The launcher's own terminal is then out of its reach.
   CommandBuilder& Terminal(int fd);
+  // Like Terminal(), with a pseudo-terminal that the sandbox opens on its own devpts instance,
+  // `size` large, so that its name resolves inside (tty(1), ttyname()) and the host's pool of
+  // pseudo-terminals is not used. Child::TakeTerminal() gives the launcher its primary end.
+  CommandBuilder& OwnTerminal(winsize size);
 
   absl::StatusOr<Command> Build();
 

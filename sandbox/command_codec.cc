@@ -80,6 +80,11 @@ std::string CommandCodec::Encode(const Command& command) {
   PutU32(&out, static_cast<uint32_t>(command.passed_fds_.size()));
   for (const PassedFd& passed : command.passed_fds_) PutU32(&out, static_cast<uint32_t>(passed.target));
   PutU32(&out, command.controlling_terminal_ ? 1 : 0);
+  PutU32(&out, command.own_terminal_.has_value() ? 1 : 0);
+  const winsize size = command.own_terminal_.value_or(winsize{});
+  for (uint16_t field : {size.ws_row, size.ws_col, size.ws_xpixel, size.ws_ypixel}) {
+    PutU32(&out, field);
+  }
   return out;
 }
 
@@ -108,8 +113,16 @@ absl::StatusOr<Command> CommandCodec::Decode(absl::string_view bytes, std::vecto
                                    static_cast<int>(target)});
   }
   ok = ok && reader.U32(&controlling_terminal) && controlling_terminal <= 1;
+  uint32_t own_terminal = 0;
+  uint32_t size[4] = {};
+  ok = ok && reader.U32(&own_terminal) && own_terminal <= 1;
+  for (uint32_t& field : size) ok = ok && reader.U32(&field) && field <= UINT16_MAX;
   if (!ok || !reader.done()) return absl::DataLossError("malformed fork-server command");
   command.controlling_terminal_ = controlling_terminal == 1;
+  if (own_terminal == 1) {
+    command.own_terminal_ = winsize{static_cast<uint16_t>(size[0]), static_cast<uint16_t>(size[1]),
+                                    static_cast<uint16_t>(size[2]), static_cast<uint16_t>(size[3])};
+  }
   if (kind == static_cast<uint32_t>(Command::Kind::kProgram)) {
     if (command.argv_.empty() || command.argv_[0].empty()) {
       return absl::InvalidArgumentError("the command has no program");

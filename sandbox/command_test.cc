@@ -49,6 +49,20 @@ TEST_CASE("The command builder reports every inconsistency at Build(), not at la
   close(not_a_terminal[1]);
   REQUIRE_FALSE(terminal.ok());
   CHECK(std::string(terminal.status().message()).find("is not a terminal") != std::string::npos);
+  // The sandbox's own terminal is fds 0-2: nothing else may be passed there.
+  auto terminal_twice = CommandBuilder()
+                            .Program({"/bin/true"})
+                            .OwnTerminal(winsize{})
+                            .PassFd(STDERR_FILENO, 1)
+                            .Build();
+  REQUIRE_FALSE(terminal_twice.ok());
+  CHECK(std::string(terminal_twice.status().message())
+            .find("fd 1 is passed, and also the sandbox's own terminal") != std::string::npos);
+  auto own = CommandBuilder().Program({"/bin/true"}).OwnTerminal(winsize{24, 80, 0, 0}).Build();
+  TB_REQUIRE_OK(own);
+  REQUIRE(own->own_terminal().has_value());
+  CHECK(own->own_terminal()->ws_col == 80);
+  CHECK(own->controlling_terminal());
 }
 
 TEST_CASE("The environment is the launcher's, changed in any order; ClearEnvironment starts empty") {

@@ -11,6 +11,7 @@
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
 #include "ns/monotonic_clock.h"
+#include "ns/write_all.h"
 #include "sandbox/child_setup.h"
 #include "sandbox/command_codec.h"
 #include "sandbox/parent_setup.h"
@@ -24,13 +25,7 @@ namespace {
 absl::StatusOr<UniqueFd> CommandMemfd(const std::string& bytes) {
   UniqueFd memfd(memfd_create("tokenbox-command", MFD_CLOEXEC));
   if (!memfd) return ErrnoStatus(errno, "memfd_create");
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = write(memfd.get(), bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(errno, "write(command memfd)");
-    written += static_cast<size_t>(n);
-  }
+  if (absl::Status s = WriteAll(memfd.get(), bytes, "command memfd"); !s.ok()) return s;
   return memfd;
 }
 
@@ -53,7 +48,7 @@ absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& san
                                                               ForkServerOptions options) {
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, /*timeout=*/std::nullopt, CallerStdio::All(), options.launch,
-      /*expect_zygote=*/true,
+      /*expect_zygote=*/true, /*expect_own_terminal=*/false,
       [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {
         RunPreparedSandbox(leased, context, std::move(sock),
                            [&](SetupReporter& reporter, UniqueFd token) {
@@ -133,6 +128,11 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
   if (cgroup_per_launch_) {
     if (absl::Status s = MoveIntoCgroup(*cgroup, pid, report->parent.get()); !s.ok()) return s;
+  }
+  if (command.own_terminal().has_value()) {
+    absl::StatusOr<UniqueFd> terminal = ReceiveOwnTerminal(report->parent.get(), setup_timeout_);
+    if (!terminal.ok()) return terminal.status();
+    child.AdoptTerminal(Child::Key(), *std::move(terminal));
   }
   absl::StatusOr<StartedAs> started = AwaitStart(report->parent.get(), setup_timeout_);
   if (!started.ok()) return started.status();

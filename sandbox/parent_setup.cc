@@ -135,6 +135,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                         CallerStdio caller_stdio,
                                                         const LaunchOptions& options,
                                                         bool expect_zygote,
+                                                        bool expect_own_terminal,
                                                         const ChildMain& child_main) {
   const absl::Duration started = MonotonicNow();
   auto note = [&](absl::string_view what) {
@@ -203,6 +204,11 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                        [&](SetupStep step) { note(LauncherNote(step)); });
       !s.ok()) {
     return s;
+  }
+  if (expect_own_terminal) {
+    absl::StatusOr<UniqueFd> terminal = ReceiveOwnTerminal(sock.get(), options.setup_timeout);
+    if (!terminal.ok()) return terminal.status();
+    child.AdoptTerminal(Child::Key(), *std::move(terminal));
   }
   absl::StatusOr<StartedAs> confirmed = AwaitStart(sock.get(), options.setup_timeout);
   if (!confirmed.ok()) return confirmed.status();

@@ -39,13 +39,14 @@ class ParentSetup {
   };
 
   // `timeout` counts from now; a zygote has none. `expect_zygote` is whether the child must
-  // confirm its start as a fork server's zygote, or as a program or function. `caller_stdio`
-  // is put back when the child has been reaped.
+  // confirm its start as a fork server's zygote, or as a program or function;
+  // `expect_own_terminal`, whether it sends a terminal of its own first (the Child gets it).
+  // `caller_stdio` is put back when the child has been reaped.
   static absl::StatusOr<Started> Start(const Sandbox& sandbox,
                                        std::optional<absl::Duration> timeout,
                                        CallerStdio caller_stdio,
                                        const LaunchOptions& options, bool expect_zygote,
-                                       const ChildMain& child_main);
+                                       bool expect_own_terminal, const ChildMain& child_main);
 };
 
 }  // namespace tokenbox

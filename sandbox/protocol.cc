@@ -67,6 +67,12 @@ absl::StatusOr<pid_t> DecodePid(absl::string_view payload) {
   return pid;
 }
 
+absl::StatusOr<UniqueFd> ReceiveOwnTerminal(int sock, absl::Duration timeout) {
+  absl::StatusOr<FdMessage> message = ReceiveExpected(sock, kOwnTerminal, 1, timeout);
+  if (!message.ok()) return SetupFailure(SetupStep::kReceiveOwnTerminal, message.status());
+  return std::move(message->fds[0]);
+}
+
 absl::StatusOr<StartedAs> AwaitStart(int sock, absl::Duration timeout) {
   absl::StatusOr<FdMessage> message = ReceiveFdMessage(sock, timeout);
   if (!message.ok()) {

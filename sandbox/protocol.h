@@ -36,6 +36,8 @@ namespace tokenbox {
 // without a pid namespace of its own (its request says kLaunchIntoCgroup) first waits there for
 //                  <------------------------- kMovedToLaunchCgroup
 // which the launcher sends once it has moved the child into the launch's own cgroup.
+// A command with a terminal of the sandbox's own sends, before "exec", on either socket:
+//   kOwnTerminal (its primary end) -------->
 enum SandboxMessage : uint32_t {
   kChildUnshared = 1,
   kIdMapsWritten = 2,
@@ -47,6 +49,7 @@ enum SandboxMessage : uint32_t {
   kZygoteLaunch = 8,     // Payload: none; the command travels in a memfd (CommandCodec).
   kZygoteLaunched = 9,   // Payload: EncodePid().
   kMovedToLaunchCgroup = 10,
+  kOwnTerminal = 11,     // The primary end of the program's pseudo-terminal (OwnTerminal()).
 };
 
 // A kZygoteLaunch payload: the launch waits for kMovedToLaunchCgroup before it execs.
@@ -72,6 +75,9 @@ std::string EncodePid(pid_t pid);
 absl::StatusOr<pid_t> DecodePid(absl::string_view payload);
 
 // How a child confirmed its start to the launcher.
+// The primary end of the program's own terminal (kOwnTerminal), or the child's set-up failure.
+absl::StatusOr<UniqueFd> ReceiveOwnTerminal(int sock, absl::Duration timeout);
+
 enum class StartedAs {
   kExec,      // End-of-file: execve succeeded, and the child's close-on-exec end went with it.
   kFunction,  // kFunctionStarted.

@@ -52,6 +52,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kMoveIntoLaunchCgroup: return "move the launch into its cgroup";
     case SetupStep::kSetResourceLimits: return "set resource limits";
     case SetupStep::kJoinSessionKeyring: return "join a new session keyring";
+    case SetupStep::kOpenOwnTerminal: return "open a terminal of its own";
     case SetupStep::kCreateMountNamespace: return "create mount namespace";
     case SetupStep::kCreatePidNamespace: return "create pid namespace";
     case SetupStep::kSetParentDeathSignal: return "set parent-death signal";
@@ -65,6 +66,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kCloseFdsNotPassed: return "close fds not passed";
     case SetupStep::kWaitForLaunchCgroup: return "wait to be moved into the launch's cgroup";
     case SetupStep::kExec: return "exec";
+    case SetupStep::kReceiveOwnTerminal: return "receive the sandbox's terminal";
     case SetupStep::kWaitForStart: return "wait for the program to start";
   }
   return "unknown step";

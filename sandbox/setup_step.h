@@ -52,6 +52,7 @@ enum class SetupStep {
   // The child, running one command in the sandbox.
   kSetResourceLimits,
   kJoinSessionKeyring,
+  kOpenOwnTerminal,
   kCreateMountNamespace,
   kCreatePidNamespace,
   kSetParentDeathSignal,
@@ -66,6 +67,7 @@ enum class SetupStep {
   kWaitForLaunchCgroup,
   kExec,
   // The launcher, once more.
+  kReceiveOwnTerminal,
   kWaitForStart,
 };
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/pipe.h"
+#include "ns/write_all.h"
 
 namespace tokenbox {
 namespace {
@@ -37,46 +38,40 @@ void NoteWindowChange(int) {
   errno = saved_errno;
 }
 
-// Writes all of `data` to a blocking fd; false when it cannot (the reader is gone).
-bool WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
-constexpr absl::string_view kRemedy =
-    "--pty needs /dev/ptmx and a free pseudo-terminal of the host's; run without --pty";
+winsize PtyRelay::CallerWindowSize() {
+  winsize size = {};
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO}) {
+    if (ioctl(fd, TIOCGWINSZ, &size) == 0) return size;
+  }
+  return winsize{};
+}
 
-absl::StatusOr<std::unique_ptr<PtyRelay>> PtyRelay::Open() {
-  UniqueFd relay_end(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!relay_end) {
-    return ErrnoStatus(errno, "posix_openpt", kRemedy);
-  }
-  if (grantpt(relay_end.get()) != 0 || unlockpt(relay_end.get()) != 0) {
-    return ErrnoStatus(errno, "unlockpt", kRemedy);
-  }
-  char name[64];
-  if (ptsname_r(relay_end.get(), name, sizeof(name)) != 0) {
-    return ErrnoStatus(errno, "ptsname", kRemedy);
-  }
-  UniqueFd program_end(open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!program_end) return ErrnoStatus(errno, absl::StrCat("open(", name, ")"), kRemedy);
-  if (fcntl(relay_end.get(), F_SETFL, O_NONBLOCK) != 0) {
-    return ErrnoStatus(errno, "fcntl(O_NONBLOCK)", kRemedy);
+absl::StatusOr<std::unique_ptr<PtyRelay>> PtyRelay::Start(UniqueFd primary) {
+  if (fcntl(primary.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return ErrnoStatus(errno, "fcntl(terminal, O_NONBLOCK)", "run tokenbox without --pty");
   }
   absl::StatusOr<Pipe> stop = MakePipe();
   if (!stop.ok()) return stop.status();
-  std::unique_ptr<PtyRelay> relay(new PtyRelay(std::move(relay_end), std::move(program_end),
-                                               std::move(stop->read_end),
-                                               std::move(stop->write_end)));
-  relay->CopyWindowSize();
+  std::unique_ptr<PtyRelay> relay(
+      new PtyRelay(std::move(primary), std::move(stop->read_end), std::move(stop->write_end)));
+  if (isatty(STDIN_FILENO)) {
+    termios modes;
+    if (tcgetattr(STDIN_FILENO, &modes) != 0) {
+      return ErrnoStatus(errno, "tcgetattr(stdin)", "run tokenbox without --pty");
+    }
+    relay->saved_modes_ = modes;
+    cfmakeraw(&modes);
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &modes) != 0) {
+      relay->saved_modes_.reset();
+      return ErrnoStatus(errno, "tcsetattr(stdin, raw)",
+                         "tokenbox must be in its terminal's foreground to relay it; run it "
+                         "there, or without --pty");
+    }
+  }
+  PtyRelay* self = relay.get();
+  relay->thread_ = std::thread([self] { self->Relay(); });
   return relay;
 }
 
@@ -90,25 +85,6 @@ void PtyRelay::CopyWindowSize() {
       return;
     }
   }
-}
-
-absl::Status PtyRelay::Start() {
-  if (isatty(STDIN_FILENO)) {
-    termios modes;
-    if (tcgetattr(STDIN_FILENO, &modes) != 0) {
-      return ErrnoStatus(errno, "tcgetattr(stdin)", "run tokenbox without --pty");
-    }
-    saved_modes_ = modes;
-    cfmakeraw(&modes);
-    if (tcsetattr(STDIN_FILENO, TCSANOW, &modes) != 0) {
-      saved_modes_.reset();
-      return ErrnoStatus(errno, "tcsetattr(stdin, raw)",
-                         "tokenbox must be in its terminal's foreground to relay it; run it "
-                         "there, or without --pty");
-    }
-  }
-  thread_ = std::thread([this] { Relay(); });
-  return absl::OkStatus();
 }
 
 void PtyRelay::Finish() {
@@ -127,7 +103,9 @@ void PtyRelay::DrainOutput() {
   for (;;) {
     ssize_t n = read(relay_end_.get(), buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || !WriteAll(STDOUT_FILENO, buffer, static_cast<size_t>(n))) return;
+    if (n <= 0 || !WriteAll(STDOUT_FILENO, {buffer, static_cast<size_t>(n)}, "stdout").ok()) {
+      return;
+    }
   }
 }
 
@@ -164,7 +142,7 @@ void PtyRelay::Relay() {
     }
     if (fds[1].revents & (POLLIN | POLLHUP)) {
       ssize_t n = read(relay_end_.get(), buffer, sizeof(buffer));
-      if (n > 0) (void)WriteAll(STDOUT_FILENO, buffer, static_cast<size_t>(n));
+      if (n > 0) (void)WriteAll(STDOUT_FILENO, {buffer, static_cast<size_t>(n)}, "stdout");
       // EIO: no one has the program's end open any more, so nothing more can come.
       if (n < 0 && errno == EIO) break;
     }
@@ -180,8 +158,8 @@ void PtyRelay::Relay() {
         // The end of tokenbox's input: the program's terminal reads its end-of-file character.
         input_open = false;
         termios modes;
-        pending = tcgetattr(program_end_.get(), &modes) == 0 ? std::string(1, modes.c_cc[VEOF])
-                                                               : std::string("\x04");
+        pending = tcgetattr(relay_end_.get(), &modes) == 0 ? std::string(1, modes.c_cc[VEOF])
+                                                             : std::string("\x04");
       }
     }
   }

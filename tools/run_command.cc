@@ -84,13 +84,7 @@ int RunCommand(int argc, char** argv) {
   if (!request.ok()) return Fail(request.status().message());
   request->sandbox.Policy(policy->policy).KeepCapabilities(policy->kept_caps);
   request->command.Program(line->operands);
-  std::unique_ptr<PtyRelay> pty;
-  if (request->pty) {
-    absl::StatusOr<std::unique_ptr<PtyRelay>> opened = PtyRelay::Open();
-    if (!opened.ok()) return Fail(absl::StrCat("--pty: ", opened.status().message()));
-    pty = *std::move(opened);
-    request->command.Terminal(pty->program_end());
-  }
+  if (request->pty) request->command.OwnTerminal(PtyRelay::CallerWindowSize());
   absl::StatusOr<Sandbox> sandbox = request->sandbox.Build();
   if (!sandbox.ok()) return Fail(sandbox.status().message());
   absl::StatusOr<Command> command = request->command.Build();
@@ -105,11 +99,14 @@ int RunCommand(int argc, char** argv) {
     std::fprintf(stderr, "tokenbox run: %s\n", std::string(run.status().message()).c_str());
     return ExitCodeForSetupFailure(run.status());
   }
-  if (pty != nullptr) {
-    if (absl::Status s = pty->Start(); !s.ok()) {
+  std::unique_ptr<PtyRelay> pty;
+  if (request->pty) {
+    absl::StatusOr<std::unique_ptr<PtyRelay>> relay = PtyRelay::Start(run->child.TakeTerminal());
+    if (!relay.ok()) {
       (void)run->child.Kill();
-      return Fail(absl::StrCat("--pty: ", s.message()));
+      return Fail(absl::StrCat("--pty: ", relay.status().message()));
     }
+    pty = *std::move(relay);
   }
   ForwardTerminationSignalsTo(run->child.pidfd());
   absl::StatusOr<ExitStatus> status = run->child.Wait();

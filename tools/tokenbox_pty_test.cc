@@ -120,7 +120,9 @@ TEST_CASE("--pty: the program's stdio is a terminal of its own, its controlling 
         way,
         {"/bin/sh", "-c",
          "test -t 0 && test -t 1 && test -t 2 && echo stdio-is-a-terminal; "
-         "exec 3</dev/tty && echo has-controlling-terminal; stty size; echo ready; read line; "
+         "exec 3</dev/tty && echo has-controlling-terminal; stty size; "
+         "t=$(tty) && test -c \"$t\" && test \"$(stat -c %d \"$t\")\" = \"$(stat -c %d /dev/pts)\" "
+         "&& echo terminal:$t; echo ready; read line; "
          "echo got:$line; exit 7"},
         "ready", "typed\r");
     INFO(run.output);
@@ -128,6 +130,8 @@ TEST_CASE("--pty: the program's stdio is a terminal of its own, its controlling 
     CHECK(Contains(run.output, "stdio-is-a-terminal"));
     CHECK(Contains(run.output, "has-controlling-terminal"));
     CHECK(Contains(run.output, "33 101"));  // tokenbox's window size.
+    // From the sandbox's own devpts instance, the first terminal there: its name resolves.
+    CHECK(Contains(run.output, "terminal:/dev/pts/0"));
     CHECK(Contains(run.output, "got:typed"));
     CHECK(run.modes_kept);
     CHECK_FALSE(run.input_left);
