@@ -103,7 +103,8 @@ bool IsLeasedHostId(uint32_t uid) {
   return uid >= HostIdLease::kFirstId && uid - HostIdLease::kFirstId < HostIdLease::kIdCount;
 }
 
-absl::StatusOr<std::shared_ptr<const HostIdLease>> HostIdLease::Acquire(bool sweep_on_release) {
+absl::StatusOr<std::shared_ptr<const HostIdLease>> HostIdLease::Acquire(bool sweep_on_release,
+                                                                        bool watch_launcher) {
   absl::StatusOr<UniqueFd> dir = OpenLockDirectory();
   if (!dir.ok()) return dir.status();
   const uint32_t start = RandomOffset();
@@ -130,9 +131,26 @@ absl::StatusOr<std::shared_ptr<const HostIdLease>> HostIdLease::Acquire(bool swe
       continue;
     }
     RemoveAbandonedLeases(dir->get());  // Ours is locked, and stays.
-    return std::shared_ptr<const HostIdLease>(
-        new HostIdLease(id, std::move(lock), absl::StrCat(kHostIdLockDirectory, "/", name),
-                        sweep_on_release));
+    const std::string path = absl::StrCat(kHostIdLockDirectory, "/", name);
+    std::unique_ptr<LauncherWatcher> watcher;
+    if (watch_launcher) {
+      // The watcher's copy of the lock (fd 1 there) keeps the id ours until it has swept: a
+      // sandbox that leased it meanwhile would be swept too.
+      absl::StatusOr<std::unique_ptr<LauncherWatcher>> started =
+          LauncherWatcher::Start({lock.get()}, [id, path] {
+            (void)KillEveryProcessOf(id);
+            (void)unlink(path.c_str());
+          });
+      if (!started.ok()) {
+        (void)unlink(path.c_str());
+        return started.status();
+      }
+      watcher = *std::move(started);
+    }
+    std::shared_ptr<HostIdLease> lease(
+        new HostIdLease(id, std::move(lock), path, sweep_on_release));
+    lease->watcher_ = std::move(watcher);
+    return std::shared_ptr<const HostIdLease>(std::move(lease));
   }
   return absl::ResourceExhaustedError(absl::StrCat(
       "all ", kIdCount, " host ids that tokenbox leases (", kFirstId, "-",

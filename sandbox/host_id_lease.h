@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "ns/unique_fd.h"
+#include "sandbox/launcher_watcher.h"
 
 namespace tokenbox {
 
@@ -29,7 +30,11 @@ class HostIdLease {
   // unlikely to be the next one taken. `sweep_on_release`: whether the release must first kill
   // every process of the id, for a sandbox without a pid namespace (whose processes can leave
   // its process group); with one, the kernel has ended them all when its pid 1 is reaped.
-  static absl::StatusOr<std::shared_ptr<const HostIdLease>> Acquire(bool sweep_on_release);
+  // `watch_launcher`: a watcher process (sandbox/launcher_watcher.h) also holds the lock, and
+  // sweeps and gives the id back if the launcher dies first; for such a sandbox without a
+  // cgroup of its own, whose removal would end its processes.
+  static absl::StatusOr<std::shared_ptr<const HostIdLease>> Acquire(bool sweep_on_release,
+                                                                     bool watch_launcher = false);
 
   HostIdLease(const HostIdLease&) = delete;
   HostIdLease& operator=(const HostIdLease&) = delete;
@@ -47,6 +52,7 @@ class HostIdLease {
   UniqueFd lock_;
   std::string path_;
   bool sweep_on_release_;
+  std::unique_ptr<LauncherWatcher> watcher_;  // Dismissed once the release has swept.
 };
 
 // Whether `uid` is one that HostIdLease gives out.

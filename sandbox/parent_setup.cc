@@ -148,23 +148,27 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
             why, ": the launcher needs CAP_SYS_ADMIN in the initial user namespace to configure "
                  "a delegated bpffs; run it as root (e.g. with sudo)")));
   }
+  // Without a pid namespace the kernel does not end the sandbox with the launcher: its cgroup's
+  // removal does, else the sweep of its leased uid, each also by a watcher if the launcher dies.
+  const bool no_pid_namespace = !sandbox.namespaces().pid;
+  std::shared_ptr<const SandboxCgroup> cgroup;
+  if (sandbox.namespaces().cgroup) {
+    absl::StatusOr<std::shared_ptr<const SandboxCgroup>> created =
+        SandboxCgroup::Create(/*watch_launcher=*/no_pid_namespace);
+    if (!created.ok()) return SetupFailure(SetupStep::kCreateCgroup, created.status());
+    cgroup = *std::move(created);
+    if (cgroup) note(absl::StrCat("created cgroup ", cgroup->path()));
+  }
   std::shared_ptr<const HostIdLease> host_ids;
   if (!sandbox.uid_map().has_value() || !sandbox.gid_map().has_value()) {
-    absl::StatusOr<std::shared_ptr<const HostIdLease>> lease = HostIdLease::Acquire(
-        /*sweep_on_release=*/!sandbox.uid_map().has_value() && !sandbox.namespaces().pid);
+    const bool sweep = !sandbox.uid_map().has_value() && no_pid_namespace;
+    absl::StatusOr<std::shared_ptr<const HostIdLease>> lease =
+        HostIdLease::Acquire(/*sweep_on_release=*/sweep, /*watch_launcher=*/sweep && !cgroup);
     if (!lease.ok()) return SetupFailure(SetupStep::kLeaseHostIds, lease.status());
     host_ids = *std::move(lease);
     note(absl::StrCat("leased host id ", host_ids->id()));
   }
   const Sandbox leased = host_ids ? sandbox.WithLeasedIds(host_ids->id()) : sandbox;
-  std::shared_ptr<const SandboxCgroup> cgroup;
-  if (sandbox.namespaces().cgroup) {
-    absl::StatusOr<std::shared_ptr<const SandboxCgroup>> created =
-        SandboxCgroup::Create(/*watch_launcher=*/!sandbox.namespaces().pid);
-    if (!created.ok()) return SetupFailure(SetupStep::kCreateCgroup, created.status());
-    cgroup = *std::move(created);
-    if (cgroup) note(absl::StrCat("created cgroup ", cgroup->path()));
-  }
   absl::StatusOr<SocketPair> pair = MakeSocketPair();
   if (!pair.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pair.status());
   const ChildContext context{getpid(), options.verbose, started, options.setup_timeout,

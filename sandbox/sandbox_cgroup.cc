@@ -7,8 +7,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ns/errno_status.h"
+#include "sandbox/launcher_watcher.h"
 
 namespace tokenbox {
 namespace {
@@ -123,31 +122,6 @@ void RemoveAbandoned(int parent_fd) {
 
 }  // namespace
 
-absl::Status SandboxCgroup::StartWatcher(int parent_fd, const std::string& name) {
-  int ends[2];
-  if (pipe2(ends, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe2(cgroup watcher)");
-  UniqueFd read_end(ends[0]);
-  watcher_pipe_ = UniqueFd(ends[1]);
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus(errno, "fork(cgroup watcher)");
-  if (pid == 0) {
-    // Only what it needs, at fds 0 and 1; nothing of the launcher's, whose pipes would otherwise
-    // not see end-of-file while it waits. The launcher may have had other threads: like the
-    // sandbox's child, this takes no lock but malloc's, which glibc keeps usable after fork.
-    if (dup2(read_end.get(), 0) < 0 || dup2(parent_fd, 1) < 0 ||
-        syscall(SYS_close_range, 2u, ~0u, 0u) != 0) {
-      _exit(1);
-    }
-    char byte;
-    while (read(0, &byte, 1) != 0 && errno == EINTR) {
-    }
-    (void)RemoveCgroup(1, name);
-    _exit(0);
-  }
-  watcher_ = pid;
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create(bool watch_launcher) {
   std::optional<std::string> mount_point = Cgroup2MountPoint();
   if (!mount_point.has_value()) return std::shared_ptr<const SandboxCgroup>();
@@ -170,7 +144,10 @@ absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create(bool 
   if (!cgroup.ok()) return cgroup.status();
   if (watch_launcher) {
     const std::string name = (*cgroup)->path_.substr(parent.size() + 1);
-    if (absl::Status s = (*cgroup)->StartWatcher(parent_fd.get(), name); !s.ok()) return s;
+    absl::StatusOr<std::unique_ptr<LauncherWatcher>> watcher = LauncherWatcher::Start(
+        {parent_fd.get()}, [name] { (void)RemoveCgroup(/*parent_fd=*/1, name); });
+    if (!watcher.ok()) return watcher.status();
+    (*cgroup)->watcher_ = *std::move(watcher);
   }
   return std::shared_ptr<const SandboxCgroup>(*std::move(cgroup));
 }
@@ -222,11 +199,7 @@ SandboxCgroup::~SandboxCgroup() {
   const size_t slash = path_.rfind('/');
   UniqueFd parent(open(path_.substr(0, slash).c_str(), O_DIRECTORY | O_CLOEXEC));
   if (parent) (void)RemoveCgroup(parent.get(), path_.substr(slash + 1));
-  if (watcher_ > 0) {
-    watcher_pipe_.Reset();  // The watcher finds the cgroup gone, and exits.
-    while (waitpid(watcher_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
+  // watcher_, dismissed after this.
 }
 
 absl::Status EnterCgroup(int dir_fd) {

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ns/unique_fd.h"
+#include "sandbox/launcher_watcher.h"
 
 namespace tokenbox {
 
@@ -53,14 +54,11 @@ class SandboxCgroup {
                                                                   const std::string& parent_path,
                                                                   absl::string_view prefix,
                                                                   absl::string_view remedy);
-  // Forks the watcher: it holds the read end of a pipe whose write end only this object holds.
-  absl::Status StartWatcher(int parent_fd, const std::string& name);
 
   std::string path_;
   UniqueFd dir_;
   std::shared_ptr<const SandboxCgroup> parent_;  // Removed after this one, never before.
-  UniqueFd watcher_pipe_;  // Closing it tells the watcher that the launcher is done.
-  pid_t watcher_ = -1;
+  std::unique_ptr<LauncherWatcher> watcher_;  // Removes it if the launcher dies first.
 };
 
 // Child side, before its cgroup namespace exists: moves the calling process into the cgroup

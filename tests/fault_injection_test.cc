@@ -84,7 +84,7 @@ const std::vector<Fault>& Faults() {
       // Without a pid namespace the launcher first forks its cgroup's watcher (the rows here
       // launch without one unless they say otherwise), then the child.
       {"clone:error=EAGAIN:when=1", "create the sandbox's cgroup", "EAGAIN", nullptr, false,
-       false, Target::kAll, false, "fork(cgroup watcher)"},
+       false, Target::kAll, false, "fork(launcher watcher)"},
       {"clone:error=EAGAIN:when=1", "fork", "EAGAIN", nullptr, true},
       {"pidfd_open:error=EMFILE:when=1", "open pidfd", "EMFILE"},
       {"setsid:error=EPERM:when=1", "new session", "EPERM"},

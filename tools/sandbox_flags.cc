@@ -73,7 +73,9 @@ const SandboxFlag kFlags[] = {
     {"no-unshare-pid", nullptr,
      "share tokenbox's pid namespace instead: faster to start, but the\n"
      "program sees every host process and its command line (passwords in\n"
-     "argv), and a process it forks can outlive a SIGKILLed tokenbox",
+     "argv); what it forks ends with its cgroup or its leased uid, not\n"
+     "with the namespace (with --uid and --share-cgroup as well, it can\n"
+     "outlive a SIGKILLed tokenbox)",
      [](const std::string&, SandboxRequest& r) { r.namespaces.pid = false; return Ok(); }},
     {"as-pid1", nullptr, "the program itself is pid 1 of its pid namespace",
      [](const std::string&, SandboxRequest& r) { r.program_is_pid1 = true; return Ok(); }},

@@ -994,6 +994,12 @@ TEST_CASE("A program that clears its parent-death signal dies with a SIGKILLed l
                          "SIGKILL tokenbox (--no-unshare-pid) while the program and its child, "
                          "both without a parent-death signal and in groups of their own, sleep",
                          {"--no-unshare-pid"}, "sleep-forever-escaping", 2);
+  // Without a cgroup of its own, the watcher of its leased uid sweeps it.
+  ExpectGoneWithLauncher("launcher-killed-escaping-no-unshare-pid-share-cgroup",
+                         "SIGKILL tokenbox (--no-unshare-pid --share-cgroup) while the program and "
+                         "its child, both without a parent-death signal and in groups of their "
+                         "own, sleep",
+                         {"--no-unshare-pid", "--share-cgroup"}, "sleep-forever-escaping", 2);
 }
 
 // Hole 5 of issue 11: the timeout was tokenbox's alone, and a tokenbox stopped by ^Z or
