@@ -127,6 +127,10 @@ std::vector<BadInput> Cases() {
       {{"--delegate-cmds=map_create", "--verbose=yes", "--", "/bin/true"}, "takes no value"},
       {{"--delegate-cmds=map_create", "--setenv=NOVALUE", "--", "/bin/true"}, "is not KEY=VALUE"},
       {{"--delegate-cmds=map_create", "--setenv==x", "--", "/bin/true"}, "is invalid"},
+      {{"--delegate-cmds=map_create", "--rlimit=files=8", "--", "/bin/true"},
+       "no resource limit is called 'files'"},
+      {{"--delegate-cmds=map_create", "--rlimit=nofile=64:32", "--", "/bin/true"},
+       "the soft limit exceeds the hard limit"},
       {{"--delegate-cmds=map_create", "--no-unshare-pid", "--as-pid1", "--", "/bin/true"},
        "only in a new pid namespace"},
       // What would reach beyond the sandbox, unless named (issue 11, holes 11-14).

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "ns/errno_status.h"
+#include "tools/rlimit_option.h"
 #include "tools/run_support.h"
 
 namespace tokenbox {
@@ -125,6 +126,16 @@ const SandboxFlag kFlags[] = {
      }},
     {"private-tmp", nullptr, "a fresh tmpfs on /tmp that only the sandbox sees",
      [](const std::string&, SandboxRequest& r) { r.filesystem.private_tmp = true; return Ok(); }},
+    {"rlimit", "NAME=SOFT[:HARD]",
+     "set a resource limit of the program, named as prlimit(1) does\n"
+     "(nofile, nproc, as, core, ...); one value sets both, \"SOFT:\" or\n"
+     "\":HARD\" keeps the other at tokenbox's own; \"unlimited\" (repeatable)",
+     [](const std::string& v, SandboxRequest& r) {
+       absl::StatusOr<ResourceLimit> limit = ParseRlimitOption(v);
+       if (!limit.ok()) return limit.status();
+       r.command.ResourceLimitOf(limit->resource, limit->soft, limit->hard);
+       return Ok();
+     }},
     {"chdir", "DIR",
      "working directory inside (default: tokenbox's own, entered by path as\n"
      "the sandbox's user, or / when that user may not enter it)",

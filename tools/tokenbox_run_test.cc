@@ -128,6 +128,24 @@ TEST_CASE("tokenbox run exits 124 when the timeout kills the sandbox, and says s
   }
 }
 
+// Issue 12's --rlimit: the limits hold inside, and the program cannot raise a hard limit, which
+// needs CAP_SYS_RESOURCE on the host.
+TEST_CASE("tokenbox run --rlimit sets the program's limits, and it cannot raise the hard one") {
+  TB_REQUIRE_PRIVILEGE();
+  for (const std::vector<std::string>& way : kLaunchWays) {
+    INFO(absl::StrJoin(way, " "));
+    CommandResult r = Run(Concat({"--delegate-cmds=map_create", "--delegate-maps=array",
+                                  "--rlimit=nofile=32:64", "--rlimit=CORE=0"},
+                                 way),
+                          {"/bin/sh", "-c",
+                           "echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Hc); "
+                           "ulimit -Hn 65 2>/dev/null && echo raised || echo refused"});
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "32 64 0\nrefused\n");
+  }
+}
+
 TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it cannot run") {
   TB_REQUIRE_PRIVILEGE();
   StagedFiles files;
