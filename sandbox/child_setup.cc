@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -333,6 +335,18 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
                    ReceiveExpected(reporter_.sock(), kMovedToLaunchCgroup, 0,
                                    context_.setup_timeout)
                        .status());
+  }
+
+  if (!sandbox_.seccomp_filter().empty()) {
+    // Last: no step above runs under it. No new privileges is set (LockCapabilitiesForExec()),
+    // so the kernel lets a process without CAP_SYS_ADMIN install it.
+    sock_fprog program = {static_cast<unsigned short>(sandbox_.seccomp_filter().size()),
+                          const_cast<sock_filter*>(sandbox_.seccomp_filter().data())};
+    reporter_.Step(SetupStep::kInstallSeccompFilter,
+                   ErrnoUnless(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0,
+                               "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)",
+                               "the kernel refused the filter (EINVAL: not a valid classic BPF "
+                               "program); compile it with libseccomp's seccomp_export_bpf()"));
   }
 
   if (command.kind() == Command::Kind::kProgram) {

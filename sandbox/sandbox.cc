@@ -144,6 +144,15 @@ SandboxBuilder& SandboxBuilder::AllowSysAdmin() {
   return *this;
 }
 
+SandboxBuilder& SandboxBuilder::SeccompFilter(std::vector<sock_filter> program) {
+  if (program.empty() || program.size() > BPF_MAXINSNS) {
+    Fail(absl::StrCat("a seccomp filter has 1 to ", BPF_MAXINSNS, " instructions, not ",
+                      program.size()));
+  }
+  sandbox_.seccomp_filter_ = std::move(program);
+  return *this;
+}
+
 SandboxBuilder& SandboxBuilder::AllowHostRoot() {
   allows_host_root_ = true;
   return *this;

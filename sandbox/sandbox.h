@@ -1,6 +1,8 @@
 #ifndef TOKENBOX_SANDBOX_SANDBOX_H_
 #define TOKENBOX_SANDBOX_SANDBOX_H_
 
+#include <linux/filter.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -75,6 +77,8 @@ class Sandbox {
   // Whether the program stays in the launcher's session, with its controlling terminal, instead
   // of a new session that has none.
   bool shares_session() const { return shares_session_; }
+  // A seccomp filter the program runs under (empty: none), installed last before exec.
+  const std::vector<sock_filter>& seccomp_filter() const { return seccomp_filter_; }
 
  private:
   friend class SandboxBuilder;
@@ -93,6 +97,7 @@ class Sandbox {
   FilesystemView filesystem_;
   bool shares_session_keyring_ = false;
   bool shares_session_ = false;
+  std::vector<sock_filter> seccomp_filter_;
 };
 
 // Builds a Sandbox fluently; Build() reports every inconsistency at once, as one error.
@@ -138,6 +143,11 @@ class SandboxBuilder {
   // controlling terminal, and can push input into that terminal (TIOCSTI, which the launcher's
   // shell then reads) and make itself the terminal's foreground.
   SandboxBuilder& ShareSession();
+  // A compiled seccomp filter (classic BPF, as libseccomp's seccomp_export_bpf() writes it and
+  // bubblewrap's --seccomp reads it) that the program runs under. It is installed after the
+  // capabilities are dropped, as the last step before exec, so it must allow execve (and, for
+  // a function, what the function calls).
+  SandboxBuilder& SeccompFilter(std::vector<sock_filter> program);
 
   // What no namespace confines, refused unless asked for by name:
   // Lets delegated tracing, LSM and struct_ops programs, with CAP_PERFMON kept, observe and

@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "sandbox/host_id_lease.h"
@@ -76,6 +77,26 @@ DelegationPolicy PolicyWithPrograms(const char* progs) {
 
 // Holes 11 to 13 of issue 11: programs that attach to a network namespace or a cgroup reached
 // the host's when the sandbox shared it.
+TEST_CASE("A seccomp filter has 1 to BPF_MAXINSNS instructions; none by default") {
+  auto plain = SandboxBuilder().Policy(DemoPolicy()).Build();
+  TB_REQUIRE_OK(plain);
+  CHECK(plain->seccomp_filter().empty());
+  const sock_filter allow = BPF_STMT(BPF_RET | BPF_K, 0x7fff0000u);  // SECCOMP_RET_ALLOW
+  auto one = SandboxBuilder().Policy(DemoPolicy()).SeccompFilter({allow}).Build();
+  TB_REQUIRE_OK(one);
+  CHECK(one->seccomp_filter().size() == 1u);
+  for (size_t size : {size_t{0}, size_t{BPF_MAXINSNS + 1}}) {
+    CAPTURE(size);
+    auto refused = SandboxBuilder()
+                       .Policy(DemoPolicy())
+                       .SeccompFilter(std::vector<sock_filter>(size, allow))
+                       .Build();
+    REQUIRE_FALSE(refused.ok());
+    CHECK(std::string(refused.status().message()).find("a seccomp filter has 1 to 4096") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("Program types that attach to a namespace need the sandbox's own") {
   NewNamespaces shared;
   shared.net = false;

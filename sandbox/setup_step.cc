@@ -65,6 +65,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kDropCapabilities: return "drop capabilities";
     case SetupStep::kCloseFdsNotPassed: return "close fds not passed";
     case SetupStep::kWaitForLaunchCgroup: return "wait to be moved into the launch's cgroup";
+    case SetupStep::kInstallSeccompFilter: return "install the seccomp filter";
     case SetupStep::kExec: return "exec";
     case SetupStep::kReceiveOwnTerminal: return "receive the sandbox's terminal";
     case SetupStep::kWaitForStart: return "wait for the program to start";

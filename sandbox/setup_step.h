@@ -65,6 +65,7 @@ enum class SetupStep {
   kDropCapabilities,
   kCloseFdsNotPassed,
   kWaitForLaunchCgroup,
+  kInstallSeccompFilter,
   kExec,
   // The launcher, once more.
   kReceiveOwnTerminal,

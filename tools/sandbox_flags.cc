@@ -7,6 +7,7 @@
 #include "ns/errno_status.h"
 #include "tools/rlimit_option.h"
 #include "tools/run_support.h"
+#include "tools/seccomp_file.h"
 
 namespace tokenbox {
 namespace {
@@ -126,6 +127,16 @@ const SandboxFlag kFlags[] = {
      }},
     {"private-tmp", nullptr, "a fresh tmpfs on /tmp that only the sandbox sees",
      [](const std::string&, SandboxRequest& r) { r.filesystem.private_tmp = true; return Ok(); }},
+    {"seccomp", "FILE",
+     "run the program under the compiled seccomp filter in FILE (classic\n"
+     "BPF, as libseccomp's seccomp_export_bpf() writes and bwrap --seccomp\n"
+     "reads), installed last before exec: it must allow execve",
+     [](const std::string& v, SandboxRequest& r) {
+       absl::StatusOr<std::vector<sock_filter>> filter = ReadSeccompFile(v);
+       if (!filter.ok()) return filter.status();
+       r.sandbox.SeccompFilter(*std::move(filter));
+       return Ok();
+     }},
     {"rlimit", "NAME=SOFT[:HARD]",
      "set a resource limit of the program, named as prlimit(1) does\n"
      "(nofile, nproc, as, core, ...); one value sets both, \"SOFT:\" or\n"
