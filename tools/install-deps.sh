@@ -3,8 +3,9 @@
 #
 #   install-deps.sh [JOB...]   JOB: build (the default), test, fuzz, bench
 #
-# build: Bazel, the compilers (clang builds the BPF objects), libcap, Abseil, and libbpf >= 1.4
-#        with the uapi headers from bookworm-backports. Every other job needs it too.
+# build: Bazel, the compilers (clang builds the BPF objects), libcap, Abseil, libseccomp (for
+#        --deny-syscalls), and libbpf >= 1.4 with the uapi headers from bookworm-backports.
+#        Every other job needs it too.
 # test:  doctest; strace for fault injection; iproute2; a bpftool that knows tokens (backports).
 # fuzz:  clang's libFuzzer and sanitizer runtimes.
 # bench: the peers it is measured against: bubblewrap and util-linux's unshare.
@@ -14,7 +15,8 @@
 set -euo pipefail
 
 # Packages from the release itself, by job.
-readonly BUILD_PACKAGES=(bazel-bootstrap openjdk-17-jdk-headless g++ clang libcap-dev libabsl-dev)
+readonly BUILD_PACKAGES=(bazel-bootstrap openjdk-17-jdk-headless g++ clang libcap-dev libabsl-dev
+  libseccomp-dev)
 readonly TEST_PACKAGES=(doctest-dev strace iproute2 util-linux)
 readonly FUZZ_PACKAGES=(libclang-rt-14-dev)
 readonly BENCH_PACKAGES=(bubblewrap util-linux)

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "ns/errno_status.h"
+#include "tools/deny_syscalls_option.h"
 #include "tools/rlimit_option.h"
 #include "tools/run_support.h"
 #include "tools/seccomp_file.h"
@@ -30,6 +31,19 @@ absl::Status AddRanges(const std::string& value, const char* option, std::vector
   absl::StatusOr<IdMap> map = IdMap::Parse(value);
   if (!map.ok()) return absl::InvalidArgumentError(absl::StrCat(option, ": ", map.status().message()));
   ranges.insert(ranges.end(), map->ranges().begin(), map->ranges().end());
+  return Ok();
+}
+
+// One seccomp filter per sandbox, from either option; a second would replace the first.
+absl::Status SetSeccompFilter(const char* option, absl::StatusOr<std::vector<sock_filter>> filter,
+                              SandboxRequest& request) {
+  if (!filter.ok()) return filter.status();
+  if (request.seccomp_option != nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(option, ": a seccomp filter was given already (",
+                                                   request.seccomp_option, "); give one"));
+  }
+  request.seccomp_option = option;
+  request.sandbox.SeccompFilter(*std::move(filter));
   return Ok();
 }
 
@@ -132,10 +146,14 @@ const SandboxFlag kFlags[] = {
      "BPF, as libseccomp's seccomp_export_bpf() writes and bwrap --seccomp\n"
      "reads), installed last before exec: it must allow execve",
      [](const std::string& v, SandboxRequest& r) {
-       absl::StatusOr<std::vector<sock_filter>> filter = ReadSeccompFile(v);
-       if (!filter.ok()) return filter.status();
-       r.sandbox.SeccompFilter(*std::move(filter));
-       return Ok();
+       return SetSeccompFilter("--seccomp", ReadSeccompFile(v), r);
+     }},
+    {"deny-syscalls", "NAME[:ERRNO],...",
+     "run the program under a seccomp filter in which each named system\n"
+     "call fails with its errno (EPERM if none is named) and every other\n"
+     "is allowed: --deny-syscalls=ptrace,io_setup:ENOSYS",
+     [](const std::string& v, SandboxRequest& r) {
+       return SetSeccompFilter("--deny-syscalls", DenySyscallsFilter(v), r);
      }},
     {"rlimit", "NAME=SOFT[:HARD]",
      "set a resource limit of the program, named as prlimit(1) does\n"

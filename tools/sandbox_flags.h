@@ -28,6 +28,7 @@ struct SandboxRequest {
   LaunchOptions launch;
   bool via_fork_server = false;
   bool pty = false;  // The program gets a pseudo-terminal that tokenbox relays (tools/pty_relay.h).
+  const char* seccomp_option = nullptr;  // Which option gave the seccomp filter, if one did.
 };
 
 // One option of `run` or `fuzz`, stated once: its name, what its value is called (nullptr when

@@ -195,6 +195,17 @@ TEST_CASE("tokenbox run --seccomp runs the program under the filter, installed l
     CommandResult plain = Run(policy, program);
     CHECK(plain.out == "before\ntokenbox\nstatus=0\n");
   }
+  // The same filter, built from names with libseccomp.
+  CommandResult named = Run({"--delegate-cmds=map_create", "--delegate-maps=array",
+                             "--deny-syscalls=uname:ENOTRECOVERABLE"},
+                            program);
+  CHECK(named.out == "before\nstatus=1\n");
+  CHECK(Contains(named.err, "State not recoverable"));
+  CommandResult both = Run({"--delegate-cmds=map_create", "--delegate-maps=array",
+                            "--seccomp=" + deny_uname, "--deny-syscalls=uname"},
+                           {"/bin/true"});
+  CHECK(both.exit_code == 125);
+  CHECK(Contains(both.err, "a seccomp filter was given already (--seccomp); give one"));
   // A filter that denies execve leaves nothing to run: the exec step says so (126, as for a
   // program that cannot be run).
   CommandResult no_exec = Run({"--delegate-cmds=map_create", "--delegate-maps=array",
