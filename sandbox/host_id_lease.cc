@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
+#include "ns/list_directory.h"
 
 namespace tokenbox {
 namespace {
@@ -79,22 +80,16 @@ uint32_t RandomOffset() {
 // could not. The protocol is a holder's: lock, unlink, unlock, so that whoever opened the file
 // before the unlink finds its lock on a removed file and takes the id anew.
 void RemoveAbandonedLeases(int dir_fd) {
-  UniqueFd listing(openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!listing) return;
-  DIR* dir = fdopendir(listing.get());
-  if (dir == nullptr) return;
-  (void)listing.Release();
   // A bound on the files looked at, so that a launch pays little, however many sandboxes run.
   constexpr int kLooksPerAcquire = 16;
   int looked = 0;
-  while (dirent* entry = readdir(dir)) {
-    if (entry->d_type != DT_REG) continue;
+  for (const DirectoryEntry& entry : ListDirectory(dir_fd)) {
+    if (entry.type != DT_REG) continue;
     if (++looked > kLooksPerAcquire) break;
-    UniqueFd lock(openat(dir_fd, entry->d_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd lock(openat(dir_fd, entry.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
     if (!lock || flock(lock.get(), LOCK_EX | LOCK_NB) != 0) continue;
-    (void)unlinkat(dir_fd, entry->d_name, 0);
+    (void)unlinkat(dir_fd, entry.name.c_str(), 0);
   }
-  closedir(dir);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ns/errno_status.h"
+#include "ns/list_directory.h"
 #include "sandbox/launcher_watcher.h"
 
 namespace tokenbox {
@@ -59,18 +60,9 @@ absl::Status RemoveKilledCgroup(int parent_fd, const std::string& name);
 
 // Removes the cgroups below `dir_fd` (a fork server's launches), which its cgroup.kill reached.
 void RemoveChildCgroups(int dir_fd) {
-  UniqueFd listing(openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!listing) return;
-  DIR* dir = fdopendir(listing.get());
-  if (dir == nullptr) return;
-  (void)listing.Release();
-  std::vector<std::string> children;
-  while (dirent* entry = readdir(dir)) {
-    const std::string name = entry->d_name;
-    if (entry->d_type == DT_DIR && name != "." && name != "..") children.push_back(name);
+  for (const DirectoryEntry& entry : ListDirectory(dir_fd)) {
+    if (entry.type == DT_DIR) (void)RemoveKilledCgroup(dir_fd, entry.name);
   }
-  closedir(dir);
-  for (const std::string& name : children) (void)RemoveKilledCgroup(dir_fd, name);
 }
 
 // Removes the cgroup `name` below `parent_fd`, and those below it, once their processes, all
@@ -102,22 +94,16 @@ absl::Status RemoveCgroup(int parent_fd, const std::string& name) {
 // Removes the cgroups of launchers that are gone: named tokenbox-<pid>-<n>, with no process
 // <pid>. (A pid reused since is taken for the launcher's, and its cgroups are left alone.)
 void RemoveAbandoned(int parent_fd) {
-  UniqueFd listing(dup(parent_fd));
-  if (!listing) return;
-  DIR* dir = fdopendir(listing.get());
-  if (dir == nullptr) return;
-  (void)listing.Release();
-  std::vector<std::string> abandoned;
-  while (dirent* entry = readdir(dir)) {
-    absl::string_view name = entry->d_name;
+  for (const DirectoryEntry& entry : ListDirectory(parent_fd)) {
+    absl::string_view name = entry.name;
     if (!absl::StartsWith(name, kPrefix)) continue;
     std::vector<absl::string_view> parts = absl::StrSplit(name.substr(kPrefix.size()), '-');
     int pid = 0;
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &pid) || pid <= 0) continue;
-    if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) abandoned.emplace_back(name);
+    if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) {
+      (void)RemoveCgroup(parent_fd, entry.name);
+    }
   }
-  closedir(dir);
-  for (const std::string& name : abandoned) (void)RemoveCgroup(parent_fd, name);
 }
 
 }  // namespace
