@@ -36,6 +36,16 @@ std::unique_ptr<ForkServer> StartServer() {
   return *std::move(server);
 }
 
+std::unique_ptr<ForkServer> StartServerWithoutPidNamespace() {
+  NewNamespaces no_pid;
+  no_pid.pid = false;
+  SandboxBuilder sandbox = testing::DemoSandbox();
+  sandbox.Namespaces(no_pid);
+  auto server = ForkServer::Start(Built(sandbox));
+  REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  return *std::move(server);
+}
+
 // A launch through `server` with its stdout captured.
 testing::CapturedRun RunCaptured(ForkServer& server, CommandBuilder command) {
   return testing::RunCaptured(std::move(command),
@@ -242,13 +252,8 @@ TEST_CASE("Each fork-server launch has its own pid namespace: siblings cannot se
 // it a view of their siblings and the zygote, which run as the same host user.
 TEST_CASE("Without a pid namespace, fork-server launches share the launcher's, each in its own group") {
   TB_REQUIRE_PRIVILEGE();
-  NewNamespaces no_pid;
-  no_pid.pid = false;
-  SandboxBuilder sandbox = testing::DemoSandbox();
-  sandbox.Namespaces(no_pid);
-  auto server = ForkServer::Start(Built(sandbox));
-  TB_REQUIRE_OK(server);
-  auto [status, out] = RunCaptured(**server, LaunchOf(ReportPidsAndSignal((*server)->zygote_pid())));
+  std::unique_ptr<ForkServer> server = StartServerWithoutPidNamespace();
+  auto [status, out] = RunCaptured(*server, LaunchOf(ReportPidsAndSignal(server->zygote_pid())));
   INFO(out);
   CHECK(status == ExitStatus::Exited(0));
   std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
@@ -263,12 +268,7 @@ TEST_CASE("Without a pid namespace, fork-server launches share the launcher's, e
 // ended. Each such launch now has a cgroup of its own below the fork server's.
 TEST_CASE("Without a pid namespace, what a launch leaves behind ends with it, not with the server") {
   TB_REQUIRE_PRIVILEGE();
-  NewNamespaces no_pid;
-  no_pid.pid = false;
-  SandboxBuilder sandbox = testing::DemoSandbox();
-  sandbox.Namespaces(no_pid);
-  auto server = ForkServer::Start(Built(sandbox));
-  TB_REQUIRE_OK(server);
+  std::unique_ptr<ForkServer> server = StartServerWithoutPidNamespace();
   for (bool timed_out : {false, true}) {
     CAPTURE(timed_out);
     // An argument no other process has: sleep takes fractional seconds.
@@ -280,7 +280,7 @@ TEST_CASE("Without a pid namespace, what a launch leaves behind ends with it, no
         LaunchOf({"/bin/sh", "-c", absl::StrCat("setsid /bin/sleep ", marker, " & read line")});
     command.PassFd(input->read_end.get(), 0);
     if (timed_out) command.Timeout(absl::Milliseconds(500));
-    auto child = (*server)->Launch(Built(command));
+    auto child = server->Launch(Built(command));
     TB_REQUIRE_OK(child);
     input->read_end.Reset();
     bool escaped = false;
@@ -294,7 +294,7 @@ TEST_CASE("Without a pid namespace, what a launch leaves behind ends with it, no
     CHECK_FALSE(testing::ProcessWithArgument(marker));
   }
   // The fork server serves on.
-  CHECK(*(*server)->Launch(Built(LaunchOf({"/bin/true"})))->Wait() == ExitStatus::Exited(0));
+  CHECK(*server->Launch(Built(LaunchOf({"/bin/true"})))->Wait() == ExitStatus::Exited(0));
 }
 
 }  // namespace
