@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -68,24 +69,27 @@ constexpr absl::string_view kLeaseRemedy =
     "tokenbox keeps its host id leases under /run/tokenbox/host-ids, which must be a directory "
     "of root's on a file system that supports flock (or give --uid)";
 
-uint32_t RandomOffset() {
+uint32_t RandomNumber() {
   uint32_t value = 0;
   if (getrandom(&value, sizeof(value), GRND_NONBLOCK) != sizeof(value)) {
     value = static_cast<uint32_t>(getpid()) * 2654435761u;
   }
-  return value % HostIdLease::kIdCount;
+  return value;
 }
 
 // Removes a few lock files that no one holds: those of launchers that were SIGKILLed, which
 // could not. The protocol is a holder's: lock, unlink, unlock, so that whoever opened the file
 // before the unlink finds its lock on a removed file and takes the id anew.
-void RemoveAbandonedLeases(int dir_fd) {
+void RemoveAbandonedLeases(int dir_fd, uint32_t random) {
   // A bound on the files looked at, so that a launch pays little, however many sandboxes run.
-  constexpr int kLooksPerAcquire = 16;
-  int looked = 0;
-  for (const DirectoryEntry& entry : ListDirectory(dir_fd)) {
+  // The window starts at a random entry: from the first, a run of held leases ahead of an
+  // abandoned file (a busy test runner's) would hide that file from every launch.
+  constexpr size_t kLooksPerAcquire = 16;
+  const std::vector<DirectoryEntry> entries = ListDirectory(dir_fd);
+  const size_t looks = std::min(kLooksPerAcquire, entries.size());
+  for (size_t i = 0; i < looks; ++i) {
+    const DirectoryEntry& entry = entries[(random + i) % entries.size()];
     if (entry.type != DT_REG) continue;
-    if (++looked > kLooksPerAcquire) break;
     UniqueFd lock(openat(dir_fd, entry.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
     if (!lock || flock(lock.get(), LOCK_EX | LOCK_NB) != 0) continue;
     (void)unlinkat(dir_fd, entry.name.c_str(), 0);
@@ -102,7 +106,8 @@ absl::StatusOr<std::shared_ptr<const HostIdLease>> HostIdLease::Acquire(bool swe
                                                                         bool watch_launcher) {
   absl::StatusOr<UniqueFd> dir = OpenLockDirectory();
   if (!dir.ok()) return dir.status();
-  const uint32_t start = RandomOffset();
+  const uint32_t random = RandomNumber();
+  const uint32_t start = random % kIdCount;
   for (uint32_t i = 0; i < kIdCount; ++i) {
     const uint32_t id = kFirstId + (start + i) % kIdCount;
     const std::string name = absl::StrCat(id);
@@ -125,7 +130,7 @@ absl::StatusOr<std::shared_ptr<const HostIdLease>> HostIdLease::Acquire(bool swe
       --i;  // The same id again, through its new file.
       continue;
     }
-    RemoveAbandonedLeases(dir->get());  // Ours is locked, and stays.
+    RemoveAbandonedLeases(dir->get(), random);  // Ours is locked, and stays.
     const std::string path = absl::StrCat(kHostIdLockDirectory, "/", name);
     std::unique_ptr<LauncherWatcher> watcher;
     if (watch_launcher) {
