@@ -50,8 +50,8 @@ std::string JsonList(const std::vector<std::string>& items) {
 }  // namespace
 
 int ExplainCommand(int argc, char** argv) {
-  static constexpr OptionSpec kExplainSpecs[] = {{"json", false, kOptJson},
-                                                 {"help", false, kOptHelp}};
+  static constexpr OptionSpec kExplainSpecs[] = {{"json", 0, kOptJson},
+                                                 {"help", 0, kOptHelp}};
   absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, kExplainSpecs);
   if (!line.ok()) {
     std::fprintf(stderr, "tokenbox explain: %s (see tokenbox explain --help)\n",

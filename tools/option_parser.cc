@@ -40,23 +40,33 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv,
     if (spec == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown option '--", Printable(name), "'"));
     }
-    if (!spec->takes_value) {
+    if (spec->value_count == 0) {
       if (has_inline_value) {
         return absl::InvalidArgumentError(
             absl::StrCat("option '--", spec->name, "' takes no value"));
       }
-      line.options.push_back({spec->id, spec->name, ""});
+      line.options.push_back({spec->id, spec->name, "", ""});
+      continue;
+    }
+    // "--timeout -- prog" forgot the value; taking "--" as it would blame the missing "--".
+    auto is_value = [&](int at) { return at < argc && absl::string_view(argv[at]) != "--"; };
+    if (spec->value_count == 2) {
+      if (has_inline_value || !is_value(i + 1) || !is_value(i + 2)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "option '--", spec->name, "' needs two values, each after a space"));
+      }
+      line.options.push_back({spec->id, spec->name, argv[i + 1], argv[i + 2]});
+      i += 2;
       continue;
     }
     if (!has_inline_value) {
-      // "--timeout -- prog" forgot the value; taking "--" as it would blame the missing "--".
-      if (i + 1 >= argc || absl::string_view(argv[i + 1]) == "--") {
+      if (!is_value(i + 1)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "option '--", spec->name, "' needs a value (--", spec->name, "=VALUE)"));
       }
       value = argv[++i];
     }
-    line.options.push_back({spec->id, spec->name, std::string(value)});
+    line.options.push_back({spec->id, spec->name, std::string(value), ""});
   }
   for (; i < argc; ++i) line.operands.emplace_back(argv[i]);
   return line;

@@ -12,7 +12,7 @@ namespace tokenbox {
 // One long option a command accepts.
 struct OptionSpec {
   const char* name;  // Without the dashes: "delegate-cmds".
-  bool takes_value;
+  int value_count;   // 0, 1, or 2 (as bubblewrap's "--bind SRC DEST": only space-separated).
   int id;
 };
 
@@ -20,6 +20,7 @@ struct ParsedOption {
   int id;
   std::string name;
   std::string value;
+  std::string second_value;  // Of an option that takes two.
 };
 
 struct CommandLine {

@@ -8,11 +8,12 @@
 namespace tokenbox {
 namespace {
 
-enum { kJson = 1, kCmds = 2, kMap = 3 };
+enum { kJson = 1, kCmds = 2, kMap = 3, kBind = 4 };
 const OptionSpec kSpecs[] = {
-    {"json", false, kJson},
-    {"delegate-cmds", true, kCmds},
-    {"map-users", true, kMap},
+    {"json", 0, kJson},
+    {"delegate-cmds", 1, kCmds},
+    {"map-users", 1, kMap},
+    {"bind", 2, kBind},
 };
 
 absl::StatusOr<CommandLine> Parse(std::vector<std::string> args) {
@@ -23,6 +24,24 @@ absl::StatusOr<CommandLine> Parse(std::vector<std::string> args) {
   argv.clear();
   for (std::string& s : storage) argv.push_back(s.data());
   return ParseCommandLine(static_cast<int>(argv.size()), argv.data(), kSpecs);
+}
+
+TEST_CASE("An option of two values takes the next two arguments, and nothing less") {
+  auto line = Parse({"--bind", "/src", "/dest", "--json", "prog"});
+  TB_REQUIRE_OK(line);
+  REQUIRE(line->options.size() == 2);
+  CHECK(line->options[0].id == kBind);
+  CHECK(line->options[0].value == "/src");
+  CHECK(line->options[0].second_value == "/dest");
+  CHECK(line->operands == std::vector<std::string>{"prog"});
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--bind", "/src"},
+                                       {"--bind=/src", "/dest"},
+                                       {"--bind", "/src", "--", "prog"}}) {
+    auto refused = Parse(bad);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().message() ==
+          "option '--bind' needs two values, each after a space");
+  }
 }
 
 TEST_CASE("--name=value and --name value both work, repeats are kept in order") {

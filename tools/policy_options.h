@@ -17,11 +17,11 @@ enum PolicyOptionId {
   kOptKeepCaps,
 };
 inline constexpr OptionSpec kPolicyOptionSpecs[] = {
-    {"delegate-cmds", true, kOptDelegateCmds},
-    {"delegate-maps", true, kOptDelegateMaps},
-    {"delegate-progs", true, kOptDelegateProgs},
-    {"delegate-attachs", true, kOptDelegateAttachs},
-    {"keep-caps", true, kOptKeepCaps},
+    {"delegate-cmds", 1, kOptDelegateCmds},
+    {"delegate-maps", 1, kOptDelegateMaps},
+    {"delegate-progs", 1, kOptDelegateProgs},
+    {"delegate-attachs", 1, kOptDelegateAttachs},
+    {"keep-caps", 1, kOptKeepCaps},
 };
 
 struct PolicyRequest {

@@ -88,7 +88,7 @@ void PrintJson(const std::vector<ProbeCheck>& checks, bool all_ok) {
 
 int ProbeCommand(int argc, char** argv) {
   enum { kOptJson = 1, kOptHelp = 2 };
-  static constexpr OptionSpec kSpecs[] = {{"json", false, kOptJson}, {"help", false, kOptHelp}};
+  static constexpr OptionSpec kSpecs[] = {{"json", 0, kOptJson}, {"help", 0, kOptHelp}};
   absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv, kSpecs);
   if (!line.ok()) {
     std::fprintf(stderr, "tokenbox probe: %s (see tokenbox probe --help)\n",
