@@ -30,6 +30,7 @@
 #include "sandbox/delegation_handshake.h"
 #include "sandbox/exec_program.h"
 #include "sandbox/fd_layout.h"
+#include "sandbox/bind_source.h"
 #include "sandbox/filesystem_view.h"
 #include "sandbox/inside.h"
 #include "sandbox/parent_death.h"
@@ -238,12 +239,23 @@ UniqueFd ChildSetup::PrepareSandbox() {
     close(context_.cgroup_fd);
     reporter_.Step(SetupStep::kEnterCgroup, entered);
   }
+  // As the launcher's copy, in the host's namespaces: what it binds is what the launcher names.
+  absl::StatusOr<std::vector<UniqueFd>> bind_sources = OpenBindSources(sandbox_.filesystem());
+  reporter_.Step(SetupStep::kOpenBindSources, bind_sources.status());
   absl::Status entered = EnterDelegatedNamespaces(
       reporter_.sock(), sandbox_.host_uid(), *sandbox_.gid_map()->ToOutside(0),
       ExtraCloneFlags(sandbox_.namespaces()), context_.setup_timeout,
       [this](SetupStep step) { reporter_.Done(step); });
   if (!entered.ok()) reporter_.Fail(SetupStep::kCreateNamespaces, entered);
-  reporter_.Step(SetupStep::kArrangeFilesystemView, ApplyFilesystemView(sandbox_.filesystem()));
+  std::vector<std::string> mount_points;
+  if (sandbox_.bpffs_path().has_value()) mount_points.push_back(*sandbox_.bpffs_path());
+  if (sandbox_.namespaces().pid) {
+    for (std::string& path : ProcMountPoints(sandbox_.filesystem())) {
+      mount_points.push_back(std::move(path));
+    }
+  }
+  reporter_.Step(SetupStep::kArrangeFilesystemView,
+                 ApplyFilesystemView(sandbox_.filesystem(), *std::move(bind_sources), mount_points));
   reporter_.Step(SetupStep::kMountDevpts, MountOwnDevpts());
   if (sandbox_.namespaces().cgroup) reporter_.Step(SetupStep::kMountCgroupView, MountCgroupView());
   const SetupStep bpffs_step = sandbox_.bpffs_path().has_value() ? SetupStep::kMountDelegatedBpffs
@@ -300,7 +312,8 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
     const std::optional<absl::Duration> deadline =
         command.timeout().has_value() ? std::optional(context_.started + *command.timeout())
                                       : std::nullopt;
-    parent = EnterPidNamespace(reporter_, sandbox_.program_is_pid1(), !sandbox_.shares_session(),
+    parent = EnterPidNamespace(reporter_, ProcMountPoints(sandbox_.filesystem()),
+                               sandbox_.program_is_pid1(), !sandbox_.shares_session(),
                                context_.launcher_pid, deadline, [&] {
       reporter_.CloseSocket();
       token.Reset();

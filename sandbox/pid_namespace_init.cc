@@ -11,6 +11,7 @@
 
 #include <cerrno>
 
+#include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/monotonic_clock.h"
 #include "ns/pipe.h"
@@ -139,17 +140,21 @@ absl::Status UnsharePidNamespace() {
 }
 
 // Run by pid 1 of the namespace whose /proc it is.
-absl::Status MountProc() {
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0) {
-    return absl::OkStatus();
+absl::Status MountProc(const std::vector<std::string>& mount_points) {
+  for (const std::string& path : mount_points) {
+    if (mount("proc", path.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("mount(proc, ", Printable(path, 256), ")"),
+                         "the sandbox's /proc must be a directory it can mount on");
+    }
   }
-  return ErrnoStatus(errno, "mount(proc, /proc)",
-                     "the sandbox's /proc must be a directory it can mount on");
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
+std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter,
+                                       const std::vector<std::string>& proc_mount_points,
+                                       bool program_is_pid1,
                                        bool relay_signals, pid_t launcher_pid,
                                        std::optional<absl::Duration> deadline,
                                        const std::function<void()>& close_program_fds) {
@@ -189,7 +194,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
     // nested in this one, which dies with this one.
     reporter.Step(SetupStep::kCreatePidNamespace, UnsharePidNamespace());
   } else {
-    reporter.Step(SetupStep::kMountProc, MountProc());
+    reporter.Step(SetupStep::kMountProc, MountProc(proc_mount_points));
   }
   pid_t program = fork();
   if (program < 0) reporter.Fail(SetupStep::kStartProgram, ErrnoStatus(errno, "fork"));
@@ -197,7 +202,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_
     sigprocmask(SIG_SETMASK, &unblocked, nullptr);
     report->write_end.Reset();
     if (!program_is_pid1) return 1;
-    reporter.Step(SetupStep::kMountProc, MountProc());
+    reporter.Step(SetupStep::kMountProc, MountProc(proc_mount_points));
     return std::nullopt;
   }
   close_program_fds();

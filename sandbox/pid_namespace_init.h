@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "sandbox/setup_reporter.h"
@@ -17,7 +19,7 @@ namespace tokenbox {
 // the result is the parent that process must check for when it sets its parent-death signal
 // (sandbox/parent_death.h).
 //
-// The processes above it never return. The calling process stays in the launcher's pid
+// The namespace's proc is mounted at each of `proc_mount_points`. The processes above it never return. The calling process stays in the launcher's pid
 // namespace as a supervisor: it mirrors how the program ended (its exit code, or its signal) as
 // its own, so the launcher sees the program's status, and its death kills pid 1, and with it
 // the namespace and every namespace nested in it, whatever the program did to its own
@@ -29,7 +31,9 @@ namespace tokenbox {
 // the timeout holds while the launcher is stopped. Neither keeps a
 // capability, and both call `close_program_fds` to give up what only the program may hold (the
 // handshake socket, whose closing tells the launcher that exec succeeded, and the token).
-std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter, bool program_is_pid1,
+std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter,
+                                       const std::vector<std::string>& proc_mount_points,
+                                       bool program_is_pid1,
                                        bool relay_signals, pid_t launcher_pid,
                                        std::optional<absl::Duration> deadline,
                                        const std::function<void()>& close_program_fds);

@@ -2,6 +2,7 @@
 
 #include <linux/capability.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "sandbox/host_id_lease.h"
@@ -110,18 +111,74 @@ SandboxBuilder& SandboxBuilder::ProgramAsPid1() {
   return *this;
 }
 
-SandboxBuilder& SandboxBuilder::Filesystem(FilesystemView view) {
-  for (const std::string& path : view.writable_paths) {
-    CheckKernelPath("writable path", path, problems_);
+SandboxBuilder& SandboxBuilder::AddMount(MountOperation::Kind kind, std::string source,
+                                         std::string destination) {
+  using Kind = MountOperation::Kind;
+  if (kind == Kind::kBind || kind == Kind::kReadOnlyBind) {
+    CheckKernelPath("bind source", source, problems_);
+  } else if (kind == Kind::kSymlink && (source.empty() || source.find('\0') != std::string::npos)) {
+    Fail("a symlink's target must be non-empty text without NUL bytes");
   }
-  if (!view.read_only_host && !view.writable_paths.empty()) {
-    Fail("writable paths only make sense with a read-only host filesystem");
+  CheckKernelPath("mount destination", destination, problems_);
+  if (destination == "/" && kind != Kind::kRemountReadOnly) {
+    Fail("only --remount-ro may name / itself: to start from something other than the host, "
+         "give --empty-root and bind what the program needs");
   }
-  for (const std::string& path : view.writable_paths) {
-    if (path == "/") Fail("'/' cannot be a writable path of a read-only host filesystem");
-  }
-  sandbox_.filesystem_ = std::move(view);
+  sandbox_.filesystem_.operations.push_back({kind, std::move(source), std::move(destination)});
   return *this;
+}
+
+SandboxBuilder& SandboxBuilder::Bind(std::string source, std::string destination) {
+  return AddMount(MountOperation::Kind::kBind, std::move(source), std::move(destination));
+}
+SandboxBuilder& SandboxBuilder::ReadOnlyBind(std::string source, std::string destination) {
+  return AddMount(MountOperation::Kind::kReadOnlyBind, std::move(source), std::move(destination));
+}
+SandboxBuilder& SandboxBuilder::Tmpfs(std::string destination) {
+  return AddMount(MountOperation::Kind::kTmpfs, "", std::move(destination));
+}
+SandboxBuilder& SandboxBuilder::Dir(std::string destination) {
+  return AddMount(MountOperation::Kind::kDir, "", std::move(destination));
+}
+SandboxBuilder& SandboxBuilder::Symlink(std::string target, std::string destination) {
+  return AddMount(MountOperation::Kind::kSymlink, std::move(target), std::move(destination));
+}
+SandboxBuilder& SandboxBuilder::Dev(std::string destination) {
+  return AddMount(MountOperation::Kind::kDev, "", std::move(destination));
+}
+SandboxBuilder& SandboxBuilder::Proc(std::string destination) {
+  return AddMount(MountOperation::Kind::kProc, "", std::move(destination));
+}
+SandboxBuilder& SandboxBuilder::RemountReadOnly(std::string destination) {
+  return AddMount(MountOperation::Kind::kRemountReadOnly, "", std::move(destination));
+}
+
+SandboxBuilder& SandboxBuilder::EmptyRoot() {
+  sandbox_.filesystem_.empty_root = true;
+  return *this;
+}
+
+std::vector<std::string> SandboxBuilder::FilesystemProblems() const {
+  std::vector<std::string> problems;
+  std::vector<std::string> proc_destinations;
+  for (const MountOperation& op : sandbox_.filesystem_.operations) {
+    // The sandbox's pid 1 mounts its /proc after every other operation: one below it would be
+    // hidden.
+    for (const std::string& proc : proc_destinations) {
+      if (absl::StartsWith(op.destination, absl::StrCat(proc, "/"))) {
+        problems.push_back(absl::StrCat("nothing can be mounted below --proc ", proc,
+                                        ": the sandbox's /proc is mounted last"));
+      }
+    }
+    if (op.kind != MountOperation::Kind::kProc) continue;
+    proc_destinations.push_back(op.destination);
+    if (!sandbox_.namespaces_.pid) {
+      problems.push_back(absl::StrCat(
+          "--proc ", op.destination, " needs the sandbox's pid namespace (a /proc of the host's "
+          "would show every host process): drop --no-unshare-pid"));
+    }
+  }
+  return problems;
 }
 
 SandboxBuilder& SandboxBuilder::ShareSessionKeyring() {
@@ -200,6 +257,7 @@ std::vector<std::string> SandboxBuilder::ReachProblems() const {
 absl::StatusOr<Sandbox> SandboxBuilder::Build() {
   std::vector<std::string> problems = problems_;
   for (std::string& problem : ReachProblems()) problems.push_back(std::move(problem));
+  for (std::string& problem : FilesystemProblems()) problems.push_back(std::move(problem));
   if (sandbox_.uid_map_.has_value() && !sandbox_.uid_map_->ToOutside(0).has_value()) {
     problems.push_back("the uid map must map inside uid 0 (the sandbox runs as its own root)");
   }

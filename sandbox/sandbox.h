@@ -40,15 +40,32 @@ struct NewNamespaces {
   bool cgroup = true;
 };
 
-// What of the host's filesystem the sandbox may write. By default the sandbox sees the host's
-// tree as it is, and what it can write is what its host user can write (for nobody: little more
-// than /tmp). With read_only_host, every host mount is read-only inside, except the
-// directories in writable_paths (bound in writable, as they are on the host) and, with
-// private_tmp, a fresh tmpfs on /tmp that only the sandbox sees.
+// One step of the sandbox's filesystem view: bubblewrap's operations, with its names.
+struct MountOperation {
+  enum class Kind {
+    kBind,             // The host's `source` at `destination`, writable as on the host.
+    kReadOnlyBind,     // The same, read-only.
+    kTmpfs,            // A fresh tmpfs.
+    kDir,              // A directory, made in one of the sandbox's own tmpfs mounts.
+    kSymlink,          // A symlink to `source`, made likewise.
+    kDev,              // A minimal /dev: null, zero, full, random, urandom, tty, a private
+                       // devpts (the sandbox's), ptmx and shm.
+    kProc,             // The sandbox's /proc; it needs a pid namespace.
+    kRemountReadOnly,  // The mount at `destination` read-only (not those below it).
+  };
+  Kind kind;
+  std::string source;       // kBind and kReadOnlyBind: a host path; kSymlink: the link's text.
+  std::string destination;  // Absolute, inside the sandbox.
+};
+
+// What of the host's filesystem the sandbox sees. By default, the host's tree read-only, with
+// fresh tmpfs mounts on /tmp, /var/tmp, /dev/shm and /run that only the sandbox sees and that
+// vanish with it; with `empty_root`, an empty tmpfs instead of the host, so that only what the
+// operations bind exists. Then the operations, in order. A mount point that does not exist is
+// made in one of the sandbox's own tmpfs mounts, never on the host (else the launch fails).
 struct FilesystemView {
-  bool read_only_host = false;
-  std::vector<std::string> writable_paths;
-  bool private_tmp = false;
+  bool empty_root = false;
+  std::vector<MountOperation> operations;
 };
 
 // What confines a program: its ids, its delegation, its capabilities, its namespaces and its
@@ -110,8 +127,8 @@ class Sandbox {
 // Defaults: inner root mapped to a host uid and gid leased for each launch, that no other
 // process has (sandbox/host_id_lease.h), and its user namespace created by them; the bpffs at /sys/fs/bpf; only
 // CAP_BPF kept; new pid (the program is pid 2 under a tiny init), network, IPC, UTS and cgroup
-// namespaces; a new session without a controlling terminal; the host's filesystem as it is; a
-// fresh session keyring.
+// namespaces; a new session without a controlling terminal; the host's filesystem read-only,
+// with private /tmp, /var/tmp, /dev/shm and /run; a fresh session keyring.
 class SandboxBuilder {
  public:
   SandboxBuilder();
@@ -133,9 +150,20 @@ class SandboxBuilder {
   // tokenbox's, so that the program cannot outlive the launcher by clearing its parent-death
   // signal.
   SandboxBuilder& ProgramAsPid1();
-  // Makes the host's filesystem read-only inside, but for `writable_paths` (absolute, existing
-  // directories) and, with `private_tmp`, a private /tmp.
-  SandboxBuilder& Filesystem(FilesystemView view);
+  // The filesystem view's operations (see FilesystemView), applied in the order called; paths
+  // are absolute. A host `source` is resolved by the launcher, through no symlink that a user
+  // other than root could have placed. bubblewrap's --bind, --ro-bind, --tmpfs, --dir,
+  // --symlink, --dev, --proc and --remount-ro.
+  SandboxBuilder& Bind(std::string source, std::string destination);
+  SandboxBuilder& ReadOnlyBind(std::string source, std::string destination);
+  SandboxBuilder& Tmpfs(std::string destination);
+  SandboxBuilder& Dir(std::string destination);
+  SandboxBuilder& Symlink(std::string target, std::string destination);
+  SandboxBuilder& Dev(std::string destination);
+  SandboxBuilder& Proc(std::string destination);
+  SandboxBuilder& RemountReadOnly(std::string destination);
+  // Starts the view from an empty tmpfs instead of the host's tree.
+  SandboxBuilder& EmptyRoot();
   // Gives up the program's own session keyring: it keeps the launcher's, and can read, use and
   // link the keys in it (root's, when the launcher is root's).
   SandboxBuilder& ShareSessionKeyring();
@@ -167,6 +195,9 @@ class SandboxBuilder {
 
  private:
   void Fail(std::string problem) { problems_.push_back(std::move(problem)); }
+  SandboxBuilder& AddMount(MountOperation::Kind kind, std::string source, std::string destination);
+  // What is wrong with the filesystem view as a whole.
+  std::vector<std::string> FilesystemProblems() const;
   // What the sandbox would let the program reach beyond itself without being asked to.
   std::vector<std::string> ReachProblems() const;
   // Maps inside id 0 to `host_id` in `map`.

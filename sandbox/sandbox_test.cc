@@ -30,7 +30,8 @@ TEST_CASE("The sandbox builder's defaults: leased ids, /sys/fs/bpf, CAP_BPF, eve
   CHECK(sandbox->namespaces().cgroup);
   CHECK_FALSE(sandbox->shares_session_keyring());
   CHECK_FALSE(sandbox->program_is_pid1());
-  CHECK_FALSE(sandbox->filesystem().read_only_host);
+  CHECK_FALSE(sandbox->filesystem().empty_root);  // The host's tree, read-only.
+  CHECK(sandbox->filesystem().operations.empty());
 }
 
 TEST_CASE("The sandbox builder reports every inconsistency at Build(), not at launch") {
@@ -51,24 +52,53 @@ TEST_CASE("The sandbox builder reports every inconsistency at Build(), not at la
   NewNamespaces no_pid;
   no_pid.pid = false;
   CHECK_FALSE(SandboxBuilder().Policy(DemoPolicy()).Namespaces(no_pid).ProgramAsPid1().Build().ok());
-  CHECK_FALSE(SandboxBuilder().Policy(DemoPolicy()).Filesystem({false, {"/tmp"}, false}).Build().ok());
-  CHECK_FALSE(SandboxBuilder().Policy(DemoPolicy()).Filesystem({true, {"relative"}, false}).Build().ok());
   // Paths the kernel would refuse half-way into set-up are refused here.
-  FilesystemView view;
-  view.read_only_host = true;
-  view.writable_paths = {"/" + std::string(5000, 'w')};
   auto unusable = SandboxBuilder()
                       .Policy(DemoPolicy())
                       .BpffsPath("/" + std::string(5000, 'b'))
-                      .Filesystem(view)
+                      .Bind("/" + std::string(5000, 'w'), "/w")
                       .Build();
   REQUIRE_FALSE(unusable.ok());
   message = std::string(unusable.status().message());
-  for (const char* fault : {"bpffs path '/bbb", "writable path '/www", "longer than PATH_MAX"}) {
+  for (const char* fault : {"bpffs path '/bbb", "bind source '/www", "longer than PATH_MAX"}) {
     INFO(fault);
     CHECK(message.find(fault) != std::string::npos);
   }
   CHECK(message.size() < 2000);  // Printable() cut the paths.
+}
+
+TEST_CASE("A filesystem view that set-up could not apply is refused at Build()") {
+  auto refused = [](SandboxBuilder builder, const char* why) {
+    auto built = builder.Policy(DemoPolicy()).Build();
+    REQUIRE_FALSE(built.ok());
+    INFO(built.status().message());
+    CHECK(std::string(built.status().message()).find(why) != std::string::npos);
+  };
+  refused(SandboxBuilder().Bind("relative", "/x"), "bind source 'relative'");
+  refused(SandboxBuilder().ReadOnlyBind("/usr", "relative"), "mount destination 'relative'");
+  refused(SandboxBuilder().Tmpfs("/"), "only --remount-ro may name / itself");
+  refused(SandboxBuilder().Symlink("", "/link"), "a symlink's target must be non-empty");
+  NewNamespaces no_pid;
+  no_pid.pid = false;
+  refused(SandboxBuilder().Proc("/proc").Namespaces(no_pid), "needs the sandbox's pid namespace");
+  refused(SandboxBuilder().Proc("/p").Tmpfs("/p/sub"), "nothing can be mounted below --proc /p");
+  // What set-up can apply is accepted, in any order the operations allow.
+  auto fine = SandboxBuilder()
+                  .Policy(DemoPolicy())
+                  .EmptyRoot()
+                  .ReadOnlyBind("/usr", "/usr")
+                  .Symlink("usr/lib", "/lib")
+                  .Tmpfs("/tmp")
+                  .Dev("/dev")
+                  .Proc("/proc")
+                  .RemountReadOnly("/")
+                  .Build();
+  TB_REQUIRE_OK(fine);
+  CHECK(fine->filesystem().empty_root);
+  REQUIRE(fine->filesystem().operations.size() == 6);
+  CHECK(fine->filesystem().operations[1].kind == MountOperation::Kind::kSymlink);
+  CHECK(fine->filesystem().operations[1].source == "usr/lib");
+  CHECK(fine->filesystem().operations[1].destination == "/lib");
 }
 
 DelegationPolicy PolicyWithPrograms(const char* progs) {

@@ -37,6 +37,7 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kEnterMappedIds: return "enter mapped ids";
     case SetupStep::kMakeMountsPrivate: return "make mounts private";
     case SetupStep::kArrangeFilesystemView: return "arrange filesystem view";
+    case SetupStep::kOpenBindSources: return "open bind sources";
     case SetupStep::kMountDevpts: return "mount a devpts instance of its own";
     case SetupStep::kMountCgroupView: return "mount its cgroup view";
     case SetupStep::kCreateDelegatedBpffs: return "create delegated bpffs";

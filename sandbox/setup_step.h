@@ -28,6 +28,7 @@ enum class SetupStep {
   kNewSession,
   kNewProcessGroup,
   kEnterCgroup,
+  kOpenBindSources,
   kDropSupplementaryGroups,
   kBecomeHostUser,
   kCreateNamespaces,

@@ -117,7 +117,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
 }
 
 StagedFiles::StagedFiles(const std::vector<std::string>& paths) {
-  std::string templ = "/tmp/tokenbox-stage-XXXXXX";
+  // Not under /tmp, /var/tmp, /dev/shm or /run: each sandbox has its own of those.
+  std::string templ = "/var/lib/tokenbox-stage-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) return;
   dir_ = templ;
   chmod(dir_.c_str(), 0755);

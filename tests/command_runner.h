@@ -30,9 +30,10 @@ struct CommandOptions {
 // is killed with SIGKILL and reported as timed out. Never leaves a zombie.
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
 
-// Copies files into a fresh directory under /tmp that every user can search, so that the
+// Copies files into a fresh directory under /var/lib that every user can search, so that the
 // sandbox's unprivileged user can run and read them (Bazel's output tree lives under root's
-// home, which it cannot enter). Removes the directory and its files when destroyed.
+// home, which it cannot enter; each sandbox has a /tmp of its own). Removes the directory and
+// its files when destroyed.
 class StagedFiles {
  public:
   explicit StagedFiles(const std::vector<std::string>& paths = {});

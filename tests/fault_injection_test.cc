@@ -130,25 +130,43 @@ const std::vector<Fault>& Faults() {
       {"setresgid:error=EPERM:when=2", "enter mapped ids", "EPERM"},
       {"setresuid:error=EPERM:when=2", "enter mapped ids", "EPERM"},
       {"mount:error=EPERM:when=1", "make mounts private", "EPERM"},
-      {"fsopen:error=ENOMEM:when=1", "mount delegated bpffs", "ENOMEM"},
-      {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL"},
-      {"fsconfig:error=EINVAL:when=2", "configure delegated bpffs", "EINVAL"},
-      {"fsconfig:error=ENOMEM:when=3", "configure delegated bpffs", "ENOMEM"},
+      // The child's filesystem view mounts a tmpfs on /tmp first (fsopen, fsconfig mode,
+      // size, create, fsmount, move_mount), then on /var/tmp, /dev/shm and /run.
+      {"fsopen:error=ENOMEM:when=1", "arrange filesystem view", "ENOMEM", nullptr, false, false,
+       Target::kAll, false, "mount tmpfs on /tmp"},
+      {"fsconfig:error=EINVAL:when=1", "arrange filesystem view", "EINVAL", nullptr, false, false,
+       Target::kAll, false, "mode=\"1777\""},
+      {"fsmount:error=ENOMEM:when=4", "arrange filesystem view", "ENOMEM", nullptr, false, false,
+       Target::kAll, false, "mount tmpfs on /run"},
+      // Then the delegated bpffs: the child's fifth fsopen; the launcher's fsconfig calls.
+      {"fsopen:error=ENOMEM:when=5", "mount delegated bpffs", "ENOMEM", nullptr, false, false,
+       Target::kAll, false, "fsopen(\"bpf\")"},
+      {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL", nullptr, false,
+       false, Target::kLauncher},
+      {"fsconfig:error=EINVAL:when=2", "configure delegated bpffs", "EINVAL", nullptr, false,
+       false, Target::kLauncher},
+      {"fsconfig:error=ENOMEM:when=3", "configure delegated bpffs", "ENOMEM", nullptr, false,
+       false, Target::kLauncher},
       // The full policy: every fsconfig call fails once.
       {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL", nullptr, false,
-       false, Target::kAll, true, "delegate_cmds=\"map_create:prog_load:btf_load\""},
+       false, Target::kLauncher, true, "delegate_cmds=\"map_create:prog_load:btf_load\""},
       {"fsconfig:error=ENOMEM:when=2", "configure delegated bpffs", "ENOMEM", nullptr, false,
-       false, Target::kAll, true, "delegate_maps=\"array\""},
+       false, Target::kLauncher, true, "delegate_maps=\"array\""},
       {"fsconfig:error=EINVAL:when=3", "configure delegated bpffs", "EINVAL", nullptr, false,
-       false, Target::kAll, true, "delegate_progs=\"socket_filter\""},
+       false, Target::kLauncher, true, "delegate_progs=\"socket_filter\""},
       {"fsconfig:error=ENOMEM:when=4", "configure delegated bpffs", "ENOMEM", nullptr, false,
-       false, Target::kAll, true, "delegate_attachs=\"cgroup_inet_ingress\""},
+       false, Target::kLauncher, true, "delegate_attachs=\"cgroup_inet_ingress\""},
       {"fsconfig:error=EINVAL:when=5", "configure delegated bpffs", "EINVAL", nullptr, false,
-       false, Target::kAll, true, "delegate_attachs=\"0x100000000000000\""},
+       false, Target::kLauncher, true, "delegate_attachs=\"0x100000000000000\""},
       {"fsconfig:error=ENOMEM:when=6", "configure delegated bpffs", "ENOMEM", nullptr, false,
-       false, Target::kAll, true, "FSCONFIG_CMD_CREATE"},
-      {"fsmount:error=ENOMEM:when=1", "configure delegated bpffs", "ENOMEM"},
-      {"move_mount:error=EACCES:when=1", "mount delegated bpffs", "EACCES"},
+       false, Target::kLauncher, true, "FSCONFIG_CMD_CREATE"},
+      {"fsmount:error=ENOMEM:when=1", "configure delegated bpffs", "ENOMEM", nullptr, false,
+       false, Target::kLauncher},
+      {"move_mount:error=EACCES:when=1", "arrange filesystem view", "EACCES", nullptr, false,
+       false, Target::kAll, false, "mount tmpfs on /tmp"},
+      // The child's fifth move_mount, after the view's four tmpfs mounts.
+      {"move_mount:error=EACCES:when=5", "mount delegated bpffs", "EACCES", nullptr, false, false,
+       Target::kAll, false, "/sys/fs/bpf"},
       {"bpf:error=EPERM:when=1", "create BPF token", "EPERM"},
       {"keyctl:error=EDQUOT:when=1", "join a new session keyring", "EDQUOT"},
       {"prctl:error=EINVAL:when=2", "drop capabilities", "EINVAL"},
@@ -259,9 +277,16 @@ TEST_CASE("The full policy makes six fsconfig calls, the fifth with a number of 
   CommandResult r = RunCommand(argv, {.timeout = absl::Seconds(30)});
   INFO(r.out, r.err);
   REQUIRE(r.exit_code == 0);
+  // The launcher's calls, on the bpffs context: the child's own configure its view's tmpfs.
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n');
+  std::string launcher;
+  for (const std::string& line : lines) {
+    if (Contains(line, "\"delegate_cmds\"")) launcher = line.substr(0, line.find(' ') + 1);
+  }
+  REQUIRE_FALSE(launcher.empty());
   std::vector<std::string> calls;
-  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
-    if (Contains(std::string(line), "fsconfig(")) calls.emplace_back(line);
+  for (const std::string& line : lines) {
+    if (line.rfind(launcher, 0) == 0 && Contains(line, "fsconfig(")) calls.push_back(line);
   }
   REQUIRE(calls.size() == 6);
   CHECK(Contains(calls[0], "\"delegate_cmds\", \"map_create:prog_load:btf_load\""));

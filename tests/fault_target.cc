@@ -12,7 +12,7 @@
 //   fault_target --inject-launcher=SYSCALL:ERRNO:N[:PATH_PREFIX] -- COMMAND [ARGS...]
 //
 // runs COMMAND (a launcher: `tokenbox run ...`, or this program in the first form) under
-// ptrace and makes the Nth call of SYSCALL (recvmsg, sendmsg, write or mkdirat) fail with
+// ptrace and makes the Nth call of SYSCALL (recvmsg, sendmsg, write, mkdirat, fsconfig or fsmount) fail with
 // ERRNO, and nothing else: with --inject-child, the Nth call of the first process COMMAND forks
 // (the sandbox's child); with --inject-launcher, of COMMAND's main thread, counting only calls
 // whose fd (first argument) names a file under PATH_PREFIX when one is given. strace cannot aim
@@ -64,7 +64,8 @@ bool ParseInjection(const std::string& text, Injection* out) {
   if (parts.size() != 3 && parts.size() != 4) return false;
   static const std::map<std::string, long> kSyscalls = {
       {"recvmsg", SYS_recvmsg}, {"sendmsg", SYS_sendmsg}, {"write", SYS_write},
-      {"mkdirat", SYS_mkdirat}};
+      {"mkdirat", SYS_mkdirat}, {"fsconfig", SYS_fsconfig},
+      {"fsmount", SYS_fsmount}};
   static const std::map<std::string, int> kErrors = {
       {"EIO", EIO},     {"ENOBUFS", ENOBUFS}, {"ENOMEM", ENOMEM}, {"EPIPE", EPIPE},
       {"EPERM", EPERM}, {"EINVAL", EINVAL},   {"EACCES", EACCES}, {"EBADF", EBADF}};

@@ -114,9 +114,9 @@ int FuzzCommand(int argc, char** argv) {
 
   // The fuzzer's own arguments name what it writes.
   std::vector<std::string> program = line->operands;
-  // No private /tmp: it would hide a fuzzer or corpus kept under /tmp. The host's /tmp is
-  // read-only like the rest, and TMPDIR (which -fork uses) points at the working directory.
-  FilesystemView view{/*read_only_host=*/true, {}, /*private_tmp=*/false};
+  // Bound in writable, each over itself; TMPDIR (which -fork uses) points at the working
+  // directory, so that nothing the fuzzer writes is lost with the sandbox's private /tmp.
+  std::vector<std::string> writable_paths;
   std::string workdir;
   // Each is rewritten as an absolute path, so that the fuzzer can run in a writable directory
   // (where -jobs and -fork put their logs) and the paths still mean what they meant here.
@@ -146,7 +146,7 @@ int FuzzCommand(int argc, char** argv) {
     absl::StatusOr<std::string> absolute = Absolute(dir.empty() ? "/" : dir);
     if (!absolute.ok()) return Fail(absolute.status().message());
     if (absl::Status s = CheckWritableBy(*absolute, uid); !s.ok()) return Fail(s.message());
-    view.writable_paths.push_back(*absolute);
+    writable_paths.push_back(*absolute);
     if (workdir.empty() || !option.empty()) workdir = *absolute;
     arg = absl::StrCat(option, *absolute, whole_directory && option.empty() ? "" : "/", rest);
   }
@@ -156,6 +156,12 @@ int FuzzCommand(int argc, char** argv) {
   }
   absl::StatusOr<std::string> fuzzer = Absolute(program[0]);
   if (fuzzer.ok()) program[0] = *fuzzer;
+  for (const std::string& path : writable_paths) request->sandbox.Bind(path, path);
+  // The fuzzer itself, wherever it is: under /tmp, the sandbox's private /tmp would hide it.
+  // (One that is not there is left for exec to report, as 127.)
+  if (fuzzer.ok() && access(fuzzer->c_str(), F_OK) == 0) {
+    request->sandbox.ReadOnlyBind(*fuzzer, *fuzzer);
+  }
 
   int err_pipe[2];
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -169,7 +175,7 @@ int FuzzCommand(int argc, char** argv) {
   std::optional<absl::Duration> timeout;
   {
     UniqueFd err_write(err_pipe[1]);
-    request->sandbox.Policy(policy->policy).KeepCapabilities(policy->kept_caps).Filesystem(view);
+    request->sandbox.Policy(policy->policy).KeepCapabilities(policy->kept_caps);
     request->command.Program(program)
         .WorkingDirectory(workdir)
         .SetEnv("TMPDIR", workdir)
@@ -207,7 +213,7 @@ int FuzzCommand(int argc, char** argv) {
   // What the fuzzer wrote is repeated only as printable text, and its artifact only when it is
   // a file in one of its directories: the fuzzer chooses both.
   const std::optional<std::string> artifact =
-      ArtifactInside(output.artifact(), workdir, view.writable_paths);
+      ArtifactInside(output.artifact(), workdir, writable_paths);
   if (status->kind == ExitStatus::Kind::kTimedOut) {
     std::fprintf(stderr, "tokenbox fuzz: the timeout of %s passed; the sandbox was killed\n",
                  absl::FormatDuration(*timeout).c_str());

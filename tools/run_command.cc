@@ -36,6 +36,13 @@ by path, and tokenbox's terminal modes and stdio flags are put back after it. De
 programs that would reach the host are refused unless named (--allow-*). `tokenbox probe`
 lists every default and the option below that gives it up.
 
+The sandbox sees the host's files read-only, with /tmp, /var/tmp, /dev/shm and /run fresh
+tmpfs mounts of its own that vanish with it: nothing it writes survives it unless bound in
+with --bind. bubblewrap's operations (--bind, --ro-bind, --tmpfs, --dir, --symlink, --dev,
+--proc, --remount-ro) apply in the order given, on top of that view or, with --empty-root,
+of an empty one. Mount points that do not exist are made only in the sandbox's own tmpfs
+mounts, never on the host.
+
 )";
 
 constexpr char kRunTail[] = R"(Exit status:
@@ -53,6 +60,14 @@ Examples:
   # network namespace (loopback alone):
   sudo tokenbox run --delegate-cmds=prog_load:btf_load --delegate-progs=xdp:socket_filter \
       --delegate-attachs=any --keep-caps=net_admin -- ./xdp_loader
+  # A strict sandbox: of the host only /usr and the object, read-only; its own /dev, /proc
+  # and /tmp; a read-only root:
+  sudo tokenbox run --delegate-cmds=prog_load:btf_load:map_create:obj_pin \
+      --delegate-progs=socket_filter --delegate-maps=array --delegate-attachs=any \
+      --empty-root --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib \
+      --symlink usr/lib64 /lib64 --dev /dev --proc /proc --tmpfs /tmp \
+      --ro-bind prog.bpf.o /prog.bpf.o --remount-ro / \
+      -- /usr/sbin/bpftool prog load /prog.bpf.o /sys/fs/bpf/prog
 )";
 
 int Fail(absl::string_view message) {

@@ -1,5 +1,8 @@
 #include "tools/sandbox_flags.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +22,20 @@ constexpr int kFirstFlagId = 1000;
 constexpr size_t kHelpColumn = 28;
 
 absl::Status Ok() { return absl::OkStatus(); }
+
+// A bind source as the user typed it: relative to tokenbox's working directory, as in bwrap.
+std::string HostPath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;  // The builder then names it.
+  return absl::StrCat(cwd, "/", path);
+}
+
+// bubblewrap's two-valued options ("--bind SRC DEST") name both values, with a space between.
+int ValueCount(const SandboxFlag& flag) {
+  if (flag.value_name == nullptr) return 0;
+  return absl::string_view(flag.value_name).find(' ') == absl::string_view::npos ? 1 : 2;
+}
 
 absl::Status SetId(const std::string& value, const char* option, std::optional<uint32_t>& id) {
   absl::StatusOr<uint32_t> parsed = ParseId(value, option);
@@ -49,118 +66,153 @@ absl::Status SetSeccompFilter(const char* option, absl::StatusOr<std::vector<soc
 
 const SandboxFlag kFlags[] = {
     {"bpffs", "PATH", "mount the delegated bpffs at PATH inside (default /sys/fs/bpf)",
-     [](const std::string& v, SandboxRequest& r) { r.sandbox.BpffsPath(v); return Ok(); }},
+     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.BpffsPath(o.value); return Ok(); }},
     {"no-bpffs", nullptr, "mount it nowhere; only the token fd is passed",
-     [](const std::string&, SandboxRequest& r) { r.sandbox.NoBpffs(); return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.NoBpffs(); return Ok(); }},
     {"uid", "ID",
      "the host user the sandbox's root maps to (default: one leased for\n"
      "this run, that no other process has); a uid the sandbox shares lets\n"
      "it signal and trace that user's processes, and shares their counts",
-     [](const std::string& v, SandboxRequest& r) { return SetId(v, "--uid", r.uid); }},
+     [](const ParsedOption& o, SandboxRequest& r) { return SetId(o.value, "--uid", r.uid); }},
     {"gid", "ID", "the host group the sandbox's root maps to (default: the leased id)",
-     [](const std::string& v, SandboxRequest& r) { return SetId(v, "--gid", r.gid); }},
+     [](const ParsedOption& o, SandboxRequest& r) { return SetId(o.value, "--gid", r.gid); }},
     {"map-users", "IN:OUT:COUNT", "map a uid range instead (repeatable; must map inside uid 0)",
-     [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-users", r.user_ranges); }},
+     [](const ParsedOption& o, SandboxRequest& r) { return AddRanges(o.value, "--map-users", r.user_ranges); }},
     {"map-groups", "IN:OUT:COUNT", "map a gid range instead (repeatable; must map inside gid 0)",
-     [](const std::string& v, SandboxRequest& r) { return AddRanges(v, "--map-groups", r.group_ranges); }},
+     [](const ParsedOption& o, SandboxRequest& r) { return AddRanges(o.value, "--map-groups", r.group_ranges); }},
     {"share-net", nullptr,
      "share tokenbox's network namespace: the program reaches the host's\n"
      "network, its loopback services and other sandboxes' abstract sockets\n"
      "(refused with program types that attach to a network namespace)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.net = false; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.net = false; return Ok(); }},
     {"share-ipc", nullptr,
      "share tokenbox's IPC namespace: SysV IPC and POSIX message queues\n"
      "outlive the sandbox, and other sandboxes can read them",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.ipc = false; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.ipc = false; return Ok(); }},
     {"share-uts", nullptr, "share tokenbox's hostname (default: \"tokenbox\")",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.uts = false; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.uts = false; return Ok(); }},
     {"share-cgroup", nullptr,
      "share tokenbox's cgroup namespace, with no cgroup of its own: the\n"
      "host's cgroup hierarchies show, and processes the program leaves\n"
      "behind are not killed with its cgroup (refused with program types\n"
      "that attach to cgroups)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = false; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.cgroup = false; return Ok(); }},
     {"unshare-net", nullptr, "new network namespace, loopback up (the default)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.net = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.net = true; return Ok(); }},
     {"unshare-pid", nullptr,
      "new pid namespace with its own /proc, the program as pid 2 under\n"
      "a tiny init (the default)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.pid = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.pid = true; return Ok(); }},
     {"no-unshare-pid", nullptr,
      "share tokenbox's pid namespace instead: faster to start, but the\n"
      "program sees every host process and its command line (passwords in\n"
      "argv); what it forks ends with its cgroup or its leased uid, not\n"
      "with the namespace (with --uid and --share-cgroup as well, it can\n"
      "outlive a SIGKILLed tokenbox)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.pid = false; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.pid = false; return Ok(); }},
     {"as-pid1", nullptr, "the program itself is pid 1 of its pid namespace",
-     [](const std::string&, SandboxRequest& r) { r.program_is_pid1 = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.program_is_pid1 = true; return Ok(); }},
     {"unshare-ipc", nullptr, "new IPC namespace (the default)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.ipc = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.ipc = true; return Ok(); }},
     {"unshare-uts", nullptr, "new UTS namespace, hostname \"tokenbox\" (the default)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.uts = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.uts = true; return Ok(); }},
     {"unshare-cgroup", nullptr, "new cgroup namespace (the default)",
-     [](const std::string&, SandboxRequest& r) { r.namespaces.cgroup = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.cgroup = true; return Ok(); }},
     {"share-session", nullptr,
      "stay in tokenbox's session, with its controlling terminal: the program\n"
      "can push input into that terminal (TIOCSTI), which the shell that ran\n"
      "tokenbox reads after it exits, and make itself the terminal's foreground",
-     [](const std::string&, SandboxRequest& r) { r.sandbox.ShareSession(); return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.ShareSession(); return Ok(); }},
     {"share-keyring", nullptr,
      "keep tokenbox's session keyring instead of a fresh one: the program\n"
      "can read, use and link keys in it (root's, as tokenbox runs as root)",
-     [](const std::string&, SandboxRequest& r) { r.sandbox.ShareSessionKeyring(); return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.ShareSessionKeyring(); return Ok(); }},
     {"allow-host-tracing", nullptr,
      "let delegated tracing, LSM and struct_ops programs, with\n"
      "--keep-caps=perfmon, observe and change the whole machine (refused\n"
      "without this: no namespace confines them)",
-     [](const std::string&, SandboxRequest& r) { r.sandbox.AllowHostWideTracing(); return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.AllowHostWideTracing(); return Ok(); }},
     {"allow-sys-admin", nullptr,
      "let --keep-caps name sys_admin, with which the program can mount\n"
      "over the read-only host and its private /proc",
-     [](const std::string&, SandboxRequest& r) { r.sandbox.AllowSysAdmin(); return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.AllowSysAdmin(); return Ok(); }},
     {"allow-host-root", nullptr,
      "let --uid, --gid or a map include host id 0: what the sandbox writes\n"
      "is then host root's",
-     [](const std::string&, SandboxRequest& r) { r.sandbox.AllowHostRoot(); return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.AllowHostRoot(); return Ok(); }},
     {"timeout", "DURATION",
      "kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain\n"
      "numbers are seconds), also while tokenbox is stopped",
-     [](const std::string& v, SandboxRequest& r) {
-       absl::StatusOr<absl::Duration> timeout = ParseTimeout(v);
+     [](const ParsedOption& o, SandboxRequest& r) {
+       absl::StatusOr<absl::Duration> timeout = ParseTimeout(o.value);
        if (!timeout.ok()) return timeout.status();
        r.command.Timeout(*timeout);
        return Ok();
      }},
-    {"read-only-host", nullptr, "every host mount is read-only inside, except --writable ones",
-     [](const std::string&, SandboxRequest& r) { r.filesystem.read_only_host = true; return Ok(); }},
-    {"writable", "DIR", "with --read-only-host: DIR stays writable (repeatable)",
-     [](const std::string& v, SandboxRequest& r) {
-       r.filesystem.writable_paths.push_back(v);
+    {"read-only-host", nullptr, "the host is read-only inside (the default; kept for old command lines)",
+     [](const ParsedOption&, SandboxRequest&) { return Ok(); }},
+    {"private-tmp", nullptr,
+     "/tmp is a fresh tmpfs that only the sandbox sees (the default, as are\n"
+     "/var/tmp, /dev/shm and /run; kept for old command lines)",
+     [](const ParsedOption&, SandboxRequest&) { return Ok(); }},
+    {"writable", "DIR", "bind the host's DIR writable at the same place (--bind DIR DIR)",
+     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Bind(o.value, o.value); return Ok(); }},
+    {"empty-root", nullptr,
+     "start from an empty root instead of the host's read-only tree, so that\n"
+     "only what the operations below bind exists (the bpffs path and --proc\n"
+     "mount points are made in it)",
+     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.EmptyRoot(); return Ok(); }},
+    {"bind", "SRC DEST",
+     "bind the host's SRC at DEST, writable where the sandbox's user may\n"
+     "write on the host (nosuid, nodev); tokenbox resolves SRC (relative to\n"
+     "its own directory), following a symlink only where root alone could\n"
+     "have placed it",
+     [](const ParsedOption& o, SandboxRequest& r) {
+       r.sandbox.Bind(HostPath(o.value), o.second_value);
        return Ok();
      }},
-    {"private-tmp", nullptr, "a fresh tmpfs on /tmp that only the sandbox sees",
-     [](const std::string&, SandboxRequest& r) { r.filesystem.private_tmp = true; return Ok(); }},
+    {"ro-bind", "SRC DEST", "the same, read-only",
+     [](const ParsedOption& o, SandboxRequest& r) {
+       r.sandbox.ReadOnlyBind(HostPath(o.value), o.second_value);
+       return Ok();
+     }},
+    {"tmpfs", "DEST", "a fresh tmpfs at DEST",
+     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Tmpfs(o.value); return Ok(); }},
+    {"dir", "DEST", "make the directory DEST (in one of the sandbox's tmpfs mounts)",
+     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Dir(o.value); return Ok(); }},
+    {"symlink", "TARGET DEST", "make DEST a symlink to TARGET (likewise)",
+     [](const ParsedOption& o, SandboxRequest& r) {
+       r.sandbox.Symlink(o.value, o.second_value);
+       return Ok();
+     }},
+    {"dev", "DEST",
+     "a minimal /dev at DEST: null, zero, full, random, urandom, tty, shm,\n"
+     "and the sandbox's own devpts with ptmx",
+     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Dev(o.value); return Ok(); }},
+    {"proc", "DEST", "the sandbox's /proc at DEST (needs its pid namespace)",
+     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Proc(o.value); return Ok(); }},
+    {"remount-ro", "DEST", "make the mount at DEST read-only (not those below it)",
+     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.RemountReadOnly(o.value); return Ok(); }},
     {"seccomp", "FILE",
      "run the program under the compiled seccomp filter in FILE (classic\n"
      "BPF, as libseccomp's seccomp_export_bpf() writes and bwrap --seccomp\n"
      "reads), installed last before exec: it must allow execve",
-     [](const std::string& v, SandboxRequest& r) {
-       return SetSeccompFilter("--seccomp", ReadSeccompFile(v), r);
+     [](const ParsedOption& o, SandboxRequest& r) {
+       return SetSeccompFilter("--seccomp", ReadSeccompFile(o.value), r);
      }},
     {"deny-syscalls", "NAME[:ERRNO],...",
      "run the program under a seccomp filter in which each named system\n"
      "call fails with its errno (EPERM if none is named) and every other\n"
      "is allowed: --deny-syscalls=ptrace,io_setup:ENOSYS",
-     [](const std::string& v, SandboxRequest& r) {
-       return SetSeccompFilter("--deny-syscalls", DenySyscallsFilter(v), r);
+     [](const ParsedOption& o, SandboxRequest& r) {
+       return SetSeccompFilter("--deny-syscalls", DenySyscallsFilter(o.value), r);
      }},
     {"rlimit", "NAME=SOFT[:HARD]",
      "set a resource limit of the program, named as prlimit(1) does\n"
      "(nofile, nproc, as, core, ...); one value sets both, \"SOFT:\" or\n"
      "\":HARD\" keeps the other at tokenbox's own; \"unlimited\" (repeatable)",
-     [](const std::string& v, SandboxRequest& r) {
-       absl::StatusOr<ResourceLimit> limit = ParseRlimitOption(v);
+     [](const ParsedOption& o, SandboxRequest& r) {
+       absl::StatusOr<ResourceLimit> limit = ParseRlimitOption(o.value);
        if (!limit.ok()) return limit.status();
        r.command.ResourceLimitOf(limit->resource, limit->soft, limit->hard);
        return Ok();
@@ -168,35 +220,35 @@ const SandboxFlag kFlags[] = {
     {"chdir", "DIR",
      "working directory inside (default: tokenbox's own, entered by path as\n"
      "the sandbox's user, or / when that user may not enter it)",
-     [](const std::string& v, SandboxRequest& r) { r.command.WorkingDirectory(v); return Ok(); }},
+     [](const ParsedOption& o, SandboxRequest& r) { r.command.WorkingDirectory(o.value); return Ok(); }},
     {"setenv", "KEY=VALUE", "set a variable in the program's environment (default: tokenbox's own)",
-     [](const std::string& v, SandboxRequest& r) {
-       size_t eq = v.find('=');
+     [](const ParsedOption& o, SandboxRequest& r) {
+       size_t eq = o.value.find('=');
        if (eq == std::string::npos) {
          return absl::InvalidArgumentError(
-             absl::StrCat("--setenv: '", Printable(v), "' is not KEY=VALUE"));
+             absl::StrCat("--setenv: '", Printable(o.value), "' is not KEY=VALUE"));
        }
-       r.command.SetEnv(v.substr(0, eq), v.substr(eq + 1));
+       r.command.SetEnv(o.value.substr(0, eq), o.value.substr(eq + 1));
        return Ok();
      }},
     {"unsetenv", "KEY", "remove a variable from it",
-     [](const std::string& v, SandboxRequest& r) { r.command.UnsetEnv(v); return Ok(); }},
+     [](const ParsedOption& o, SandboxRequest& r) { r.command.UnsetEnv(o.value); return Ok(); }},
     {"clearenv", nullptr, "start it empty (--setenv adds to it in any order)",
-     [](const std::string&, SandboxRequest& r) { r.command.ClearEnvironment(); return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.command.ClearEnvironment(); return Ok(); }},
     {"pty", nullptr,
      "give the program a pseudo-terminal of its own as stdin, stdout, stderr\n"
      "and controlling terminal, relayed to tokenbox's (as systemd-run --pty):\n"
      "a shell inside gets job control, and tokenbox's terminal stays out of\n"
      "its reach; tokenbox's terminal is in raw mode meanwhile",
-     [](const std::string&, SandboxRequest& r) { r.pty = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.pty = true; return Ok(); }},
     {"verbose", nullptr, "print each set-up step and its time to stderr",
-     [](const std::string&, SandboxRequest& r) { r.launch.verbose = true; return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.launch.verbose = true; return Ok(); }},
     {"via-fork-server", nullptr,
      "launch through a fork server (sandbox::ForkServer) prepared for\n"
      "this one run: slower, but the same sandbox as a fork-server launch,\n"
      "for checking one against the other",
-     [](const std::string&, SandboxRequest& r) { r.via_fork_server = true; return Ok(); }},
-    {"help", nullptr, "print this help", [](const std::string&, SandboxRequest&) { return Ok(); }},
+     [](const ParsedOption&, SandboxRequest& r) { r.via_fork_server = true; return Ok(); }},
+    {"help", nullptr, "print this help", [](const ParsedOption&, SandboxRequest&) { return Ok(); }},
 };
 
 // Applies what depends on several options at once, after all of them.
@@ -217,6 +269,8 @@ const SandboxDefault kDefaults[] = {
     {"the working directory entered by path as the sandbox's user, or /", nullptr},
     {"a devpts instance of its own, at most 64 pseudo-terminals", nullptr},
     {"tokenbox's stdio flags and terminal modes put back after it", nullptr},
+    {"the host's files read-only; /tmp, /var/tmp, /dev/shm and /run its own, gone with it",
+     "bind"},
 };
 
 absl::Status Finish(SandboxRequest& request) {
@@ -238,7 +292,7 @@ absl::Status Finish(SandboxRequest& request) {
     }
     is_user ? request.sandbox.UidMap(*map) : request.sandbox.GidMap(*map);
   }
-  request.sandbox.Namespaces(request.namespaces).Filesystem(request.filesystem);
+  request.sandbox.Namespaces(request.namespaces);
   if (request.program_is_pid1) request.sandbox.ProgramAsPid1();
   return Ok();
 }
@@ -267,8 +321,7 @@ std::vector<SandboxFlag> SandboxFlagsNamed(const std::vector<std::string>& names
 std::vector<OptionSpec> SandboxOptionSpecs(absl::Span<const SandboxFlag> flags) {
   std::vector<OptionSpec> specs;
   for (size_t i = 0; i < flags.size(); ++i) {
-    specs.push_back({flags[i].name, flags[i].value_name != nullptr,
-                     kFirstFlagId + static_cast<int>(i)});
+    specs.push_back({flags[i].name, ValueCount(flags[i]), kFirstFlagId + static_cast<int>(i)});
   }
   return specs;
 }
@@ -277,7 +330,9 @@ std::string SandboxFlagsHelp(absl::Span<const SandboxFlag> flags) {
   std::string help;
   for (const SandboxFlag& flag : flags) {
     std::string usage = absl::StrCat("  --", flag.name);
-    if (flag.value_name != nullptr) absl::StrAppend(&usage, "=", flag.value_name);
+    if (flag.value_name != nullptr) {
+      absl::StrAppend(&usage, ValueCount(flag) == 2 ? " " : "=", flag.value_name);
+    }
     usage.resize(std::max(usage.size() + 1, kHelpColumn), ' ');
     absl::StrAppend(&help, usage,
                     absl::StrReplaceAll(flag.help, {{"\n", "\n" + std::string(kHelpColumn, ' ')}}),
@@ -297,7 +352,7 @@ absl::StatusOr<SandboxRequest> ApplySandboxFlags(const CommandLine& line,
   for (const ParsedOption& option : line.options) {
     const int index = option.id - kFirstFlagId;
     if (index < 0 || static_cast<size_t>(index) >= flags.size()) continue;
-    if (absl::Status s = flags[index].apply(option.value, request); !s.ok()) return s;
+    if (absl::Status s = flags[index].apply(option, request); !s.ok()) return s;
   }
   if (absl::Status s = Finish(request); !s.ok()) return s;
   return request;

@@ -22,7 +22,6 @@ struct SandboxRequest {
   CommandBuilder command;
   NewNamespaces namespaces;
   bool program_is_pid1 = false;
-  FilesystemView filesystem;
   std::optional<uint32_t> uid, gid;
   std::vector<IdRange> user_ranges, group_ranges;
   LaunchOptions launch;
@@ -35,9 +34,9 @@ struct SandboxRequest {
 // it takes none), its help text, and what it does to the request.
 struct SandboxFlag {
   const char* name;
-  const char* value_name;
-  const char* help;  // Lines after the first are indented under it.
-  absl::Status (*apply)(const std::string& value, SandboxRequest& request);
+  const char* value_name;  // Two names with a space between for two values: "SRC DEST".
+  const char* help;        // Lines after the first are indented under it.
+  absl::Status (*apply)(const ParsedOption& option, SandboxRequest& request);
 };
 
 // A protection every sandbox has by default, and the option that gives it up, whose help says

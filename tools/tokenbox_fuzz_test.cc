@@ -20,7 +20,7 @@ using ::tokenbox::testing::RunCommand;
 using ::tokenbox::testing::StagedFiles;
 
 // Called as libFuzzer would be: ... -artifact_prefix=DIR/ CORPUS. Writes one corpus entry,
-// tries the host's /var/tmp, then "crashes" as libFuzzer reports a crash.
+// tries the host's /etc, then "crashes" as libFuzzer reports a crash.
 constexpr char kFakeFuzzer[] = R"(#!/bin/sh
 for arg; do
   case "$arg" in
@@ -30,7 +30,7 @@ for arg; do
   esac
 done
 echo seed > "$corpus/new-entry" && echo "corpus writable" >&2
-touch /var/tmp/tokenbox-fuzz-escape 2>/dev/null && echo "HOST WRITABLE" >&2
+touch /etc/tokenbox-fuzz-escape 2>/dev/null && echo "HOST WRITABLE" >&2
 echo "cwd=$(pwd) tmpdir=$TMPDIR" >&2
 echo "==2== ERROR: libFuzzer: deadly signal" >&2
 echo crash > "${prefix}crash-1234"
@@ -84,7 +84,7 @@ TEST_CASE("tokenbox fuzz: corpus and artifacts writable, host not, crash reporte
   CHECK(r.exit_code == 77);
   CHECK(Contains(r.err, "corpus writable"));
   CHECK_FALSE(Contains(r.err, "HOST WRITABLE"));
-  CHECK(access("/var/tmp/tokenbox-fuzz-escape", F_OK) != 0);
+  CHECK(access("/etc/tokenbox-fuzz-escape", F_OK) != 0);
   CHECK(Contains(r.err, "cwd=" + dirs.artifacts + " tmpdir=" + dirs.artifacts));
   CHECK(Contains(r.err, "tokenbox fuzz: the fuzzer exited with code 77 after: ==2== ERROR: "
                         "libFuzzer: deadly signal; the input is saved at " +

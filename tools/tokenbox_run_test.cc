@@ -1,5 +1,6 @@
 // `tokenbox run` as a user meets it: the bundled example, an unmodified bpftool, exit codes,
 // one-line errors, help, warnings and --verbose.
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -15,6 +16,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "tests/command_runner.h"
 #include "tests/test_support.h"
 
@@ -108,6 +111,41 @@ TEST_CASE("The same bpftool command fails without the delegation") {
     CommandResult r = Run(policy, {"/usr/sbin/bpftool", "prog", "load", object, "/sys/fs/bpf/x"});
     CHECK(r.exit_code != 0);
     CHECK(Contains(r.err, "failed to load object"));
+  }
+}
+
+// The strict example of `run --help`, as it stands there, in the object's directory.
+TEST_CASE("The --help example of a strict sandbox loads a program with nothing else of the host") {
+  TB_REQUIRE_PRIVILEGE();
+  CommandResult help = RunCommand({kTokenbox, "run", "--help"});
+  const size_t at = help.out.find("  sudo tokenbox run --delegate-cmds=prog_load:btf_load:map_create:obj_pin \\\n      --delegate-progs=socket_filter --delegate-maps=array --delegate-attachs=any \\\n      --empty-root");
+  REQUIRE(at != std::string::npos);
+  std::string example = help.out.substr(at + 7);  // After "  sudo ".
+  example = example.substr(0, example.find("/sys/fs/bpf/prog") + 16);
+  example = absl::StrReplaceAll(example, {{"\\\n", " "}});
+  std::vector<std::string> argv = absl::StrSplit(example, ' ', absl::SkipEmpty());
+  REQUIRE(argv[0] == "tokenbox");
+  char tokenbox[PATH_MAX];
+  REQUIRE(realpath(kTokenbox.c_str(), tokenbox) != nullptr);
+  argv[0] = tokenbox;
+  // The object under the name the example gives it, in the directory tokenbox runs in.
+  StagedFiles stage;
+  REQUIRE(symlink(Example().path("packet_counter.bpf.o").c_str(), stage.path("prog.bpf.o").c_str()) == 0);
+  for (const std::vector<std::string>& way : kLaunchWays) {
+    std::vector<std::string> command = argv;
+    command.insert(command.begin() + 2, way.begin(), way.end());
+    // And what else is there: the example's command, then a look at / and the host's /etc.
+    command.insert(command.end() - 5, {"/bin/sh", "-c",
+                                       "\"$@\" && test -e /sys/fs/bpf/prog && echo pinned; "
+                                       "echo /*; test -e /etc || echo no etc", "sh"});
+    char here[PATH_MAX];
+    REQUIRE(getcwd(here, sizeof(here)) != nullptr);
+    REQUIRE(chdir(stage.dir().c_str()) == 0);
+    CommandResult r = RunCommand(command);
+    REQUIRE(chdir(here) == 0);
+    INFO(absl::StrJoin(command, " "), "\n", r.out, r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "pinned\n/bin /dev /lib /lib64 /proc /prog.bpf.o /sys /tmp /usr\nno etc\n");
   }
 }
 
@@ -327,7 +365,10 @@ TEST_CASE("tokenbox run --help documents every option, the exit codes, and examp
                            "--share-keyring",
                            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--timeout=DURATION",
                            "--chdir=DIR", "--setenv=KEY=VALUE", "--unsetenv=KEY", "--clearenv",
-                           "--verbose", "--via-fork-server", "124", "125", "126", "127", "128+N", "Examples:"}) {
+                           "--verbose", "--via-fork-server", "--empty-root", "--bind SRC DEST",
+                           "--ro-bind SRC DEST", "--tmpfs=DEST", "--dir=DEST",
+                           "--symlink TARGET DEST", "--dev=DEST", "--proc=DEST",
+                           "--remount-ro=DEST", "124", "125", "126", "127", "128+N", "Examples:"}) {
     INFO(text);
     CHECK(Contains(r.out, text));
   }

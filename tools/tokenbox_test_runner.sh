@@ -5,8 +5,11 @@
 #
 # The sandbox runs as an unprivileged host user, who cannot enter Bazel's output tree (under
 # root's home). So the test's runfiles are copied into a fresh directory that user can read,
-# with a writable TEST_TMPDIR beside them, and removed afterwards. The test's output and exit
-# code pass through; a set-up failure fails the test with tokenbox's one-line message.
+# with a writable TEST_TMPDIR and undeclared-outputs directory beside them, and removed
+# afterwards. The sandbox sees the host read-only, with /tmp its own: the runfiles are bound in
+# read-only, the two directories writable, and nothing else of the host is writable. What the
+# test leaves in its outputs directory is copied to Bazel's. The test's output and exit code
+# pass through; a set-up failure fails the test with tokenbox's one-line message.
 set -euo pipefail
 
 tokenbox=$(readlink -f "$1")
@@ -22,15 +25,21 @@ done
 stage=$(mktemp -d /tmp/tokenbox-bazel-test.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
 runfiles="$stage/runfiles"
-mkdir -p "$runfiles" "$stage/tmp"
+outputs="$stage/outputs"
+mkdir -p "$runfiles" "$stage/tmp" "$outputs"
 # -L: Bazel's runfiles are symlinks into the output tree, which the sandbox cannot follow.
 cp -RL "${RUNFILES_DIR:-$TEST_SRCDIR}/." "$runfiles/"
 chmod -R a+rX "$stage"
-chmod 1777 "$stage/tmp"
+chmod 1777 "$stage/tmp" "$outputs"
 
 workspace_dir="$runfiles/${TEST_WORKSPACE:-}"
 status=0
-"$tokenbox" run --chdir="$workspace_dir" --setenv=TEST_TMPDIR="$stage/tmp" \
+"$tokenbox" run --ro-bind "$runfiles" "$runfiles" --bind "$stage/tmp" "$stage/tmp" \
+  --bind "$outputs" "$outputs" --chdir="$workspace_dir" --setenv=TEST_TMPDIR="$stage/tmp" \
+  --setenv=TEST_UNDECLARED_OUTPUTS_DIR="$outputs" \
   --setenv=TEST_SRCDIR="$runfiles" --setenv=RUNFILES_DIR="$runfiles" \
   --unsetenv=XML_OUTPUT_FILE "${options[@]}" -- "$workspace_dir/$test_binary" "$@" || status=$?
+if [ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ] && [ -d "$TEST_UNDECLARED_OUTPUTS_DIR" ]; then
+  cp -R "$outputs/." "$TEST_UNDECLARED_OUTPUTS_DIR/"
+fi
 exit "$status"

@@ -210,9 +210,10 @@ std::vector<std::string> LinesContaining(const std::vector<std::string>& lines,
   return out;
 }
 
-// A fresh directory for this test under /tmp that only root can write and everyone can search.
+// A fresh directory for this test that only root can write and everyone can search (not under
+// /tmp, which each sandbox has its own of).
 std::string MakeOwnDirectory() {
-  std::string templ = absl::StrCat("/tmp/", kOurs, "-", getpid(), "-XXXXXX");
+  std::string templ = absl::StrCat("/var/lib/", kOurs, "-", getpid(), "-XXXXXX");
   if (mkdtemp(templ.data()) == nullptr) return "";
   chmod(templ.c_str(), 0755);
   return templ;
