@@ -6,7 +6,8 @@
 # build: Bazel, the compilers (clang builds the BPF objects), libcap, Abseil, libseccomp (for
 #        --deny-syscalls), and libbpf >= 1.4 with the uapi headers from bookworm-backports.
 #        Every other job needs it too.
-# test:  doctest; strace for fault injection; iproute2; a bpftool that knows tokens (backports).
+# test:  doctest; strace for fault injection; iproute2; a bpftool that knows tokens (backports);
+#        xdp-tools, whose xdp-loader (which keeps its lock file under /run) a test runs inside.
 # fuzz:  clang's libFuzzer and sanitizer runtimes.
 # bench: the peers it is measured against: bubblewrap and util-linux's unshare.
 #
@@ -17,7 +18,7 @@ set -euo pipefail
 # Packages from the release itself, by job.
 readonly BUILD_PACKAGES=(bazel-bootstrap openjdk-17-jdk-headless g++ clang libcap-dev libabsl-dev
   libseccomp-dev)
-readonly TEST_PACKAGES=(doctest-dev strace iproute2 util-linux)
+readonly TEST_PACKAGES=(doctest-dev strace iproute2 util-linux xdp-tools)
 readonly FUZZ_PACKAGES=(libclang-rt-14-dev)
 readonly BENCH_PACKAGES=(bubblewrap util-linux)
 # Packages that must come from bookworm-backports: libbpf >= 1.4 (token API) and uapi headers
