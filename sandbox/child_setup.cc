@@ -233,10 +233,10 @@ UniqueFd ChildSetup::PrepareSandbox() {
   reporter_.Step(SetupStep::kResetSignals, ResetSignals());
   // A zygote's own session is what its launches leave for theirs.
   LeaveLaunchersSession(/*always_own_group=*/false);
-  if (context_.cgroup_fd >= 0) {
+  if (!context_.cgroup_fds.empty()) {
     // Before the cgroup namespace exists: its root is the cgroup the child is in then.
-    absl::Status entered = EnterCgroup(context_.cgroup_fd);
-    close(context_.cgroup_fd);
+    absl::Status entered = EnterCgroups(context_.cgroup_fds);
+    for (int fd : context_.cgroup_fds) close(fd);
     reporter_.Step(SetupStep::kEnterCgroup, entered);
   }
   // As the launcher's copy, in the host's namespaces: what it binds is what the launcher names.

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "ns/unique_fd.h"
@@ -18,7 +19,7 @@ struct ChildContext {
   bool verbose;                   // Print each step and its time to stderr.
   absl::Duration started;         // MonotonicNow() when the launch began, for --verbose.
   absl::Duration setup_timeout;   // How long to wait for the launcher at each step.
-  int cgroup_fd = -1;             // The sandbox's own cgroup's directory, to enter; -1: none.
+  std::vector<int> cgroup_fds;    // The sandbox's own cgroups' directories, to enter.
   // A fork-server launch: the launcher moves it into a cgroup of its own, which it awaits before
   // it can fork or exec.
   bool await_launch_cgroup = false;

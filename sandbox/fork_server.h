@@ -62,7 +62,8 @@ class ForkServer {
         sock_(std::move(sock)),
         host_ids_(std::move(host_ids)),
         cgroup_(std::move(cgroup)),
-        cgroup_per_launch_(cgroup_ != nullptr && !pid_namespace_per_launch),
+        cgroup_per_launch_(cgroup_ != nullptr && cgroup_->dir_fd() >= 0 &&
+                           !pid_namespace_per_launch),
         setup_timeout_(options.launch.setup_timeout),
         has_function_(static_cast<bool>(options.function)) {}
 

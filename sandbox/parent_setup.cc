@@ -151,19 +151,17 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   // Without a pid namespace the kernel does not end the sandbox with the launcher: its cgroup's
   // removal does, else the sweep of its leased uid, each also by a watcher if the launcher dies.
   const bool no_pid_namespace = !sandbox.namespaces().pid;
-  std::shared_ptr<const SandboxCgroup> cgroup;
-  if (sandbox.namespaces().cgroup) {
-    absl::StatusOr<std::shared_ptr<const SandboxCgroup>> created =
-        SandboxCgroup::Create(/*watch_launcher=*/no_pid_namespace);
-    if (!created.ok()) return SetupFailure(SetupStep::kCreateCgroup, created.status());
-    cgroup = *std::move(created);
-    if (cgroup) note(absl::StrCat("created cgroup ", cgroup->path()));
-  }
+  absl::StatusOr<std::shared_ptr<const SandboxCgroup>> created = SandboxCgroup::Create(
+      sandbox.namespaces().cgroup, sandbox.cgroup_limits(), /*watch_launcher=*/no_pid_namespace);
+  if (!created.ok()) return SetupFailure(SetupStep::kCreateCgroup, created.status());
+  std::shared_ptr<const SandboxCgroup> cgroup = *std::move(created);
+  if (cgroup) note(absl::StrCat("created cgroups ", cgroup->path()));
   std::shared_ptr<const HostIdLease> host_ids;
   if (!sandbox.uid_map().has_value() || !sandbox.gid_map().has_value()) {
     const bool sweep = !sandbox.uid_map().has_value() && no_pid_namespace;
     absl::StatusOr<std::shared_ptr<const HostIdLease>> lease =
-        HostIdLease::Acquire(/*sweep_on_release=*/sweep, /*watch_launcher=*/sweep && !cgroup);
+        HostIdLease::Acquire(/*sweep_on_release=*/sweep,
+                             /*watch_launcher=*/sweep && (!cgroup || cgroup->dir_fd() < 0));
     if (!lease.ok()) return SetupFailure(SetupStep::kLeaseHostIds, lease.status());
     host_ids = *std::move(lease);
     note(absl::StrCat("leased host id ", host_ids->id()));
@@ -172,7 +170,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   absl::StatusOr<SocketPair> pair = MakeSocketPair();
   if (!pair.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pair.status());
   const ChildContext context{getpid(), options.verbose, started, options.setup_timeout,
-                             cgroup ? cgroup->dir_fd() : -1};
+                             cgroup ? cgroup->dir_fds() : std::vector<int>()};
   std::fflush(nullptr);
   pid_t pid = ForkThread::Get().Fork([&] {
     pair->parent.Reset();

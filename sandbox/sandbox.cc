@@ -153,6 +153,28 @@ SandboxBuilder& SandboxBuilder::RemountReadOnly(std::string destination) {
   return AddMount(MountOperation::Kind::kRemountReadOnly, "", std::move(destination));
 }
 
+SandboxBuilder& SandboxBuilder::MemoryMax(uint64_t bytes) {
+  // Below a few pages not even the child's set-up fits; the kernel would OOM-kill it at once.
+  if (bytes < (uint64_t{1} << 20)) Fail("the memory limit must be at least 1 MiB");
+  sandbox_.cgroup_limits_.memory_max = bytes;
+  return *this;
+}
+
+SandboxBuilder& SandboxBuilder::PidsMax(std::optional<uint64_t> pids) {
+  // The child, the pid namespace's init and the program: fewer and the launch cannot start.
+  if (pids.has_value() && *pids < 3) Fail("the pids limit must be at least 3");
+  sandbox_.cgroup_limits_.pids_max = pids;
+  return *this;
+}
+
+SandboxBuilder& SandboxBuilder::CpuMax(uint32_t percent_of_one_cpu) {
+  if (percent_of_one_cpu == 0 || percent_of_one_cpu > 100000) {
+    Fail("the CPU limit must be 1 to 100000 percent of one CPU");
+  }
+  sandbox_.cgroup_limits_.cpu_percent = percent_of_one_cpu;
+  return *this;
+}
+
 SandboxBuilder& SandboxBuilder::EmptyRoot() {
   sandbox_.filesystem_.empty_root = true;
   return *this;

@@ -68,6 +68,18 @@ struct FilesystemView {
   std::vector<MountOperation> operations;
 };
 
+// What the sandbox may take of the machine, enforced by cgroups of its own (cgroup v2, or the
+// v1 hierarchy that holds each controller). Kernel memory charged to the sandbox, BPF maps
+// included, counts against memory_max. Each unset limit is none.
+struct CgroupLimits {
+  // A fork bomb is bounded with no option given. 4096 is room for a parallel build or a
+  // fuzzer's -jobs, and well under the machine's pid_max.
+  static constexpr uint64_t kDefaultPidsMax = 4096;
+  std::optional<uint64_t> memory_max;   // Bytes.
+  std::optional<uint64_t> pids_max = kDefaultPidsMax;
+  std::optional<uint32_t> cpu_percent;  // Of one CPU: 50 is half of one, 200 two.
+};
+
 // What confines a program: its ids, its delegation, its capabilities, its namespaces and its
 // view of the host. Made only by SandboxBuilder::Build(), so every Sandbox in existence is
 // consistent; what runs in it is a Command (sandbox/command.h).
@@ -96,6 +108,7 @@ class Sandbox {
   bool shares_session() const { return shares_session_; }
   // A seccomp filter the program runs under (empty: none), installed last before exec.
   const std::vector<sock_filter>& seccomp_filter() const { return seccomp_filter_; }
+  const CgroupLimits& cgroup_limits() const { return cgroup_limits_; }
 
  private:
   friend class SandboxBuilder;
@@ -115,6 +128,7 @@ class Sandbox {
   bool shares_session_keyring_ = false;
   bool shares_session_ = false;
   std::vector<sock_filter> seccomp_filter_;
+  CgroupLimits cgroup_limits_;
 };
 
 // Builds a Sandbox fluently; Build() reports every inconsistency at once, as one error.
@@ -176,6 +190,12 @@ class SandboxBuilder {
   // capabilities are dropped, as the last step before exec, so it must allow execve (and, for
   // a function, what the function calls).
   SandboxBuilder& SeccompFilter(std::vector<sock_filter> program);
+  // Limits enforced by the sandbox's cgroups (CgroupLimits). Where the machine lacks a
+  // controller, or tokenbox's cgroup cannot have children that use it, the launch fails and
+  // says why: a limit is never silently ignored. PidsMax(std::nullopt) gives up the default.
+  SandboxBuilder& MemoryMax(uint64_t bytes);
+  SandboxBuilder& PidsMax(std::optional<uint64_t> pids);
+  SandboxBuilder& CpuMax(uint32_t percent_of_one_cpu);
 
   // What no namespace confines, refused unless asked for by name:
   // Lets delegated tracing, LSM and struct_ops programs, with CAP_PERFMON kept, observe and

@@ -97,17 +97,24 @@ const std::vector<Fault>& Faults() {
       // launcher's main thread before its first id map write), and a probe write that fails
       // with anything but EFAULT trips the runtime's own CHECK. The launcher-only rows below
       // count writes to /proc files only.
-      // The child's first write puts it in its own cgroup.
-      {"write:error=EPERM:when=1", "enter its own cgroup", "EPERM"},
+      // The child's first write puts it in its own cgroup (with a pid namespace, so that the
+      // first process the launcher forks is the child).
+      {"write:error=EPERM:when=1", "enter its own cgroup", "EPERM", nullptr, true, false,
+       Target::kChild, false, "write(cgroup.procs, 0)"},
 #endif
+      // The launcher's first write under /sys/fs/cgroup: the default pids limit.
+      {"write:error=EPERM:when=1", "create the sandbox's cgroup", "EPERM", nullptr, false, false,
+       Target::kLauncher, false, "/pids.max, 4096)", "/sys/fs/cgroup"},
       // The launcher's first mkdir under /run and under /sys/fs/cgroup: the lease directory,
-      // and the sandbox's cgroup.
+      // and the sandbox's cgroup; the second there, its cgroup in the pids hierarchy.
       {"mkdirat:error=EACCES:when=1", "lease host ids", "EACCES", nullptr, false, false,
        Target::kLauncher, false, "mkdir(tokenbox)", "/run"},
       {"mkdirat:error=EACCES:when=1", "create the sandbox's cgroup", "EACCES", nullptr, false,
        false, Target::kLauncher, false, "mkdir(/sys/fs/cgroup/", "/sys/fs/cgroup"},
+      {"mkdirat:error=EACCES:when=2", "create the sandbox's cgroup", "EACCES", nullptr, false,
+       false, Target::kLauncher, false, "mkdir(/sys/fs/cgroup/pids/", "/sys/fs/cgroup"},
       // A fork server without a pid namespace gives each launch a cgroup below its own.
-      {"mkdirat:error=EACCES:when=2", "create the launch's cgroup", "EACCES", nullptr, false, true,
+      {"mkdirat:error=EACCES:when=3", "create the launch's cgroup", "EACCES", nullptr, false, true,
        Target::kLauncher, false, "/launch-", "/sys/fs/cgroup"},
       {"mount:error=EPERM:when=1", "mount its cgroup view", "EPERM", "/sys/fs/cgroup"},
       // The launcher's id map writes, in order: /proc/PID/setgroups, gid_map, uid_map.

@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
 #include "ns/run_in_child.h"
+#include "sandbox/cgroup_hierarchy.h"
 #include "sandbox/token_probe.h"
 #include "token/process_capabilities.h"
 
@@ -184,6 +186,41 @@ ProbeCheck CheckLibbpf() {
   return check;
 }
 
+// Where the sandbox's cgroup gets `controller` from, and whether tokenbox can give it to one.
+ProbeCheck CheckCgroupController(const char* controller, const char* needed_by) {
+  ProbeCheck check{absl::StrCat("cgroup controller: ", controller)};
+  const std::string consequence = absl::StrCat("without it, ", needed_by, " fails to launch");
+  absl::StatusOr<CgroupHierarchy> hierarchy = FindControllerHierarchy(controller);
+  if (!hierarchy.ok()) {
+    check.detail = std::string(hierarchy.status().message());
+    check.remedy = consequence;
+    return check;
+  }
+  if (hierarchy->version == 1) {
+    check.ok = true;
+    check.detail = absl::StrCat("cgroup v1 hierarchy at ", hierarchy->mount_point,
+                                ", tokenbox's cgroup ", hierarchy->launcher_cgroup);
+    return check;
+  }
+  // cgroup v2 gives a child a controller only from a cgroup without processes (or the root):
+  // tokenbox's own cgroup holds tokenbox.
+  std::ifstream subtree(hierarchy->LauncherDirectory() + "/cgroup.subtree_control");
+  std::string enabled;
+  std::getline(subtree, enabled);
+  const std::vector<std::string> names = absl::StrSplit(enabled, ' ');
+  check.ok = hierarchy->launcher_cgroup == "/" ||
+             std::find(names.begin(), names.end(), controller) != names.end();
+  check.detail = absl::StrCat("cgroup2 at ", hierarchy->mount_point, ", tokenbox's cgroup ",
+                              hierarchy->launcher_cgroup);
+  if (!check.ok) {
+    check.remedy = absl::StrCat(
+        "tokenbox's cgroup holds processes, so cgroup v2 lets it give its children no "
+        "controller: start tokenbox in a cgroup of its own below one with ", controller,
+        " in cgroup.subtree_control; ", consequence);
+  }
+  return check;
+}
+
 }  // namespace
 
 bool ParseKernelRelease(const std::string& release, int* major, int* minor) {
@@ -238,6 +275,9 @@ std::vector<ProbeCheck> ProbeHost() {
   };
   AddTokenChecks(&checks);
   checks.push_back(CheckLibbpf());
+  checks.push_back(CheckCgroupController("pids", "every sandbox (the default --pids-max)"));
+  checks.push_back(CheckCgroupController("memory", "--memory-max"));
+  checks.push_back(CheckCgroupController("cpu", "--cpu-max"));
   return checks;
 }
 

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "ns/errno_status.h"
@@ -29,6 +32,37 @@ std::string HostPath(const std::string& path) {
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;  // The builder then names it.
   return absl::StrCat(cwd, "/", path);
+}
+
+// "512M", "2G", "65536": bytes, with a binary K, M, G or T suffix.
+absl::StatusOr<uint64_t> ParseSize(const std::string& text, const char* option) {
+  static constexpr std::pair<char, int> kShifts[] = {{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}};
+  std::string digits = text;
+  int shift = 0;
+  for (auto [suffix, bits] : kShifts) {
+    if (!digits.empty() && absl::ascii_toupper(digits.back()) == suffix) {
+      digits.pop_back();
+      shift = bits;
+    }
+  }
+  uint64_t value = 0;
+  if (digits.empty() || !absl::c_all_of(digits, absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(digits, &value) || value > (~uint64_t{0} >> shift)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        option, ": '", Printable(text), "' is not a size (bytes, or a number with K, M, G or T)"));
+  }
+  return value << shift;
+}
+
+absl::StatusOr<uint64_t> ParseCount(const std::string& text, const char* option,
+                                    uint64_t max = ~uint64_t{0}) {
+  uint64_t value = 0;
+  if (text.empty() || !absl::c_all_of(text, absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(text, &value) || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(option, ": '", Printable(text), "' is not a number up to ", max));
+  }
+  return value;
 }
 
 // bubblewrap's two-valued options ("--bind SRC DEST") name both values, with a space between.
@@ -193,6 +227,37 @@ const SandboxFlag kFlags[] = {
      [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Proc(o.value); return Ok(); }},
     {"remount-ro", "DEST", "make the mount at DEST read-only (not those below it)",
      [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.RemountReadOnly(o.value); return Ok(); }},
+    {"memory-max", "SIZE",
+     "limit the sandbox's memory, kernel memory and BPF maps included, to\n"
+     "SIZE (bytes, or with K, M, G, T) by a cgroup of its own",
+     [](const ParsedOption& o, SandboxRequest& r) {
+       absl::StatusOr<uint64_t> bytes = ParseSize(o.value, "--memory-max");
+       if (!bytes.ok()) return bytes.status();
+       r.sandbox.MemoryMax(*bytes);
+       return Ok();
+     }},
+    {"pids-max", "N",
+     "limit the sandbox to N processes and threads at once (default 4096,\n"
+     "so that a fork bomb is bounded; \"max\" for no limit)",
+     [](const ParsedOption& o, SandboxRequest& r) {
+       if (o.value == "max") {
+         r.sandbox.PidsMax(std::nullopt);
+         return Ok();
+       }
+       absl::StatusOr<uint64_t> pids = ParseCount(o.value, "--pids-max");
+       if (!pids.ok()) return pids.status();
+       r.sandbox.PidsMax(*pids);
+       return Ok();
+     }},
+    {"cpu-max", "PERCENT",
+     "limit the sandbox's CPU time to PERCENT of one CPU (50: half of one,\n"
+     "200: two)",
+     [](const ParsedOption& o, SandboxRequest& r) {
+       absl::StatusOr<uint64_t> percent = ParseCount(o.value, "--cpu-max", 100000);
+       if (!percent.ok()) return percent.status();
+       r.sandbox.CpuMax(static_cast<uint32_t>(*percent));
+       return Ok();
+     }},
     {"seccomp", "FILE",
      "run the program under the compiled seccomp filter in FILE (classic\n"
      "BPF, as libseccomp's seccomp_export_bpf() writes and bwrap --seccomp\n"
@@ -271,6 +336,7 @@ const SandboxDefault kDefaults[] = {
     {"tokenbox's stdio flags and terminal modes put back after it", nullptr},
     {"the host's files read-only; /tmp, /var/tmp, /dev/shm and /run its own, gone with it",
      "bind"},
+    {"at most 4096 processes and threads at once (a cgroup of its own)", "pids-max"},
 };
 
 absl::Status Finish(SandboxRequest& request) {

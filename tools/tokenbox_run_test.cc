@@ -1,6 +1,7 @@
 // `tokenbox run` as a user meets it: the bundled example, an unmodified bpftool, exit codes,
 // one-line errors, help, warnings and --verbose.
 #include <limits.h>
+#include <net/if.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -97,6 +98,36 @@ TEST_CASE("An unmodified bpftool loads and pins a program with only CAP_BPF when
   INFO(r.out, r.err);
   CHECK(r.exit_code == 0);
   CHECK(Contains(r.out, "CapEff:\t0000008000000000"));
+}
+
+// A real loader that keeps a lock file under /run (xdp-tools' xdp-loader, from Debian) loads
+// XDP on a veth pair of the sandbox's own network namespace: the sandbox's private /run is
+// what lets it start, which the host's, read-only, does not.
+TEST_CASE("An unmodified xdp-loader, locking under /run, loads XDP on a veth pair inside") {
+  TB_REQUIRE_PRIVILEGE();
+  REQUIRE_MESSAGE(access("/usr/sbin/xdp-loader", X_OK) == 0,
+                  "xdp-loader is missing: run tools/install-deps.sh test (Debian's xdp-tools)");
+  const std::string object = "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o";
+  REQUIRE(access(object.c_str(), R_OK) == 0);
+  // Its program subtracts packet pointers, which the verifier allows only with CAP_PERFMON.
+  const std::vector<std::string> policy = {
+      "--delegate-cmds=prog_load:map_create:btf_load:link_create", "--delegate-maps=any",
+      "--delegate-progs=xdp:socket_filter", "--delegate-attachs=any",
+      "--keep-caps=net_admin:perfmon"};
+  const std::string script = absl::StrCat(
+      "ip link add veth0 type veth peer name veth1 && ip link set veth0 up && "
+      "ip link set veth1 up && LIBXDP_SKIP_DISPATCHER=1 xdp-loader load -m skb veth0 ", object,
+      " && ip -o link show veth0 | grep -o 'xdpgeneric.*prog/xdp'");
+  CommandResult loaded = Run(policy, {"/bin/sh", "-c", script});
+  INFO(loaded.out, loaded.err);
+  CHECK(loaded.exit_code == 0);
+  CHECK(Contains(loaded.out, "prog/xdp"));
+  CHECK(access("/run/xdp-loader.lck", F_OK) != 0);  // Its lock was in the sandbox's /run.
+  CHECK(if_nametoindex("veth0") == 0);              // Its veth pair, in its own namespace.
+  // The host's /run bound back, read-only: the loader cannot take its lock.
+  CommandResult refused = Run(Concat(policy, {"--ro-bind", "/run", "/run"}), {"/bin/sh", "-c", script});
+  CHECK(refused.exit_code != 0);
+  CHECK(Contains(refused.err, "Unable to get program lock: Read-only file system"));
 }
 
 TEST_CASE("The same bpftool command fails without the delegation") {

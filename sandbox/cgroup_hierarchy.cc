@@ -1,0 +1,109 @@
+#include "sandbox/cgroup_hierarchy.h"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace tokenbox {
+namespace {
+
+struct CgroupMount {
+  std::string mount_point;
+  std::string fstype;
+  std::vector<std::string> super_options;
+};
+
+std::vector<CgroupMount> CgroupMounts() {
+  std::vector<CgroupMount> mounts;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPEROPTIONS"
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    size_t dash = 0;
+    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    if (fields.size() < 5 || dash + 3 >= fields.size()) continue;
+    const std::string& fstype = fields[dash + 1];
+    if (fstype != "cgroup" && fstype != "cgroup2") continue;
+    mounts.push_back({fields[4], fstype, absl::StrSplit(fields[dash + 3], ',')});
+  }
+  return mounts;
+}
+
+bool Contains(const std::vector<std::string>& items, absl::string_view item) {
+  for (const std::string& candidate : items) {
+    if (candidate == item) return true;
+  }
+  return false;
+}
+
+// The launcher's cgroup in the v1 hierarchy that lists `v1_controller`, or with "" in cgroup2
+// (whose /proc/self/cgroup line lists no controller).
+std::optional<std::string> LauncherCgroup(absl::string_view v1_controller) {
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(cgroups, line)) {
+    // "ID:CONTROLLERS:PATH"
+    std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (fields.size() != 3) continue;
+    if (v1_controller.empty() ? fields[1].empty()
+                              : Contains(absl::StrSplit(fields[1], ','), v1_controller)) {
+      return fields[2];
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<CgroupHierarchy>> FindCgroup2() {
+  std::optional<std::string> mount_point;
+  for (const CgroupMount& mount : CgroupMounts()) {
+    if (mount.fstype != "cgroup2") continue;
+    if (!mount_point.has_value() || absl::StartsWith(mount.mount_point, "/sys/fs/cgroup")) {
+      mount_point = mount.mount_point;
+    }
+  }
+  if (!mount_point.has_value()) return std::nullopt;
+  std::optional<std::string> own = LauncherCgroup("");
+  if (!own.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "/proc/self/cgroup names no cgroup2 cgroup of tokenbox's, though cgroup2 is mounted at ",
+        *mount_point));
+  }
+  return CgroupHierarchy{2, *mount_point, *own};
+}
+
+absl::StatusOr<CgroupHierarchy> FindControllerHierarchy(absl::string_view controller) {
+  for (const CgroupMount& mount : CgroupMounts()) {
+    if (mount.fstype != "cgroup" || !Contains(mount.super_options, controller)) continue;
+    std::optional<std::string> own = LauncherCgroup(controller);
+    if (own.has_value()) return CgroupHierarchy{1, mount.mount_point, *own};
+  }
+  absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = FindCgroup2();
+  if (!cgroup2.ok()) return cgroup2.status();
+  if (!cgroup2->has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no cgroup hierarchy on this machine holds the ", controller, " controller: mount it "
+        "(cgroup v1) or enable it on cgroup2, or run without the limit that needs it"));
+  }
+  const std::string controllers_file = (*cgroup2)->LauncherDirectory() + "/cgroup.controllers";
+  std::ifstream file(controllers_file);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!Contains(absl::StrSplit(absl::StripTrailingAsciiWhitespace(text.str()), ' '),
+                controller)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ", controller, " controller is on no cgroup v1 hierarchy and not in ",
+        controllers_file, ": enable it for tokenbox's cgroup (in its parent's "
+        "cgroup.subtree_control), or run without the limit that needs it"));
+  }
+  return **cgroup2;
+}
+
+}  // namespace tokenbox
