@@ -38,7 +38,10 @@ arguments) and the artifact directory (-artifact_prefix= or -exact_artifact_path
 are bound in writable. -jobs, -workers and -fork work; their logs and temporary files go to
 the working directory, which is the artifact directory (else the first corpus directory).
 These directories must be writable by the sandbox's host user: by everyone (mode 1777, like
-/tmp) for the host uid leased for each run, or by the owner given with --uid.
+/tmp) for the host uid leased for each run, or by the owner given with --uid. /tmp, /var/tmp,
+/dev/shm and /run are the sandbox's own; the fuzzer is bound in read-only where it is.
+--memory-max, --pids-max and --cpu-max bound the whole sandbox (libFuzzer's -rss_limit_mb
+bounds one process).
 
 )";
 
@@ -94,8 +97,8 @@ absl::Status CheckWritableBy(const std::string& dir, std::optional<uint32_t> uid
 
 int FuzzCommand(int argc, char** argv) {
   const std::vector<SandboxFlag> flags =
-      SandboxFlagsNamed({"timeout", "uid", "gid", "setenv", "unsetenv", "clearenv", "verbose",
-                         "help"});
+      SandboxFlagsNamed({"timeout", "uid", "gid", "memory-max", "pids-max", "cpu-max", "rlimit",
+                         "setenv", "unsetenv", "clearenv", "verbose", "help"});
   absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, SandboxOptionSpecs(flags));
   if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox fuzz --help)"));
   if (HelpAsked(*line)) {

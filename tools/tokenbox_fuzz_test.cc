@@ -159,6 +159,10 @@ TEST_CASE("tokenbox fuzz --help documents the writable directories and exit code
   CHECK(r.exit_code == 0);
   CHECK(Contains(r.out, "-artifact_prefix="));
   CHECK(Contains(r.out, "--timeout=DURATION"));
+  for (const char* limit : {"--memory-max=SIZE", "--pids-max=N", "--cpu-max=PERCENT",
+                            "--rlimit=NAME=SOFT[:HARD]"}) {
+    CHECK(Contains(r.out, limit));
+  }
   CHECK(Contains(r.out, "Exit status"));
 }
 
