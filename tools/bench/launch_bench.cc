@@ -92,8 +92,9 @@ int Main(int argc, char** argv) {
   tokenbox_argv.insert(tokenbox_argv.end(), policy.begin(), policy.end());
   tokenbox_argv.insert(tokenbox_argv.end(), {"--", "/bin/true"});
 
-  // Like for like with the defaults: every namespace, /proc of its own, a session of its own.
-  // tokenbox also leases a host uid and makes a cgroup, which no peer does.
+  // Like for like with the defaults: every namespace, /proc of its own, a session of its own
+  // (and for bwrap the same filesystem view). tokenbox also leases a host uid and makes a
+  // cgroup (two on the hybrid layout, with the default pids limit), which no peer does.
   std::vector<std::string> tokenbox_default_argv = {tokenbox, "run"};
   tokenbox_default_argv.insert(tokenbox_default_argv.end(), policy.begin(), policy.end());
   tokenbox_default_argv.insert(tokenbox_default_argv.end(), {"--", "/bin/true"});
@@ -116,11 +117,13 @@ int Main(int argc, char** argv) {
          return SpawnAndWait({"/usr/bin/unshare", "-Urmpf", "--net", "--ipc", "--uts", "--cgroup",
                               "--mount-proc", "/bin/true"});
        }},
-      {"bwrap --unshare-all --new-session --die-with-parent --proc",
+      // And tokenbox's default view: the host read-only, four private tmpfs mounts.
+      {"bwrap --unshare-all --new-session --die-with-parent, tokenbox's view",
        [] {
          return SpawnAndWait({"/usr/bin/bwrap", "--unshare-all", "--new-session",
-                              "--die-with-parent", "--dev-bind", "/", "/", "--proc", "/proc",
-                              "/bin/true"});
+                              "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc",
+                              "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm",
+                              "--tmpfs", "/run", "/bin/true"});
        }},
   };
   for (Peer& peer : peers) {  // Warm up caches and the fork thread.
