@@ -190,6 +190,24 @@ TEST_CASE("The limit cgroups are gone after the sandbox, and after a SIGKILLed l
   CHECK_FALSE(testing::ProcessWithArgument(marker));
 }
 
+// As far as this machine allows a look at the cgroup2 side: it is found beside the v1
+// hierarchies, holds the sandbox's cgroup (and its namespace's root), and no controller.
+TEST_CASE("On the hybrid layout limits use the v1 hierarchies; cgroup2 is found beside them") {
+  TB_REQUIRE_PRIVILEGE();
+  absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = FindCgroup2();
+  TB_REQUIRE_OK(cgroup2);
+  REQUIRE(cgroup2->has_value());
+  CHECK((*cgroup2)->version == 2);
+  for (const char* controller : {"pids", "memory", "cpu"}) {
+    INFO(controller);
+    absl::StatusOr<CgroupHierarchy> hierarchy = FindControllerHierarchy(controller);
+    TB_REQUIRE_OK(hierarchy);
+    if (hierarchy->version == 2) continue;  // A machine with it on cgroup2 instead.
+    CHECK(hierarchy->mount_point != (*cgroup2)->mount_point);
+    CHECK(access((hierarchy->LauncherDirectory() + "/cgroup.procs").c_str(), W_OK) == 0);
+  }
+}
+
 TEST_CASE("A controller that is nowhere is one error that names it and says what to do") {
   absl::StatusOr<CgroupHierarchy> missing = FindControllerHierarchy("no_such_controller");
   REQUIRE_FALSE(missing.ok());
