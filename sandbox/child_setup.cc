@@ -172,6 +172,24 @@ absl::Status TakeControllingTerminal() {
                      "the terminal must not be another session's controlling terminal");
 }
 
+// What to do about the kernel's refusal of a seccomp filter, by its errno.
+absl::string_view SeccompRemedy(int err) {
+  switch (err) {
+    case EINVAL:
+      return "not a valid classic BPF program for this kernel; compile it with libseccomp's "
+             "seccomp_export_bpf()";
+    case ENOMEM:
+      return "the filter is too long (the kernel takes at most 4096 instructions across the "
+             "filters of a process)";
+    case EACCES:
+      return "the kernel wants no_new_privs or CAP_SYS_ADMIN first; report this as a tokenbox "
+             "bug";
+    default:
+      return "the kernel refused the filter; check it against libseccomp's seccomp_export_bpf() "
+             "output";
+  }
+}
+
 // The environment the program starts with: the command's, and where to find the token.
 std::vector<std::string> ProgramEnvironment(const Sandbox& sandbox, const Command& command,
                                             int token_fd) {
@@ -355,11 +373,11 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
     // so the kernel lets a process without CAP_SYS_ADMIN install it.
     sock_fprog program = {static_cast<unsigned short>(sandbox_.seccomp_filter().size()),
                           const_cast<sock_filter*>(sandbox_.seccomp_filter().data())};
+    const bool installed = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+    const int install_errno = errno;
     reporter_.Step(SetupStep::kInstallSeccompFilter,
-                   ErrnoUnless(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0,
-                               "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)",
-                               "the kernel refused the filter (EINVAL: not a valid classic BPF "
-                               "program); compile it with libseccomp's seccomp_export_bpf()"));
+                   ErrnoUnless(installed, "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)",
+                               SeccompRemedy(install_errno)));
   }
 
   if (command.kind() == Command::Kind::kProgram) {
