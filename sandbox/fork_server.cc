@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& san
                                                               ForkServerOptions options) {
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, /*timeout=*/std::nullopt, CallerStdio::All(), options.launch,
-      /*expect_zygote=*/true, /*expect_own_terminal=*/false,
+      ParentSetup::Expect::kZygote,
       [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {
         RunPreparedSandbox(leased, context, std::move(sock),
                            [&](SetupReporter& reporter, UniqueFd token) {

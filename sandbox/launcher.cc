@@ -16,7 +16,8 @@ absl::StatusOr<Child> Launch(const Sandbox& sandbox, const Command& command,
   }
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, command.timeout(), CallerStdio::SharedWith(command), options,
-      /*expect_zygote=*/false, /*expect_own_terminal=*/command.own_terminal().has_value(),
+      command.own_terminal().has_value() ? ParentSetup::Expect::kProgramWithOwnTerminal
+                                         : ParentSetup::Expect::kProgram,
       [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {
         RunSandboxChild(leased, command, context, std::move(sock));
       });

@@ -134,8 +134,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                         std::optional<absl::Duration> timeout,
                                                         CallerStdio caller_stdio,
                                                         const LaunchOptions& options,
-                                                        bool expect_zygote,
-                                                        bool expect_own_terminal,
+                                                        Expect expect,
                                                         const ChildMain& child_main) {
   const absl::Duration started = MonotonicNow();
   auto note = [&](absl::string_view what) {
@@ -207,7 +206,8 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
       !s.ok()) {
     return s;
   }
-  if (expect_own_terminal) {
+  const bool expect_zygote = expect == Expect::kZygote;
+  if (expect == Expect::kProgramWithOwnTerminal) {
     absl::StatusOr<UniqueFd> terminal = ReceiveOwnTerminal(sock.get(), options.setup_timeout);
     if (!terminal.ok()) return terminal.status();
     child.AdoptTerminal(Child::Key(), *std::move(terminal));

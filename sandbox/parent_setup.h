@@ -38,15 +38,17 @@ class ParentSetup {
     std::shared_ptr<const SandboxCgroup> cgroup;
   };
 
-  // `timeout` counts from now; a zygote has none. `expect_zygote` is whether the child must
-  // confirm its start as a fork server's zygote, or as a program or function;
-  // `expect_own_terminal`, whether it sends a terminal of its own first (the Child gets it).
-  // `caller_stdio` is put back when the child has been reaped.
+  // What the child must confirm it started: a fork server's zygote, or a program (or function),
+  // the last after sending a terminal of its own (which the Child gets).
+  enum class Expect { kZygote, kProgram, kProgramWithOwnTerminal };
+
+  // `timeout` counts from now; a zygote has none. `caller_stdio` is put back when the child has
+  // been reaped.
   static absl::StatusOr<Started> Start(const Sandbox& sandbox,
                                        std::optional<absl::Duration> timeout,
                                        CallerStdio caller_stdio,
-                                       const LaunchOptions& options, bool expect_zygote,
-                                       bool expect_own_terminal, const ChildMain& child_main);
+                                       const LaunchOptions& options, Expect expect,
+                                       const ChildMain& child_main);
 };
 
 }  // namespace tokenbox
