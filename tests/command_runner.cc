@@ -1,6 +1,7 @@
 #include "tests/command_runner.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,7 +11,7 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <dirent.h>
+#include <ftw.h>
 #include <fstream>
 #include <sstream>
 
@@ -133,13 +134,14 @@ StagedFiles::StagedFiles(const std::vector<std::string>& paths) {
 
 StagedFiles::~StagedFiles() {
   if (dir_.empty()) return;
-  if (DIR* dir = opendir(dir_.c_str())) {
-    while (dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] != '.') unlink(path(entry->d_name).c_str());
-    }
-    closedir(dir);
-  }
-  rmdir(dir_.c_str());
+  // Tests make directories in it too (a root-only one, shared ones): remove the whole tree,
+  // deepest first, without following a symlink a sandbox may have left.
+  nftw(dir_.c_str(),
+       [](const char* path, const struct stat*, int type, FTW*) {
+         (void)(type == FTW_DP ? rmdir(path) : unlink(path));
+         return 0;  // Go on: remove what can be.
+       },
+       16, FTW_DEPTH | FTW_PHYS);
 }
 
 std::string StagedFiles::Write(const std::string& name, const std::string& content, int mode) {
