@@ -12,14 +12,17 @@
 namespace tokenbox {
 namespace {
 
-struct CgroupMount {
-  std::string mount_point;
-  std::string fstype;
-  std::vector<std::string> super_options;
-};
+bool Contains(const std::vector<std::string>& items, absl::string_view item) {
+  for (const std::string& candidate : items) {
+    if (candidate == item) return true;
+  }
+  return false;
+}
 
-std::vector<CgroupMount> CgroupMounts() {
-  std::vector<CgroupMount> mounts;
+}  // namespace
+
+CgroupLayout CgroupLayout::Read() {
+  CgroupLayout layout;
   std::ifstream mountinfo("/proc/self/mountinfo");
   std::string line;
   while (std::getline(mountinfo, line)) {
@@ -30,40 +33,31 @@ std::vector<CgroupMount> CgroupMounts() {
     if (fields.size() < 5 || dash + 3 >= fields.size()) continue;
     const std::string& fstype = fields[dash + 1];
     if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    mounts.push_back({fields[4], fstype, absl::StrSplit(fields[dash + 3], ',')});
+    layout.mounts_.push_back({fields[4], fstype, absl::StrSplit(fields[dash + 3], ',')});
   }
-  return mounts;
-}
-
-bool Contains(const std::vector<std::string>& items, absl::string_view item) {
-  for (const std::string& candidate : items) {
-    if (candidate == item) return true;
-  }
-  return false;
-}
-
-// The launcher's cgroup in the v1 hierarchy that lists `v1_controller`, or with "" in cgroup2
-// (whose /proc/self/cgroup line lists no controller).
-std::optional<std::string> LauncherCgroup(absl::string_view v1_controller) {
   std::ifstream cgroups("/proc/self/cgroup");
-  std::string line;
   while (std::getline(cgroups, line)) {
-    // "ID:CONTROLLERS:PATH"
     std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(':', 2));
     if (fields.size() != 3) continue;
-    if (v1_controller.empty() ? fields[1].empty()
-                              : Contains(absl::StrSplit(fields[1], ','), v1_controller)) {
-      return fields[2];
+    layout.memberships_.push_back(
+        {absl::StrSplit(fields[1], ',', absl::SkipEmpty()), fields[2]});
+  }
+  return layout;
+}
+
+std::optional<std::string> CgroupLayout::LauncherCgroup(absl::string_view v1_controller) const {
+  for (const Membership& membership : memberships_) {
+    if (v1_controller.empty() ? membership.controllers.empty()
+                              : Contains(membership.controllers, v1_controller)) {
+      return membership.path;
     }
   }
   return std::nullopt;
 }
 
-}  // namespace
-
-absl::StatusOr<std::optional<CgroupHierarchy>> FindCgroup2() {
+absl::StatusOr<std::optional<CgroupHierarchy>> CgroupLayout::Cgroup2() const {
   std::optional<std::string> mount_point;
-  for (const CgroupMount& mount : CgroupMounts()) {
+  for (const Mount& mount : mounts_) {
     if (mount.fstype != "cgroup2") continue;
     if (!mount_point.has_value() || absl::StartsWith(mount.mount_point, "/sys/fs/cgroup")) {
       mount_point = mount.mount_point;
@@ -79,13 +73,14 @@ absl::StatusOr<std::optional<CgroupHierarchy>> FindCgroup2() {
   return CgroupHierarchy{2, *mount_point, *own};
 }
 
-absl::StatusOr<CgroupHierarchy> FindControllerHierarchy(absl::string_view controller) {
-  for (const CgroupMount& mount : CgroupMounts()) {
+absl::StatusOr<CgroupHierarchy> CgroupLayout::ControllerHierarchy(
+    absl::string_view controller) const {
+  for (const Mount& mount : mounts_) {
     if (mount.fstype != "cgroup" || !Contains(mount.super_options, controller)) continue;
     std::optional<std::string> own = LauncherCgroup(controller);
     if (own.has_value()) return CgroupHierarchy{1, mount.mount_point, *own};
   }
-  absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = FindCgroup2();
+  absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = Cgroup2();
   if (!cgroup2.ok()) return cgroup2.status();
   if (!cgroup2->has_value()) {
     return absl::FailedPreconditionError(absl::StrCat(

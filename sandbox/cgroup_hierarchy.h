@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -21,15 +22,40 @@ struct CgroupHierarchy {
   }
 };
 
-// The cgroup2 hierarchy (the one under /sys/fs/cgroup if several are mounted), or nullopt
-// when there is none; an error when /proc/self/cgroup does not place the launcher in it.
-absl::StatusOr<std::optional<CgroupHierarchy>> FindCgroup2();
+// What /proc/self/mountinfo and /proc/self/cgroup say of the cgroup hierarchies, read once, so
+// that a launch asking about several controllers parses each file one time.
+class CgroupLayout {
+ public:
+  static CgroupLayout Read();
 
-// Where a cgroup below the launcher's can use `controller` ("memory", "pids", "cpu"): the v1
-// hierarchy that holds it (this project's machines: the hybrid layout), else cgroup2 when the
-// launcher's cgroup there lists it in cgroup.controllers. An error says which it is on neither,
-// and what to do.
-absl::StatusOr<CgroupHierarchy> FindControllerHierarchy(absl::string_view controller);
+  // The cgroup2 hierarchy (the one under /sys/fs/cgroup if several are mounted), or nullopt
+  // when there is none; an error when /proc/self/cgroup does not place the launcher in it.
+  absl::StatusOr<std::optional<CgroupHierarchy>> Cgroup2() const;
+
+  // Where a cgroup below the launcher's can use `controller` ("memory", "pids", "cpu"): the v1
+  // hierarchy that holds it (this project's machines: the hybrid layout), else cgroup2 when the
+  // launcher's cgroup there lists it in cgroup.controllers. An error says which it is on
+  // neither, and what to do.
+  absl::StatusOr<CgroupHierarchy> ControllerHierarchy(absl::string_view controller) const;
+
+ private:
+  struct Mount {
+    std::string mount_point;
+    std::string fstype;
+    std::vector<std::string> super_options;
+  };
+  // A /proc/self/cgroup line, "ID:CONTROLLERS:PATH".
+  struct Membership {
+    std::vector<std::string> controllers;  // Empty for cgroup2.
+    std::string path;
+  };
+
+  // The launcher's cgroup in the v1 hierarchy that lists `v1_controller`, or with "" in cgroup2.
+  std::optional<std::string> LauncherCgroup(absl::string_view v1_controller) const;
+
+  std::vector<Mount> mounts_;
+  std::vector<Membership> memberships_;
+};
 
 }  // namespace tokenbox
 

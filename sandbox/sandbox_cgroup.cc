@@ -99,14 +99,14 @@ void RemoveAbandoned(int parent_fd) {
 // Removes, in every hierarchy a sandbox's cgroup may be in, those of launchers that are gone,
 // whatever limits this launch has: a SIGKILLed launcher's memory cgroup is removed by the next
 // launch on the machine, limited or not.
-void RemoveAbandonedEverywhere() {
+void RemoveAbandonedEverywhere(const CgroupLayout& layout) {
   std::vector<std::string> parents;
-  if (absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = FindCgroup2();
+  if (absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = layout.Cgroup2();
       cgroup2.ok() && cgroup2->has_value()) {
     parents.push_back((*cgroup2)->LauncherDirectory());
   }
   for (const char* controller : {"pids", "memory", "cpu"}) {
-    absl::StatusOr<CgroupHierarchy> hierarchy = FindControllerHierarchy(controller);
+    absl::StatusOr<CgroupHierarchy> hierarchy = layout.ControllerHierarchy(controller);
     if (hierarchy.ok() && hierarchy->version == 1) parents.push_back(hierarchy->LauncherDirectory());
   }
   for (const std::string& parent : parents) {
@@ -147,9 +147,10 @@ absl::Status SandboxCgroup::WriteFile(int dir_fd, const std::string& dir_path,
   return absl::OkStatus();
 }
 
-absl::Status SandboxCgroup::Limit(absl::string_view controller, const LimitFiles& v1_files,
-                                  const LimitFiles& v2_files, bool watch_launcher) {
-  absl::StatusOr<CgroupHierarchy> hierarchy = FindControllerHierarchy(controller);
+absl::Status SandboxCgroup::Limit(const CgroupLayout& layout, absl::string_view controller,
+                                  const LimitFiles& v1_files, const LimitFiles& v2_files,
+                                  bool watch_launcher) {
+  absl::StatusOr<CgroupHierarchy> hierarchy = layout.ControllerHierarchy(controller);
   if (!hierarchy.ok()) return hierarchy.status();
   const SandboxCgroup* target = nullptr;
   if (hierarchy->version == 2) {
@@ -199,10 +200,11 @@ absl::Status SandboxCgroup::Limit(absl::string_view controller, const LimitFiles
 
 absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create(
     bool own_cgroup2, const CgroupLimits& limits, bool watch_launcher) {
-  RemoveAbandonedEverywhere();
+  const CgroupLayout layout = CgroupLayout::Read();
+  RemoveAbandonedEverywhere(layout);
   std::unique_ptr<SandboxCgroup> cgroup(new SandboxCgroup("", UniqueFd()));
   if (own_cgroup2) {
-    absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = FindCgroup2();
+    absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = layout.Cgroup2();
     if (!cgroup2.ok()) return cgroup2.status();
     if (cgroup2->has_value()) {
       absl::StatusOr<std::unique_ptr<SandboxCgroup>> made = MakeIn(
@@ -218,7 +220,7 @@ absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create(
   // memory.limit_in_bytes, which kernel memory is charged to as well).
   if (limits.memory_max.has_value()) {
     const std::string bytes = absl::StrCat(*limits.memory_max);
-    if (absl::Status s = cgroup->Limit("memory", {{"memory.limit_in_bytes", bytes}},
+    if (absl::Status s = cgroup->Limit(layout, "memory", {{"memory.limit_in_bytes", bytes}},
                                        {{"memory.max", bytes}}, watch_launcher);
         !s.ok()) {
       return s;
@@ -226,13 +228,13 @@ absl::StatusOr<std::shared_ptr<const SandboxCgroup>> SandboxCgroup::Create(
   }
   if (limits.pids_max.has_value()) {
     const LimitFiles files = {{"pids.max", absl::StrCat(*limits.pids_max)}};
-    if (absl::Status s = cgroup->Limit("pids", files, files, watch_launcher); !s.ok()) return s;
+    if (absl::Status s = cgroup->Limit(layout, "pids", files, files, watch_launcher); !s.ok()) return s;
   }
   if (limits.cpu_percent.has_value()) {
     constexpr uint64_t kPeriodMicroseconds = 100000;
     const uint64_t quota = uint64_t{*limits.cpu_percent} * kPeriodMicroseconds / 100;
     if (absl::Status s = cgroup->Limit(
-            "cpu",
+            layout, "cpu",
             {{"cpu.cfs_period_us", absl::StrCat(kPeriodMicroseconds)},
              {"cpu.cfs_quota_us", absl::StrCat(quota)}},
             {{"cpu.max", absl::StrCat(quota, " ", kPeriodMicroseconds)}}, watch_launcher);

@@ -70,8 +70,9 @@ class SandboxCgroup {
                                                                absl::string_view remedy);
   // Enforces one controller's limit: writes `v1_files` (name, value) into this sandbox's cgroup
   // of the controller's v1 hierarchy (made if need be), or `v2_files` into the cgroup2 one.
-  absl::Status Limit(absl::string_view controller, const LimitFiles& v1_files,
-                     const LimitFiles& v2_files, bool watch_launcher);
+  absl::Status Limit(const CgroupLayout& layout, absl::string_view controller,
+                     const LimitFiles& v1_files, const LimitFiles& v2_files,
+                     bool watch_launcher);
   static absl::Status WriteFile(int dir_fd, const std::string& dir_path, absl::string_view file,
                                 absl::string_view value, absl::string_view remedy);
   // Makes `<prefix><n>` below `parent_fd` (at `parent_path`), with the first n not taken.

@@ -145,7 +145,8 @@ TEST_CASE("The CPU limit holds a busy program to its share") {
 int LimitCgroupsOf(pid_t pid) {
   int found = 0;
   for (const char* controller : {"pids", "memory", "cpu"}) {
-    absl::StatusOr<CgroupHierarchy> hierarchy = FindControllerHierarchy(controller);
+    absl::StatusOr<CgroupHierarchy> hierarchy =
+        CgroupLayout::Read().ControllerHierarchy(controller);
     if (!hierarchy.ok() || hierarchy->version != 1) continue;
     if (DIR* dir = opendir(hierarchy->LauncherDirectory().c_str())) {
       const std::string prefix = absl::StrCat("tokenbox-", pid, "-");
@@ -160,7 +161,7 @@ int LimitCgroupsOf(pid_t pid) {
 
 TEST_CASE("The limit cgroups are gone after the sandbox, and after a SIGKILLed launcher") {
   TB_REQUIRE_PRIVILEGE();
-  REQUIRE(FindControllerHierarchy("pids").ok());
+  REQUIRE(CgroupLayout::Read().ControllerHierarchy("pids").ok());
   SandboxBuilder limited = testing::DemoSandbox();
   limited.MemoryMax(256 << 20).CpuMax(100);
   absl::StatusOr<Child> child =
@@ -194,13 +195,14 @@ TEST_CASE("The limit cgroups are gone after the sandbox, and after a SIGKILLed l
 // hierarchies, holds the sandbox's cgroup (and its namespace's root), and no controller.
 TEST_CASE("On the hybrid layout limits use the v1 hierarchies; cgroup2 is found beside them") {
   TB_REQUIRE_PRIVILEGE();
-  absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = FindCgroup2();
+  absl::StatusOr<std::optional<CgroupHierarchy>> cgroup2 = CgroupLayout::Read().Cgroup2();
   TB_REQUIRE_OK(cgroup2);
   REQUIRE(cgroup2->has_value());
   CHECK((*cgroup2)->version == 2);
   for (const char* controller : {"pids", "memory", "cpu"}) {
     INFO(controller);
-    absl::StatusOr<CgroupHierarchy> hierarchy = FindControllerHierarchy(controller);
+    absl::StatusOr<CgroupHierarchy> hierarchy =
+        CgroupLayout::Read().ControllerHierarchy(controller);
     TB_REQUIRE_OK(hierarchy);
     if (hierarchy->version == 2) continue;  // A machine with it on cgroup2 instead.
     CHECK(hierarchy->mount_point != (*cgroup2)->mount_point);
@@ -209,7 +211,8 @@ TEST_CASE("On the hybrid layout limits use the v1 hierarchies; cgroup2 is found 
 }
 
 TEST_CASE("A controller that is nowhere is one error that names it and says what to do") {
-  absl::StatusOr<CgroupHierarchy> missing = FindControllerHierarchy("no_such_controller");
+  absl::StatusOr<CgroupHierarchy> missing =
+      CgroupLayout::Read().ControllerHierarchy("no_such_controller");
   REQUIRE_FALSE(missing.ok());
   CHECK(testing::Contains(std::string(missing.status().message()), "no_such_controller"));
   CHECK(testing::Contains(std::string(missing.status().message()),

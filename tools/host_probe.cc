@@ -190,7 +190,8 @@ ProbeCheck CheckLibbpf() {
 ProbeCheck CheckCgroupController(const char* controller, const char* needed_by) {
   ProbeCheck check{absl::StrCat("cgroup controller: ", controller)};
   const std::string consequence = absl::StrCat("without it, ", needed_by, " fails to launch");
-  absl::StatusOr<CgroupHierarchy> hierarchy = FindControllerHierarchy(controller);
+  absl::StatusOr<CgroupHierarchy> hierarchy =
+      CgroupLayout::Read().ControllerHierarchy(controller);
   if (!hierarchy.ok()) {
     check.detail = std::string(hierarchy.status().message());
     check.remedy = consequence;
