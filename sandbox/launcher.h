@@ -17,9 +17,11 @@ namespace tokenbox {
 //   "sandbox set-up failed at '<step>': <syscall>: <ERRNO> (...): <remedy>"
 // (SetupStepOf() gives the step), after the child has been killed and reaped.
 //
-// Launch() may be called from any thread, and from several at once. Every sandbox is forked
-// from one thread that lives as long as the process, so that its parent-death signal follows
-// the launcher process and not the calling thread.
+// Launch() may be called from any thread, and from several at once. A sandbox's parent-death
+// signal follows the thread that forked it, so a launch from any thread but the main one is
+// forked on one thread that lives as long as the process; a launch from the main thread is
+// forked there (a main thread that ends with pthread_exit() while others go on ends its
+// sandboxes).
 absl::StatusOr<Child> Launch(const Sandbox& sandbox, const Command& command,
                              const LaunchOptions& options = {});
 

@@ -109,6 +109,19 @@ class ForkThread {
   std::thread thread_;  // Last: it starts serving once the members above exist.
 };
 
+// Forks the child that runs `in_child` (which must not return). From the main thread, whose end
+// is the process's end, it forks right here; from any other thread, on the fork thread, which
+// costs a hand-over each way.
+pid_t ForkChild(const std::function<void()>& in_child) {
+  if (static_cast<pid_t>(syscall(SYS_gettid)) != getpid()) return ForkThread::Get().Fork(in_child);
+  pid_t pid = fork();
+  if (pid == 0) {
+    in_child();
+    _exit(kSetupFailedExitCode);  // Not reached: the child execs or exits.
+  }
+  return pid;
+}
+
 // What --verbose prints when the launcher's side of a step is done.
 absl::string_view LauncherNote(SetupStep step) {
   switch (step) {
@@ -171,7 +184,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   const ChildContext context{getpid(), options.verbose, started, options.setup_timeout,
                              cgroup ? cgroup->dir_fds() : std::vector<int>()};
   std::fflush(nullptr);
-  pid_t pid = ForkThread::Get().Fork([&] {
+  pid_t pid = ForkChild([&] {
     pair->parent.Reset();
     child_main(leased, std::move(pair->child), context);
   });
