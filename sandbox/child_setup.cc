@@ -223,6 +223,11 @@ class ChildSetup {
   // group, and a mount namespace for its own /proc, of its own.
   [[noreturn]] void RunCommand(const Command& command, const std::function<int()>& function,
                                UniqueFd token, bool forked_by_zygote);
+  // The steps of RunCommand() in the process that becomes the program, from its fds on; it must
+  // not return, as it may run in memory borrowed from pid 1 (EnterPidNamespace()).
+  [[noreturn]] void StartCommand(const Command& command, const std::function<int()>& function,
+                                 UniqueFd& token, const UniqueFd& own_terminal,
+                                 std::optional<pid_t> parent);
   SetupReporter& reporter() { return reporter_; }
 
  private:
@@ -330,15 +335,22 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
     const std::optional<absl::Duration> deadline =
         command.timeout().has_value() ? std::optional(context_.started + *command.timeout())
                                       : std::nullopt;
-    parent = EnterPidNamespace(reporter_, ProcMountPoints(sandbox_.filesystem()),
-                               sandbox_.program_is_pid1(), !sandbox_.shares_session(),
-                               context_.launcher_pid, deadline, [&] {
-      reporter_.CloseSocket();
-      token.Reset();
-      own_terminal.Reset();
-    });
+    std::vector<int> program_fds = {reporter_.sock(), token.get()};
+    if (own_terminal) program_fds.push_back(own_terminal.get());
+    EnterPidNamespace(reporter_, ProcMountPoints(sandbox_.filesystem()),
+                      sandbox_.program_is_pid1(), !sandbox_.shares_session(),
+                      context_.launcher_pid, deadline, program_fds,
+                      command.kind() == Command::Kind::kProgram,
+                      [&](std::optional<pid_t> pid1_parent) {
+                        StartCommand(command, function, token, own_terminal, pid1_parent);
+                      });
   }
+  StartCommand(command, function, token, own_terminal, parent);
+}
 
+void ChildSetup::StartCommand(const Command& command, const std::function<int()>& function,
+                              UniqueFd& token, const UniqueFd& own_terminal,
+                              std::optional<pid_t> parent) {
   std::vector<int> sources;
   std::vector<int> targets;
   for (const PassedFd& passed : command.passed_fds()) {

@@ -18,6 +18,7 @@
 #include "ns/unique_fd.h"
 #include "sandbox/fd_layout.h"
 #include "sandbox/parent_death.h"
+#include "sandbox/protocol.h"
 #include "token/process_capabilities.h"
 
 namespace tokenbox {
@@ -69,12 +70,12 @@ void RelaySignalsTo(pid_t pid, bool is_pid1, bool relay, const sigset_t& unblock
 }
 
 // pid 1: reaps everything until the program ends, then hands its wait status to the supervisor.
-[[noreturn]] void ReapUntilProgramEnds(pid_t program, const UniqueFd& report) {
+[[noreturn]] void ReapUntilProgramEnds(pid_t program, int report_fd) {
   for (;;) {
     int status;
     pid_t done = wait(&status);
     if (done == program) {
-      (void)!write(report.get(), &status, sizeof(status));
+      (void)!write(report_fd, &status, sizeof(status));
       _exit(0);
     }
     if (done < 0 && errno == ECHILD) _exit(0);
@@ -132,6 +133,26 @@ bool WaitForInit(pid_t init, std::optional<absl::Duration> deadline) {
 // stay open in them (its reader would see no end-of-file) for as long as the sandbox runs.
 void KeepOnly(const UniqueFd& report) { (void)CloseFdsExcept({report.get()}); }
 
+// What the program's process holds until it starts (the handshake socket, whose closing tells
+// the launcher that exec succeeded, the token, a terminal of its own), closed by number in the
+// processes above it.
+void CloseProgramFds(const std::vector<int>& fds) {
+  for (int fd : fds) close(fd);
+}
+
+// Starts the process that becomes the program, running `in_child`, which does not return. A
+// program that execs is started as vfork() starts one: it borrows pid 1's memory until its
+// execve, so there are no page tables to copy, which on a VM costs more than the rest of the
+// step; pid 1 waits meanwhile. A function never execs, so it gets a copy.
+pid_t StartProgram(bool program_execs, const std::function<void()>& in_child) {
+  const pid_t pid = program_execs ? vfork() : fork();
+  if (pid == 0) {
+    in_child();
+    _exit(kSetupFailedExitCode);  // Not reached.
+  }
+  return pid;
+}
+
 absl::Status UnsharePidNamespace() {
   if (unshare(CLONE_NEWPID) == 0) return absl::OkStatus();
   return ErrnoStatus(errno, "unshare(CLONE_NEWPID)",
@@ -152,12 +173,11 @@ absl::Status MountProc(const std::vector<std::string>& mount_points) {
 
 }  // namespace
 
-std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter,
-                                       const std::vector<std::string>& proc_mount_points,
-                                       bool program_is_pid1,
-                                       bool relay_signals, pid_t launcher_pid,
-                                       std::optional<absl::Duration> deadline,
-                                       const std::function<void()>& close_program_fds) {
+void EnterPidNamespace(SetupReporter& reporter, const std::vector<std::string>& proc_mount_points,
+                       bool program_is_pid1, bool relay_signals, pid_t launcher_pid,
+                       std::optional<absl::Duration> deadline,
+                       const std::vector<int>& program_fds, bool program_execs,
+                       const std::function<void(std::optional<pid_t> parent)>& become_program) {
   reporter.Step(SetupStep::kCreatePidNamespace, UnsharePidNamespace());
   reporter.Step(SetupStep::kSetParentDeathSignal, SetParentDeathSignal(launcher_pid));
   absl::StatusOr<Pipe> report = MakePipe();
@@ -174,7 +194,7 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter,
   if (init > 0) {
     report->write_end.Reset();
     supervisor.Reset();
-    close_program_fds();
+    CloseProgramFds(program_fds);
     KeepOnly(report->read_end);
     (void)RestrictCapabilities(CapabilitySet());
     RelaySignalsTo(init, /*is_pid1=*/false, relay_signals, unblocked);
@@ -196,20 +216,25 @@ std::optional<pid_t> EnterPidNamespace(SetupReporter& reporter,
   } else {
     reporter.Step(SetupStep::kMountProc, MountProc(proc_mount_points));
   }
-  pid_t program = fork();
-  if (program < 0) reporter.Fail(SetupStep::kStartProgram, ErrnoStatus(errno, "fork"));
-  if (program == 0) {
+  // The report pipe's write end is close-on-exec, and a function's process closes every fd it
+  // was not passed: the program never holds it.
+  const int report_fd = report->write_end.get();
+  const pid_t program = StartProgram(program_execs, [&] {
     sigprocmask(SIG_SETMASK, &unblocked, nullptr);
-    report->write_end.Reset();
-    if (!program_is_pid1) return 1;
-    reporter.Step(SetupStep::kMountProc, MountProc(proc_mount_points));
-    return std::nullopt;
-  }
-  close_program_fds();
-  KeepOnly(report->write_end);
+    if (program_is_pid1) {
+      reporter.Step(SetupStep::kMountProc, MountProc(proc_mount_points));
+      become_program(std::nullopt);
+    }
+    become_program(1);
+  });
+  if (program < 0) reporter.Fail(SetupStep::kStartProgram, ErrnoStatus(errno, "fork"));
+  // Only fds from here on: sharing memory, the program's process may have changed the objects
+  // that held them.
+  CloseProgramFds(program_fds);
+  (void)CloseFdsExcept({report_fd});
   (void)RestrictCapabilities(CapabilitySet());
   RelaySignalsTo(program, /*is_pid1=*/true, relay_signals, unblocked);
-  ReapUntilProgramEnds(program, report->write_end);
+  ReapUntilProgramEnds(program, report_fd);
 }
 
 }  // namespace tokenbox
