@@ -33,7 +33,8 @@ Child::Child(Key, Process process)
       owns_terminal_(process.owns_terminal),
       caller_stdio_(std::move(process.caller_stdio)),
       host_ids_(std::move(process.host_ids)),
-      cgroup_(std::move(process.cgroup)) {}
+      cgroup_(std::move(process.cgroup)),
+      program_status_(std::move(process.program_status)) {}
 
 Child::Child(Child&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
@@ -45,6 +46,7 @@ Child::Child(Child&& other) noexcept
       host_ids_(std::move(other.host_ids_)),
       cgroup_(std::move(other.cgroup_)),
       terminal_(std::move(other.terminal_)),
+      program_status_(std::move(other.program_status_)),
       timed_out_(other.timed_out_),
       exit_status_(std::move(other.exit_status_)),
       rusage_(std::move(other.rusage_)) {}
@@ -61,6 +63,7 @@ Child& Child::operator=(Child&& other) noexcept {
   host_ids_ = std::move(other.host_ids_);
   cgroup_ = std::move(other.cgroup_);
   terminal_ = std::move(other.terminal_);
+  program_status_ = std::move(other.program_status_);
   timed_out_ = other.timed_out_;
   exit_status_ = std::move(other.exit_status_);
   rusage_ = std::move(other.rusage_);
@@ -124,6 +127,14 @@ absl::StatusOr<ExitStatus> Child::Reap() {
     done = wait4(pid_, &status, 0, &usage);
   } while (done < 0 && errno == EINTR);
   if (done < 0) return ErrnoStatus(errno, absl::StrCat("wait4(", pid_, ")"));
+  if (program_status_) {
+    // pid 1's report, when it made one: it did unless it was killed, or set-up failed.
+    int reported = 0;
+    if (read(program_status_.get(), &reported, sizeof(reported)) == sizeof(reported)) {
+      status = reported;
+    }
+    program_status_.Reset();
+  }
   // The last holder of a lease without a pid namespace ends what left the process group, and
   // the last holder of the cgroup what is left in it.
   host_ids_.reset();
@@ -131,8 +142,8 @@ absl::StatusOr<ExitStatus> Child::Reap() {
   if (owns_terminal_) TakeTerminalBack();
   caller_stdio_.Restore();
   rusage_ = usage;
-  // Killed at or after the deadline: the launcher's kill, or the supervisor's (which holds the
-  // timeout while the launcher is stopped).
+  // Killed at or after the deadline: the launcher's kill, or pid 1's (which holds the timeout
+  // while the launcher is stopped).
   const bool killed_late = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
                            deadline_.has_value() && MonotonicNow() >= *deadline_;
   exit_status_ = timed_out_ || killed_late ? ExitStatus::TimedOut()

@@ -48,6 +48,9 @@ class Child {
     std::shared_ptr<const HostIdLease> host_ids;
     // Removed (by this Child, if it holds it last) once the sandbox is reaped, after the above.
     std::shared_ptr<const SandboxCgroup> cgroup;
+    // Where the sandbox's pid 1 reports the program's wait status before it exits (non-blocking;
+    // none without a pid namespace): pid 1 itself cannot end by the program's signal.
+    UniqueFd program_status;
   };
   Child(Key, Process process);
 
@@ -96,6 +99,7 @@ class Child {
   std::shared_ptr<const HostIdLease> host_ids_;
   std::shared_ptr<const SandboxCgroup> cgroup_;
   UniqueFd terminal_;
+  UniqueFd program_status_;
 
   mutable std::mutex mutex_;  // Guards what follows, and the reaping of pid_.
   bool timed_out_ = false;

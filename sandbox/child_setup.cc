@@ -27,6 +27,7 @@
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
 #include "ns/mount_api.h"
+#include "ns/mount_namespace.h"
 #include "sandbox/delegation_handshake.h"
 #include "sandbox/exec_program.h"
 #include "sandbox/fd_layout.h"
@@ -47,15 +48,30 @@ absl::Status ErrnoUnless(bool ok, absl::string_view call, absl::string_view reme
   return ok ? absl::OkStatus() : ErrnoStatus(errno, call, remedy);
 }
 
-absl::Status ResetSignals() {
-  // Dispositions and the mask survive execve; the launcher's (a test runner's SIGPIPE ignore,
-  // say) are not the program's.
+// Dispositions and the mask survive execve; the launcher's (a test runner's SIGPIPE ignore, say)
+// are not the program's. pid 1 keeps the signals it relays blocked until it can relay them.
+absl::Status ResetSignals(bool is_pid1) {
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   }
-  sigset_t none;
-  sigemptyset(&none);
-  return ErrnoUnless(sigprocmask(SIG_SETMASK, &none, nullptr) == 0, "sigprocmask");
+  sigset_t mask;
+  if (is_pid1) {
+    mask = RelayedSignals();
+  } else {
+    sigemptyset(&mask);
+  }
+  return ErrnoUnless(sigprocmask(SIG_SETMASK, &mask, nullptr) == 0, "sigprocmask");
+}
+
+// pid 1 of a pid namespace the launcher made is still root on the host, whose user namespace
+// owns that pid namespace; so it mounts the namespace's proc now, in a mount namespace of its
+// own, since nothing in the sandbox's user namespace could later. The filesystem view keeps it.
+absl::Status MountOwnProc() {
+  if (unshare(CLONE_NEWNS) != 0) {
+    return ErrnoStatus(errno, "unshare(CLONE_NEWNS)", "check /proc/sys/user/max_mnt_namespaces");
+  }
+  if (absl::Status s = MakeMountsPrivate(); !s.ok()) return s;
+  return MountProc({"/proc"});
 }
 
 int ExtraCloneFlags(const NewNamespaces& ns) {
@@ -253,7 +269,7 @@ class ChildSetup {
 };
 
 UniqueFd ChildSetup::PrepareSandbox() {
-  reporter_.Step(SetupStep::kResetSignals, ResetSignals());
+  reporter_.Step(SetupStep::kResetSignals, ResetSignals(context_.forked_as_pid1));
   // A zygote's own session is what its launches leave for theirs.
   LeaveLaunchersSession(/*always_own_group=*/false);
   if (!context_.cgroup_fds.empty()) {
@@ -265,6 +281,7 @@ UniqueFd ChildSetup::PrepareSandbox() {
   // As the launcher's copy, in the host's namespaces: what it binds is what the launcher names.
   absl::StatusOr<std::vector<UniqueFd>> bind_sources = OpenBindSources(sandbox_.filesystem());
   reporter_.Step(SetupStep::kOpenBindSources, bind_sources.status());
+  if (context_.forked_as_pid1) reporter_.Step(SetupStep::kMountProc, MountOwnProc());
   absl::Status entered = EnterDelegatedNamespaces(
       reporter_.sock(), sandbox_.host_uid(), *sandbox_.gid_map()->ToOutside(0),
       ExtraCloneFlags(sandbox_.namespaces()), context_.setup_timeout,
@@ -278,7 +295,8 @@ UniqueFd ChildSetup::PrepareSandbox() {
     }
   }
   reporter_.Step(SetupStep::kArrangeFilesystemView,
-                 ApplyFilesystemView(sandbox_.filesystem(), *std::move(bind_sources), mount_points));
+                 ApplyFilesystemView(sandbox_.filesystem(), *std::move(bind_sources), mount_points,
+                                     context_.forked_as_pid1));
   reporter_.Step(SetupStep::kMountDevpts, MountOwnDevpts());
   if (sandbox_.namespaces().cgroup) reporter_.Step(SetupStep::kMountCgroupView, MountCgroupView());
   const SetupStep bpffs_step = sandbox_.bpffs_path().has_value() ? SetupStep::kMountDelegatedBpffs
@@ -321,31 +339,35 @@ void ChildSetup::RunCommand(const Command& command, const std::function<int()>& 
     reporter_.Step(SetupStep::kOpenOwnTerminal, opened.status());
     own_terminal = std::move(opened->secondary);
   }
-  std::optional<pid_t> parent = context_.launcher_pid;
   if (sandbox_.namespaces().pid) {
     if (forked_by_zygote) {
-      // Each launch gets a pid namespace of its own, so that siblings and the zygote cannot be
-      // signalled, traced or read through /proc by one another, and everything a program forks
-      // dies with it. Its /proc needs a mount namespace of its own too: the zygote's is shared.
+      // The zygote cloned it as pid 1 of a pid namespace of its own, so that siblings and the
+      // zygote cannot be signalled, traced or read through /proc by one another, and everything
+      // a program forks dies with it. Its /proc needs a mount namespace of its own too: the
+      // zygote's is shared.
       reporter_.Step(SetupStep::kCreateMountNamespace,
                      ErrnoUnless(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS)",
                                  "check /proc/sys/user/max_mnt_namespaces, or start the fork "
                                  "server without a pid namespace"));
+      if (!sandbox_.program_is_pid1()) {
+        reporter_.Step(SetupStep::kMountProc, MountProc(ProcMountPoints(sandbox_.filesystem())));
+      }
     }
+    // Its parent, the launcher, is outside its pid namespace.
+    reporter_.Step(SetupStep::kSetParentDeathSignal,
+                   SetParentDeathSignalWatching(reporter_.sock()));
     const std::optional<absl::Duration> deadline =
         command.timeout().has_value() ? std::optional(context_.started + *command.timeout())
                                       : std::nullopt;
     std::vector<int> program_fds = {reporter_.sock(), token.get()};
     if (own_terminal) program_fds.push_back(own_terminal.get());
-    EnterPidNamespace(reporter_, ProcMountPoints(sandbox_.filesystem()),
-                      sandbox_.program_is_pid1(), !sandbox_.shares_session(),
-                      context_.launcher_pid, deadline, program_fds,
-                      command.kind() == Command::Kind::kProgram,
-                      [&](std::optional<pid_t> pid1_parent) {
-                        StartCommand(command, function, token, own_terminal, pid1_parent);
-                      });
+    RunAsInit(reporter_, ProcMountPoints(sandbox_.filesystem()), sandbox_.program_is_pid1(),
+              !sandbox_.shares_session(), deadline, program_fds, context_.program_status_fd,
+              command.kind() == Command::Kind::kProgram, [&](std::optional<pid_t> parent) {
+                StartCommand(command, function, token, own_terminal, parent);
+              });
   }
-  StartCommand(command, function, token, own_terminal, parent);
+  StartCommand(command, function, token, own_terminal, context_.launcher_pid);
 }
 
 void ChildSetup::StartCommand(const Command& command, const std::function<int()>& function,
@@ -419,7 +441,7 @@ void RunSandboxChild(const Sandbox& sandbox, const Command& command, const Child
   // keeps malloc usable, which the steps rely on, and they take no other lock a thread of the
   // launcher could have held (timings use MonotonicNow(), not absl::Now()). GCC 12's
   // AddressSanitizer allocator is not fork-safe: see "Known limits" in docs/SECURITY.md.
-  if (getppid() != context.launcher_pid) _exit(kSetupFailedExitCode);
+  if (!context.forked_as_pid1 && getppid() != context.launcher_pid) _exit(kSetupFailedExitCode);
   ChildSetup setup(sandbox, context, std::move(sock));
   UniqueFd token = setup.PrepareSandbox();
   setup.RunCommand(command, command.function(), std::move(token), /*forked_by_zygote=*/false);

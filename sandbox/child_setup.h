@@ -23,6 +23,11 @@ struct ChildContext {
   // A fork-server launch: the launcher moves it into a cgroup of its own, which it awaits before
   // it can fork or exec.
   bool await_launch_cgroup = false;
+  // The child was forked as pid 1 of the sandbox's pid namespace (Launch()) or cloned as one (a
+  // fork-server launch): it runs the sandbox's init, and reports how the program ended on
+  // `program_status_fd`, which the launcher reads.
+  bool forked_as_pid1 = false;
+  int program_status_fd = -1;
 };
 
 // These run in a child forked from the privileged launcher and take it to the sandboxed

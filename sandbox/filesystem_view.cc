@@ -56,7 +56,7 @@ bool IsMountRoot(int fd) {
 // where it makes a mount point that does not exist.
 class ViewBuilder {
  public:
-  absl::Status Start(bool empty_root);
+  absl::Status Start(bool empty_root, bool own_proc_mounted);
   absl::Status Apply(const MountOperation& op, UniqueFd source);
   // Makes `path` a directory if it is not there, quietly: the step that mounts there reports.
   void MakeMountPoint(const std::string& path) { (void)Open(path, Node::kDirectory); }
@@ -77,6 +77,7 @@ class ViewBuilder {
   absl::Status MakeProcMountPoint(const std::string& path);
 
   bool empty_root_ = false;
+  bool own_proc_mounted_ = false;
   UniqueFd root_;
   std::set<uint64_t> own_tmpfs_;
 };
@@ -106,8 +107,9 @@ absl::Status ViewBuilder::MountTmpfs(int at, absl::string_view mode, absl::strin
   return absl::OkStatus();
 }
 
-absl::Status ViewBuilder::Start(bool empty_root) {
+absl::Status ViewBuilder::Start(bool empty_root, bool own_proc_mounted) {
   empty_root_ = empty_root;
+  own_proc_mounted_ = own_proc_mounted;
   if (empty_root) {
     // Any directory will do as the place to build the new root; the host's tree stays reachable
     // meanwhile, for the devices --dev binds in.
@@ -122,6 +124,12 @@ absl::Status ViewBuilder::Start(bool empty_root) {
   if (!root_) return ErrnoStatus(errno, "open(/)");
   if (absl::Status s = MountSetAttr(AT_FDCWD, "/", AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0); !s.ok()) {
     return s;
+  }
+  // The sandbox's own proc is as writable as a proc it mounted itself would be.
+  if (own_proc_mounted) {
+    if (absl::Status s = MountSetAttr(AT_FDCWD, "/proc", 0, 0, MOUNT_ATTR_RDONLY); !s.ok()) {
+      return s;
+    }
   }
   for (const ScratchMount& scratch : kScratchMounts) {
     UniqueFd at(open(scratch.path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -264,12 +272,15 @@ absl::Status ViewBuilder::MakeSymlink(const std::string& target, const std::stri
 
 absl::Status ViewBuilder::MakeProcMountPoint(const std::string& path) {
   absl::StatusOr<UniqueFd> at = Open(path, Node::kDirectory);
-  if (!at.ok() || !empty_root_) return at.status();
-  // The sandbox's pid 1 mounts its proc here after the view. In a user namespace the kernel
-  // allows that only where a proc is already fully visible in the mount namespace
-  // (mount_too_revealing()), and an empty root has none once the host's tree is gone: the
-  // host's, bound here, is that one, covered by the sandbox's before the program runs (and
-  // beyond its reach without CAP_SYS_ADMIN, as the host's tree is).
+  if (!at.ok()) return at.status();
+  // With the sandbox's own proc at /proc already (mounted before its user namespace existed),
+  // that one is bound here. Otherwise the sandbox's pid 1 mounts its proc here after the view.
+  // In a user namespace the kernel allows that only where a proc is already fully visible in
+  // the mount namespace (mount_too_revealing()), and an empty root has none once the host's
+  // tree is gone: the host's, bound here, is that one, covered by the sandbox's before the
+  // program runs (and beyond its reach without CAP_SYS_ADMIN, as the host's tree is).
+  if (!own_proc_mounted_ && !empty_root_) return absl::OkStatus();
+  if (own_proc_mounted_ && !empty_root_ && path == "/proc") return absl::OkStatus();
   absl::StatusOr<UniqueFd> host_proc =
       OpenTree(AT_FDCWD, "/proc", OPEN_TREE_CLONE | AT_RECURSIVE);
   if (!host_proc.ok()) return host_proc.status();
@@ -326,9 +337,10 @@ absl::Status ViewBuilder::Finish() {
 }  // namespace
 
 absl::Status ApplyFilesystemView(const FilesystemView& view, std::vector<UniqueFd> bind_sources,
-                                 const std::vector<std::string>& mount_points) {
+                                 const std::vector<std::string>& mount_points,
+                                 bool own_proc_mounted) {
   ViewBuilder builder;
-  if (absl::Status s = builder.Start(view.empty_root); !s.ok()) return s;
+  if (absl::Status s = builder.Start(view.empty_root, own_proc_mounted); !s.ok()) return s;
   // Before the operations, while an empty root is still writable (--remount-ro / may follow),
   // and after them, in case one hid a mount point made before.
   for (const std::string& path : mount_points) builder.MakeMountPoint(path);

@@ -14,13 +14,16 @@ namespace tokenbox {
 // are already private): the base `view` names (the host read-only with private scratch tmpfs
 // mounts, or an empty root), then its operations in order, with `bind_sources` from
 // OpenBindSources(). `mount_points` are made where missing (in the sandbox's own tmpfs mounts
-// only) for what later steps mount: the delegated bpffs, /proc. With an empty root, the process
-// ends inside it (pivot_root); the host's tree is no longer reachable.
+// only) for what later steps mount: the delegated bpffs, /proc. `own_proc_mounted`: /proc holds
+// the proc of the sandbox's pid namespace already, and each --proc destination gets it too;
+// otherwise pid 1 mounts one there after the view. With an empty root, the process ends inside
+// it (pivot_root); the host's tree is no longer reachable.
 absl::Status ApplyFilesystemView(const FilesystemView& view, std::vector<UniqueFd> bind_sources,
-                                 const std::vector<std::string>& mount_points);
+                                 const std::vector<std::string>& mount_points,
+                                 bool own_proc_mounted);
 
-// Where the sandbox's pid 1 mounts /proc: the host's place, unless the root is empty, and
-// every --proc destination.
+// Where the sandbox's proc goes: the host's place, unless the root is empty, and every --proc
+// destination.
 std::vector<std::string> ProcMountPoints(const FilesystemView& view);
 
 }  // namespace tokenbox

@@ -15,6 +15,7 @@
 #include "sandbox/child_setup.h"
 #include "sandbox/command_codec.h"
 #include "sandbox/parent_setup.h"
+#include "sandbox/pid_namespace_init.h"
 #include "sandbox/protocol.h"
 #include "sandbox/zygote.h"
 
@@ -92,6 +93,15 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
   absl::StatusOr<SocketPair> report = MakeSocketPair();
   if (!report.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, report.status());
   std::vector<int> fds = {request->get(), report->child.get()};
+  UniqueFd program_status;
+  std::optional<Pipe> status_pipe;
+  if (pid_namespace_per_launch_) {
+    absl::StatusOr<Pipe> pipe = MakeProgramStatusPipe();
+    if (!pipe.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, pipe.status());
+    program_status = std::move(pipe->read_end);
+    status_pipe = std::move(*pipe);
+    fds.push_back(status_pipe->write_end.get());
+  }
   for (const PassedFd& passed : command.passed_fds()) fds.push_back(passed.fd->get());
 
   pid_t pid = -1;
@@ -109,6 +119,7 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
     pid = *launched;
   }
   report->child.Reset();
+  status_pipe.reset();
   // The zygote cloned with CLONE_PARENT: the child is ours, unreaped, so the pid names it.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   const int pidfd_errno = errno;
@@ -123,6 +134,7 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
       .caller_stdio = CallerStdio::SharedWith(command),
       .host_ids = host_ids_,
       .cgroup = cgroup,
+      .program_status = std::move(program_status),
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));

@@ -64,6 +64,7 @@ class ForkServer {
         cgroup_(std::move(cgroup)),
         cgroup_per_launch_(cgroup_ != nullptr && cgroup_->dir_fd() >= 0 &&
                            !pid_namespace_per_launch),
+        pid_namespace_per_launch_(pid_namespace_per_launch),
         setup_timeout_(options.launch.setup_timeout),
         has_function_(static_cast<bool>(options.function)) {}
 
@@ -77,6 +78,8 @@ class ForkServer {
   // Without a pid namespace per launch, each gets a cgroup below cgroup_, whose removal ends what
   // it left behind.
   const bool cgroup_per_launch_;
+  // Each launch is then pid 1 of a pid namespace of its own, and reports how its program ended.
+  const bool pid_namespace_per_launch_;
   const absl::Duration setup_timeout_;
   const bool has_function_;
 };

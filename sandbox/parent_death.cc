@@ -1,5 +1,6 @@
 #include "sandbox/parent_death.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -21,6 +22,17 @@ absl::Status SetParentDeathSignal(std::optional<pid_t> expected_parent) {
         "getppid() is ", parent, ", not the parent's pid ", *expected_parent,
         ": the parent died during set-up, and the sandbox ends with it (nothing to fix here; "
         "find out what killed the launcher)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetParentDeathSignalWatching(int parent_socket) {
+  if (absl::Status s = SetParentDeathSignal(std::nullopt); !s.ok()) return s;
+  pollfd hangup = {.fd = parent_socket, .events = 0};
+  if (poll(&hangup, 1, 0) > 0 && (hangup.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+    return absl::AbortedError(
+        "the launcher's end of the handshake socket is closed: the launcher died during set-up, "
+        "and the sandbox ends with it (nothing to fix here; find out what killed the launcher)");
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,10 @@ namespace tokenbox {
 // sees it; nullopt where getppid() cannot tell (pid 1 of a new pid namespace sees 0).
 absl::Status SetParentDeathSignal(std::optional<pid_t> expected_parent);
 
+// The same for pid 1 of a pid namespace whose parent is outside it, where getppid() tells
+// nothing: the parent is alive still if its end of `parent_socket` is open.
+absl::Status SetParentDeathSignalWatching(int parent_socket);
+
 }  // namespace tokenbox
 
 #endif  // TOKENBOX_SANDBOX_PARENT_DEATH_H_

@@ -1,6 +1,8 @@
 #include "sandbox/parent_setup.h"
 
+#include <sched.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "ns/fd_passing.h"
 #include "ns/monotonic_clock.h"
 #include "sandbox/delegation_handshake.h"
+#include "sandbox/pid_namespace_init.h"
 #include "sandbox/protocol.h"
 #include "sandbox/setup_reporter.h"
 #include "token/process_capabilities.h"
@@ -35,6 +38,50 @@ bool HandTerminalTo(pid_t pgid) {
   bool handed = tcsetpgrp(STDIN_FILENO, pgid) == 0;
   signal(SIGTTOU, old);
   return handed;
+}
+
+// Forks the child that runs `in_child` (which must not return); with `as_pid1`, as pid 1 of a new
+// pid namespace. unshare(CLONE_NEWPID) sets the namespace of the calling thread's next children
+// only, and setns() gives the thread its own back at once. The signals pid 1 relays stay blocked
+// across the fork, so that none sent to pid 1 before it can relay is lost.
+absl::StatusOr<pid_t> ForkHere(const std::function<void()>& in_child, bool as_pid1) {
+  UniqueFd own_pid_namespace;
+  sigset_t previous;
+  if (as_pid1) {
+    own_pid_namespace = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+    if (!own_pid_namespace) return ErrnoStatus(errno, "pidfd_open(self)");
+    if (unshare(CLONE_NEWPID) != 0) {
+      return SetupFailure(
+          SetupStep::kCreatePidNamespace,
+          ErrnoStatus(errno, "unshare(CLONE_NEWPID)",
+                      "check /proc/sys/user/max_pid_namespaces, or run without a pid namespace "
+                      "(--no-unshare-pid)"));
+    }
+    const sigset_t relayed = RelayedSignals();
+    pthread_sigmask(SIG_BLOCK, &relayed, &previous);
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    in_child();
+    _exit(kSetupFailedExitCode);  // Not reached: the child execs or exits.
+  }
+  const int fork_errno = errno;
+  if (as_pid1) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    if (setns(own_pid_namespace.get(), CLONE_NEWPID) != 0) {
+      const int setns_errno = errno;
+      if (pid > 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      }
+      return ErrnoStatus(setns_errno, "setns(self, CLONE_NEWPID)",
+                         "the launching thread cannot return to its own pid namespace; report "
+                         "this as a tokenbox bug");
+    }
+  }
+  if (pid < 0) return ErrnoStatus(fork_errno, "fork");
+  return pid;
 }
 
 // PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process. A caller
@@ -63,16 +110,16 @@ class ForkThread {
     return *instance;
   }
 
-  // Forks on the fork thread. In the child, `in_child` runs and must not return.
-  pid_t Fork(const std::function<void()>& in_child) {
+  // ForkHere() on the fork thread.
+  absl::StatusOr<pid_t> Fork(const std::function<void()>& in_child, bool as_pid1) {
     std::unique_lock<std::mutex> lock(mutex_);
     idle_.wait(lock, [&] { return job_ == nullptr; });
     job_ = &in_child;
+    as_pid1_ = as_pid1;
     done_ = false;
     wake_.notify_all();
     finished_.wait(lock, [&] { return done_; });
-    pid_t pid = pid_;
-    errno = fork_errno_;
+    absl::StatusOr<pid_t> pid = std::move(result_);
     job_ = nullptr;
     idle_.notify_one();
     return pid;
@@ -87,13 +134,7 @@ class ForkThread {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       wake_.wait(lock, [&] { return job_ != nullptr && !done_; });
-      pid_t pid = fork();
-      if (pid == 0) {
-        (*job_)();
-        _exit(kSetupFailedExitCode);  // Not reached: the child execs or exits.
-      }
-      pid_ = pid;
-      fork_errno_ = errno;
+      result_ = ForkHere(*job_, as_pid1_);
       done_ = true;
       finished_.notify_all();
     }
@@ -103,23 +144,19 @@ class ForkThread {
   std::mutex mutex_;
   std::condition_variable wake_, finished_, idle_;
   const std::function<void()>* job_ = nullptr;
+  bool as_pid1_ = false;
   bool done_ = false;
-  pid_t pid_ = -1;
-  int fork_errno_ = 0;
+  absl::StatusOr<pid_t> result_;
   std::thread thread_;  // Last: it starts serving once the members above exist.
 };
 
-// Forks the child that runs `in_child` (which must not return). From the main thread, whose end
-// is the process's end, it forks right here; from any other thread, on the fork thread, which
-// costs a hand-over each way.
-pid_t ForkChild(const std::function<void()>& in_child) {
-  if (static_cast<pid_t>(syscall(SYS_gettid)) != getpid()) return ForkThread::Get().Fork(in_child);
-  pid_t pid = fork();
-  if (pid == 0) {
-    in_child();
-    _exit(kSetupFailedExitCode);  // Not reached: the child execs or exits.
+// ForkHere() from the main thread, whose end is the process's end; from any other thread, on
+// the fork thread, which costs a hand-over each way.
+absl::StatusOr<pid_t> ForkChild(const std::function<void()>& in_child, bool as_pid1) {
+  if (static_cast<pid_t>(syscall(SYS_gettid)) != getpid()) {
+    return ForkThread::Get().Fork(in_child, as_pid1);
   }
-  return pid;
+  return ForkHere(in_child, as_pid1);
 }
 
 // What --verbose prints when the launcher's side of a step is done.
@@ -181,14 +218,41 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   const Sandbox leased = host_ids ? sandbox.WithLeasedIds(host_ids->id()) : sandbox;
   absl::StatusOr<SocketPair> pair = MakeSocketPair();
   if (!pair.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pair.status());
-  const ChildContext context{getpid(), options.verbose, started, options.setup_timeout,
-                             cgroup ? cgroup->dir_fds() : std::vector<int>()};
+  ChildContext context{getpid(), options.verbose, started, options.setup_timeout,
+                       cgroup ? cgroup->dir_fds() : std::vector<int>()};
+  // A program (not a zygote, whose launches get pid namespaces of their own) in a pid namespace:
+  // the child is forked as its pid 1, and reports how the program ended through a pipe.
+  const bool as_pid1 = sandbox.namespaces().pid && expect != Expect::kZygote;
+  UniqueFd program_status, program_status_writer;
+  if (as_pid1) {
+    absl::StatusOr<Pipe> pipe = MakeProgramStatusPipe();
+    if (!pipe.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pipe.status());
+    program_status = std::move(pipe->read_end);
+    context.forked_as_pid1 = true;
+    program_status_writer = std::move(pipe->write_end);
+    context.program_status_fd = program_status_writer.get();
+  }
+  // A leased id's earlier holder may have left processes behind (sandbox/host_id_lease.h); the
+  // child ends them as that user, unless it is pid 1 of a new namespace, which reaches none.
+  if (as_pid1 && host_ids) {
+    if (absl::Status s = KillEveryProcessOf(host_ids->id()); !s.ok()) {
+      return SetupFailure(SetupStep::kLeaseHostIds, s);
+    }
+  }
   std::fflush(nullptr);
-  pid_t pid = ForkChild([&] {
-    pair->parent.Reset();
-    child_main(leased, std::move(pair->child), context);
-  });
-  if (pid < 0) return SetupFailure(SetupStep::kFork, ErrnoStatus(errno, "fork"));
+  absl::StatusOr<pid_t> forked = ForkChild(
+      [&] {
+        pair->parent.Reset();
+        program_status.Reset();
+        child_main(leased, std::move(pair->child), context);
+      },
+      as_pid1);
+  program_status_writer.Reset();
+  if (!forked.ok()) {
+    return SetupStepOf(forked.status()).has_value() ? forked.status()
+                                                    : SetupFailure(SetupStep::kFork, forked.status());
+  }
+  const pid_t pid = *forked;
   pair->child.Reset();
   UniqueFd sock = std::move(pair->parent);
   note("forked the child");
@@ -210,6 +274,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
       .caller_stdio = std::move(caller_stdio),
       .host_ids = host_ids,
       .cgroup = cgroup,
+      .program_status = std::move(program_status),
   });
   // On failure `child` goes out of scope, which kills and reaps it.
   if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));

@@ -1,6 +1,7 @@
 #ifndef TOKENBOX_SANDBOX_PID_NAMESPACE_INIT_H_
 #define TOKENBOX_SANDBOX_PID_NAMESPACE_INIT_H_
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -8,36 +9,51 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ns/pipe.h"
 #include "sandbox/setup_reporter.h"
 
 namespace tokenbox {
 
-// Moves the rest of a launch into a new pid namespace with its own /proc, and ends in
-// `become_program`, run in the process that goes on to become the program: pid 2 under a tiny
-// init, or with `program_is_pid1` pid 1 of a second pid namespace nested in the first, under the
-// same init. `become_program` is given the parent that process must check for when it sets its
-// parent-death signal (sandbox/parent_death.h), and does not return; nor does this function.
-// With `program_execs` (a program, not a function) that process borrows pid 1's memory until
-// its execve, as a vfork()ed one does, so it must not return into pid 1's frames.
+// The signals pid 1 relays to the program. They are blocked from before pid 1 is forked until
+// its handlers are in place: pid 1 discards a signal it has no handler for, even from outside
+// its namespace, and one sent meanwhile would be lost.
+sigset_t RelayedSignals();
+
+// The pipe pid 1 reports the program's wait status on (RunAsInit()): its read end, the
+// launcher's, does not block, since pid 1 writes before it exits; once pid 1 is reaped the
+// status is there, or never will be.
+absl::StatusOr<Pipe> MakeProgramStatusPipe();
+
+// Mounts the proc of the caller's pid namespace at each of `mount_points`. The caller needs
+// CAP_SYS_ADMIN in the user namespace that owns its pid namespace.
+absl::Status MountProc(const std::vector<std::string>& mount_points);
+
+// Run by pid 1 of the sandbox's pid namespace once the sandbox is set up; does not return.
+// Starts the process that becomes the program: pid 2, or with `program_is_pid1` pid 1 of a
+// second pid namespace nested in this one, which mounts its proc at `proc_mount_points`. That
+// process runs `become_program`, given the parent it must check for when it sets its
+// parent-death signal (sandbox/parent_death.h); it must not return. With `program_execs` (a
+// program, not a function) it borrows pid 1's memory until its execve, as a vfork()ed one does.
 //
-// The namespace's proc is mounted at each of `proc_mount_points`. The calling process stays in
-// the launcher's pid namespace as a supervisor: it mirrors how the program ended (its exit code,
-// or its signal) as its own, so the launcher sees the program's status, and its death kills pid
-// 1, and with it the namespace and every namespace nested in it, whatever the program did to its
-// own parent-death signal or process group. pid 1 reaps whatever is orphaned onto it until the
-// program ends. With `relay_signals` (a sandbox in a session of its own, which the terminal
-// cannot signal), each passes SIGINT, SIGTERM, SIGHUP and SIGQUIT on towards the program, and
-// pid 1 turns SIGTSTP and SIGCONT into stopping and continuing everything else in the namespace.
-// At `deadline` (the command's timeout, on MonotonicNow()'s clock) the supervisor kills pid 1
-// itself, so that the timeout holds while the launcher is stopped. Neither keeps a capability,
-// and both close `program_fds`, which only the program may hold (the handshake socket, whose
-// closing tells the launcher that exec succeeded, and the token).
-[[noreturn]] void EnterPidNamespace(
+// pid 1 itself then closes `program_fds`, which only the program may hold (the handshake socket,
+// whose closing tells the launcher that exec succeeded, and the token), and every other fd but
+// `program_status_fd`, keeps no capability, and reaps whatever is orphaned onto it until the
+// program ends. Then it writes the program's wait status to `program_status_fd`, for the
+// launcher (pid 1 cannot die of a signal it sends itself), and exits, which kills everything
+// left in the namespace and in those nested in it. With `relay_signals` (a sandbox in a session
+// of its own, which the terminal cannot signal) it passes SIGINT, SIGTERM, SIGHUP and SIGQUIT
+// on to the program, and turns SIGTSTP and SIGCONT into stopping and continuing everything else
+// in the namespace. At `deadline` (the command's timeout, on MonotonicNow()'s clock) it kills
+// everything and reports the program killed, so that the timeout holds while the launcher is
+// stopped.
+[[noreturn]] void RunAsInit(
     SetupReporter& reporter, const std::vector<std::string>& proc_mount_points,
-    bool program_is_pid1, bool relay_signals, pid_t launcher_pid,
-    std::optional<absl::Duration> deadline, const std::vector<int>& program_fds,
-    bool program_execs, const std::function<void(std::optional<pid_t> parent)>& become_program);
+    bool program_is_pid1, bool relay_signals, std::optional<absl::Duration> deadline,
+    const std::vector<int>& program_fds, int program_status_fd, bool program_execs,
+    const std::function<void(std::optional<pid_t> parent)>& become_program);
 
 }  // namespace tokenbox
 

@@ -57,7 +57,6 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kCreateMountNamespace: return "create mount namespace";
     case SetupStep::kCreatePidNamespace: return "create pid namespace";
     case SetupStep::kSetParentDeathSignal: return "set parent-death signal";
-    case SetupStep::kSetParentDeathSignalOfPid1: return "set parent-death signal (pid 1)";
     case SetupStep::kMountProc: return "mount /proc";
     case SetupStep::kStartProgram: return "start the program";
     case SetupStep::kArrangeFds: return "arrange fds";

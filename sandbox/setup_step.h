@@ -57,7 +57,6 @@ enum class SetupStep {
   kCreateMountNamespace,
   kCreatePidNamespace,
   kSetParentDeathSignal,
-  kSetParentDeathSignalOfPid1,
   kMountProc,
   kStartProgram,
   kArrangeFds,

@@ -16,6 +16,7 @@
 #include "sandbox/command_codec.h"
 #include "sandbox/fd_layout.h"
 #include "sandbox/parent_death.h"
+#include "sandbox/pid_namespace_init.h"
 #include "sandbox/protocol.h"
 
 namespace tokenbox {
@@ -49,8 +50,16 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
   absl::StatusOr<std::string> bytes = ReadAll(request.fds[0].get());
   if (!bytes.ok()) return refuse(bytes.status());
   UniqueFd report = std::move(request.fds[1]);
+  // With a pid namespace per launch, where its pid 1 reports the program's wait status.
+  const bool own_pid_namespace = sandbox.namespaces().pid;
+  if (own_pid_namespace && request.fds.size() < 3) {
+    return refuse(absl::DataLossError("fork server: a launch request without its status pipe"));
+  }
+  UniqueFd program_status = own_pid_namespace ? std::move(request.fds[2]) : UniqueFd();
   std::vector<UniqueFd> passed;
-  for (size_t i = 2; i < request.fds.size(); ++i) passed.push_back(std::move(request.fds[i]));
+  for (size_t i = own_pid_namespace ? 3 : 2; i < request.fds.size(); ++i) {
+    passed.push_back(std::move(request.fds[i]));
+  }
   absl::StatusOr<Command> command = CommandCodec::Decode(*bytes, std::move(passed));
   if (!command.ok()) return refuse(command.status());
   // ForkServer::Launch() refuses this with the reason; a child here would call nothing.
@@ -58,16 +67,28 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
     return refuse(absl::FailedPreconditionError("fork server: no function to run"));
   }
   // CLONE_PARENT: the launcher, not the zygote, becomes the parent, so it can wait on the child
-  // through a pidfd like on any other sandbox. The zygote is single-threaded, so a raw clone
-  // is as safe as fork here.
-  pid_t pid = static_cast<pid_t>(
-      syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-  if (pid < 0) return refuse(ErrnoStatus(errno, "clone(CLONE_PARENT)"));
+  // through a pidfd like on any other sandbox. CLONE_NEWPID: the child is pid 1 of a namespace
+  // of its own (sandbox/pid_namespace_init.h). The zygote is single-threaded, so a raw clone is
+  // as safe as fork here. The signals pid 1 relays stay blocked until it can relay them.
+  const int flags = CLONE_PARENT | SIGCHLD | (own_pid_namespace ? CLONE_NEWPID : 0);
+  const sigset_t relayed = RelayedSignals();
+  sigset_t previous;
+  if (own_pid_namespace) sigprocmask(SIG_BLOCK, &relayed, &previous);
+  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
+  if (pid != 0 && own_pid_namespace) sigprocmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) {
+    return refuse(ErrnoStatus(errno, own_pid_namespace ? "clone(CLONE_PARENT | CLONE_NEWPID)"
+                                                       : "clone(CLONE_PARENT)",
+                              "check /proc/sys/user/max_pid_namespaces, or start the fork "
+                              "server without a pid namespace"));
+  }
   if (pid == 0) {
     reporter.CloseSocket();
     ChildContext launch_context{context.launcher_pid, context.verbose, MonotonicNow(),
                                 context.setup_timeout};
     launch_context.await_launch_cgroup = request.payload == kLaunchIntoCgroup;
+    launch_context.forked_as_pid1 = own_pid_namespace;
+    launch_context.program_status_fd = program_status.get();
     RunForkedCommand(sandbox, *command, function, launch_context, std::move(report),
                      std::move(token));
   }

@@ -212,15 +212,19 @@ const std::vector<Fault>& Faults() {
       {"recvmsg:error=EIO:when=2", "mount delegated bpffs", "EIO", nullptr, true, false,
        Target::kChild, false, "waiting for the delegated bpffs"},
       {"mount:error=EPERM:when=1", "mount a devpts instance of its own", "EPERM", "/dev/pts"},
-      // The pid namespace's own steps (the default mode).
-      {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true},
+      // The pid namespace's own steps (the default mode): the launcher forks the child as its
+      // pid 1, which mounts its /proc in a mount namespace of its own before anything else.
+      {"unshare:error=ENOSPC:when=1", "create pid namespace", "ENOSPC", nullptr, true, false,
+       Target::kAll, false, "unshare(CLONE_NEWPID)"},
+      {"unshare:error=ENOSPC:when=1", "mount /proc", "ENOSPC", nullptr, true, false,
+       Target::kChild, false, "unshare(CLONE_NEWNS)"},
       {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true},
       {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true},
-      // A fork-server launch's own steps: the request, and its pid namespace. strace counts
-      // calls per process: a launch's first unshare (its mount namespace) cannot be told from the
-      // zygote's, its second is the pid namespace.
+      // A fork-server launch's own steps: the request, and its pid namespace, which the zygote
+      // (the launcher's child) makes as it clones the launch.
       {"memfd_create:error=EMFILE:when=1", "send launch request", "EMFILE", nullptr, true, true},
-      {"unshare:error=ENOSPC:when=2", "create pid namespace", "ENOSPC", nullptr, true, true},
+      {"clone:error=ENOSPC:when=1", "fork from the fork server", "ENOSPC", nullptr, true, true,
+       Target::kChild, false, "clone(CLONE_PARENT | CLONE_NEWPID)"},
       {"mount:error=EPERM:when=1", "mount /proc", "EPERM", "/proc", true, true},
       {"execve:error=ENOMEM:when=1", "exec", "ENOMEM", "/usr/bin/true", true, true},
   };

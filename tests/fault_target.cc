@@ -12,7 +12,8 @@
 //   fault_target --inject-launcher=SYSCALL:ERRNO:N[:PATH_PREFIX] -- COMMAND [ARGS...]
 //
 // runs COMMAND (a launcher: `tokenbox run ...`, or this program in the first form) under
-// ptrace and makes the Nth call of SYSCALL (recvmsg, sendmsg, write, mkdirat, fsconfig or fsmount) fail with
+// ptrace and makes the Nth call of SYSCALL (recvmsg, sendmsg, write, mkdirat, fsconfig, fsmount,
+// unshare or clone) fail with
 // ERRNO, and nothing else: with --inject-child, the Nth call of the first process COMMAND forks
 // (the sandbox's child); with --inject-launcher, of COMMAND's main thread, counting only calls
 // whose fd (first argument) names a file under PATH_PREFIX when one is given. strace cannot aim
@@ -65,10 +66,11 @@ bool ParseInjection(const std::string& text, Injection* out) {
   static const std::map<std::string, long> kSyscalls = {
       {"recvmsg", SYS_recvmsg}, {"sendmsg", SYS_sendmsg}, {"write", SYS_write},
       {"mkdirat", SYS_mkdirat}, {"fsconfig", SYS_fsconfig},
-      {"fsmount", SYS_fsmount}};
+      {"fsmount", SYS_fsmount}, {"unshare", SYS_unshare}, {"clone", SYS_clone}};
   static const std::map<std::string, int> kErrors = {
       {"EIO", EIO},     {"ENOBUFS", ENOBUFS}, {"ENOMEM", ENOMEM}, {"EPIPE", EPIPE},
-      {"EPERM", EPERM}, {"EINVAL", EINVAL},   {"EACCES", EACCES}, {"EBADF", EBADF}};
+      {"EPERM", EPERM}, {"EINVAL", EINVAL},   {"EACCES", EACCES}, {"EBADF", EBADF},
+      {"ENOSPC", ENOSPC}};
   auto syscall_nr = kSyscalls.find(parts[0]);
   auto error = kErrors.find(parts[1]);
   if (syscall_nr == kSyscalls.end() || error == kErrors.end()) return false;
