@@ -430,8 +430,8 @@ bool StillRuns(pid_t pid) {
 }
 
 // Every process the sandbox can see, apart from the probe itself: trace it, steal its fd 0,
-// SIGKILL it. In the default pid namespace only the sandbox's own pid 1 is visible (not the
-// supervisor, tokenbox or anything else of the host); it cannot be traced or robbed, and
+// SIGKILL it. In the default pid namespace only the sandbox's own pid 1 is visible (not tokenbox
+// or anything else of the host); it cannot be traced or robbed (of its status pipe, say), and
 // SIGKILL is accepted (same user) but discarded: pid 1 of a pid namespace gets no signal from
 // inside it that it has no handler for. Were it killed, the whole namespace would die with it,
 // probe included, and the test would see no result line. Refuses to run outside a pid namespace
