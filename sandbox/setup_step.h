@@ -35,6 +35,7 @@ enum class SetupStep {
   kWaitForIdMaps,
   kEnterMappedIds,
   kMakeMountsPrivate,
+  kOpenBpffsContext,
   kArrangeFilesystemView,
   kMountDevpts,
   kMountCgroupView,
