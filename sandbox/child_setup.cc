@@ -240,7 +240,7 @@ class ChildSetup {
   [[noreturn]] void RunCommand(const Command& command, const std::function<int()>& function,
                                UniqueFd token, bool forked_by_zygote);
   // The steps of RunCommand() in the process that becomes the program, from its fds on; it must
-  // not return, as it may run in memory borrowed from pid 1 (EnterPidNamespace()).
+  // not return, as it may run in memory borrowed from pid 1 (RunAsInit()).
   [[noreturn]] void StartCommand(const Command& command, const std::function<int()>& function,
                                  UniqueFd& token, const UniqueFd& own_terminal,
                                  std::optional<pid_t> parent);

@@ -93,14 +93,14 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
   absl::StatusOr<SocketPair> report = MakeSocketPair();
   if (!report.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, report.status());
   std::vector<int> fds = {request->get(), report->child.get()};
-  UniqueFd program_status;
-  std::optional<Pipe> status_pipe;
+  // With a pid namespace per launch, the launch is its pid 1, and reports through this pipe.
+  UniqueFd program_status, program_status_writer;
   if (pid_namespace_per_launch_) {
     absl::StatusOr<Pipe> pipe = MakeProgramStatusPipe();
     if (!pipe.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, pipe.status());
     program_status = std::move(pipe->read_end);
-    status_pipe = std::move(*pipe);
-    fds.push_back(status_pipe->write_end.get());
+    program_status_writer = std::move(pipe->write_end);
+    fds.push_back(program_status_writer.get());
   }
   for (const PassedFd& passed : command.passed_fds()) fds.push_back(passed.fd->get());
 
@@ -119,7 +119,7 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
     pid = *launched;
   }
   report->child.Reset();
-  status_pipe.reset();
+  program_status_writer.Reset();
   // The zygote cloned with CLONE_PARENT: the child is ours, unreaped, so the pid names it.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   const int pidfd_errno = errno;

@@ -57,7 +57,7 @@ CommandBuilder LaunchOf(std::vector<std::string> argv) {
 }
 
 // The zygote never execs: it held every fd the launcher had when the fork server started, and
-// so did each launch's supervisor and pid 1, so a reader of a pipe the launcher held saw no
+// so did each launch's pid 1 (and a supervisor, before issue 13), so a reader of a pipe the launcher held saw no
 // end-of-file while the server ran.
 TEST_CASE("Neither the zygote nor a launch holds an fd of the launcher's it was not passed") {
   TB_REQUIRE_PRIVILEGE();

@@ -36,7 +36,7 @@ using ::tokenbox::testing::Built;
 SandboxBuilder Base() { return testing::DemoSandbox(); }
 CommandBuilder Run(std::vector<std::string> argv) { return testing::ProgramCommand(std::move(argv)); }
 
-// The supervisor and pid 1 never exec: they held every fd of the launcher, close-on-exec or
+// pid 1 (and a supervisor, before issue 13) never execs: they held every fd of the launcher, close-on-exec or
 // not, so a reader of a pipe the launcher held saw no end-of-file while the sandbox ran.
 TEST_CASE("No process of the sandbox holds an fd of the launcher's it was not passed") {
   TB_REQUIRE_PRIVILEGE();
@@ -228,8 +228,7 @@ TEST_CASE("The sandbox dies with its launcher") {
   REQUIRE(reaped == sandbox_pid);
   CHECK(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGKILL);
-  // As subreaper this test also inherited the sandbox's pid 1 when the supervisor died; it dies
-  // by its own parent-death signal. Reap it, and anything else orphaned onto us.
+  // As subreaper this test may also inherit what a killed sandbox left orphaned: reap it.
   absl::Time give_up = absl::Now() + absl::Seconds(5);
   while (absl::Now() < give_up) {
     pid_t orphan = waitpid(-1, nullptr, WNOHANG);

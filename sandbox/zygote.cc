@@ -75,13 +75,14 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
   sigset_t previous;
   if (own_pid_namespace) sigprocmask(SIG_BLOCK, &relayed, &previous);
   pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
+  const int clone_errno = errno;
   if (pid != 0 && own_pid_namespace) sigprocmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0) {
-    return refuse(ErrnoStatus(errno, own_pid_namespace ? "clone(CLONE_PARENT | CLONE_NEWPID)"
-                                                       : "clone(CLONE_PARENT)",
+  if (pid < 0 && own_pid_namespace) {
+    return refuse(ErrnoStatus(clone_errno, "clone(CLONE_PARENT | CLONE_NEWPID)",
                               "check /proc/sys/user/max_pid_namespaces, or start the fork "
                               "server without a pid namespace"));
   }
+  if (pid < 0) return refuse(ErrnoStatus(clone_errno, "clone(CLONE_PARENT)"));
   if (pid == 0) {
     reporter.CloseSocket();
     ChildContext launch_context{context.launcher_pid, context.verbose, MonotonicNow(),

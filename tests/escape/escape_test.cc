@@ -814,7 +814,7 @@ enum class Ending {
 };
 
 // The live children of `parent`: a stopped tokenbox's fork-server zygote still carries the
-// marker, rightly. (A supervisor killed at the deadline is a zombie, whose arguments are gone.)
+// marker, rightly. (A pid 1 killed at the deadline is a zombie, whose arguments are gone.)
 std::vector<pid_t> LiveChildrenOf(pid_t parent, const std::vector<pid_t>& among) {
   std::vector<pid_t> children;
   for (pid_t pid : among) {
@@ -837,7 +837,7 @@ std::string EndLauncherAndLook(const std::vector<std::string>& options, const st
     run.ReadFor(absl::Milliseconds(200));
   }
   // The program and its child have the marker as an argument; so do tokenbox and its forks: the
-  // fork server's zygote, and with a pid namespace the supervisor and pid 1.
+  // fork server's zygote, and with a pid namespace the sandbox's pid 1.
   const std::vector<pid_t> started = testing::ProcessesWithArgument(marker);
   std::string observed;
   if (sleeping() < programs) {
@@ -1004,7 +1004,7 @@ TEST_CASE("A program that clears its parent-death signal dies with a SIGKILLed l
 }
 
 // Hole 5 of issue 11: the timeout was tokenbox's alone, and a tokenbox stopped by ^Z or
-// SIGSTOP let the sandbox run on past it. The supervisor now holds the deadline too.
+// SIGSTOP let the sandbox run on past it. The sandbox's pid 1 now holds the deadline too.
 TEST_CASE("The timeout holds while tokenbox is stopped") {
   TB_REQUIRE_PRIVILEGE();
   ExpectGoneWithLauncher("stopped-past-timeout",
