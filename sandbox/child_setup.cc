@@ -287,8 +287,6 @@ UniqueFd ChildSetup::PrepareSandbox() {
       ExtraCloneFlags(sandbox_.namespaces()), context_.setup_timeout,
       [this](SetupStep step) { reporter_.Done(step); });
   if (!entered.ok()) reporter_.Fail(SetupStep::kCreateNamespaces, entered);
-  // The launcher delegates the bpffs while this process arranges its mounts.
-  reporter_.Step(SetupStep::kOpenBpffsContext, SendBpffsContext(reporter_.sock()));
   std::vector<std::string> mount_points;
   if (sandbox_.bpffs_path().has_value()) mount_points.push_back(*sandbox_.bpffs_path());
   if (sandbox_.namespaces().pid) {

@@ -77,14 +77,12 @@ absl::Status EnterDelegatedNamespaces(int sock, uid_t uid, gid_t gid, int extra_
   return Step(SetupStep::kMakeMountsPrivate, MakeMountsPrivate(), observer);
 }
 
-absl::Status SendBpffsContext(int sock) {
+absl::StatusOr<UniqueFd> ReceiveDelegatedBpffs(int sock, absl::Duration timeout) {
   absl::StatusOr<UniqueFd> context = FsOpen("bpf");
   if (!context.ok()) return context.status();
   int fds[] = {context->get()};
-  return SendFdMessage(sock, kBpffsContext, "", fds);
-}
-
-absl::StatusOr<UniqueFd> ReceiveDelegatedBpffs(int sock, absl::Duration timeout) {
+  if (absl::Status s = SendFdMessage(sock, kBpffsContext, "", fds); !s.ok()) return s;
+  context->Reset();
   absl::StatusOr<FdMessage> reply = ReceiveExpected(sock, kBpffsMount, 1, timeout);
   if (!reply.ok()) {
     if (SetupStepOf(reply.status()).has_value()) return reply.status();
@@ -114,16 +112,8 @@ absl::Status DelegateToChild(int sock, pid_t pid, const IdMap& uid_map, const Id
     return failure;
   }
   int fds[] = {mount->get()};
-  absl::Status sent = SendFdMessage(sock, kBpffsMount, "", fds);
-  if (!sent.ok()) {
-    // The child sent its context before arranging its mounts, and may have failed at one of
-    // them since: then its own report says why, not the closed socket.
-    absl::StatusOr<StartedAs> reported = AwaitStart(sock, absl::ZeroDuration());
-    if (!reported.ok() && SetupStepOf(reported.status()) != SetupStep::kWaitForStart) {
-      return reported.status();
-    }
-  }
-  return Step(SetupStep::kConfigureDelegatedBpffs, sent, observer);
+  return Step(SetupStep::kConfigureDelegatedBpffs, SendFdMessage(sock, kBpffsMount, "", fds),
+              observer);
 }
 
 absl::Status RunWithDelegatedBpffs(const DelegationPolicy& policy,
@@ -138,7 +128,6 @@ absl::Status RunWithDelegatedBpffs(const DelegationPolicy& policy,
             !s.ok()) {
           return s;
         }
-        if (absl::Status s = SendBpffsContext(sock); !s.ok()) return s;
         absl::StatusOr<UniqueFd> bpffs = ReceiveDelegatedBpffs(sock, timeout);
         if (!bpffs.ok()) return bpffs.status();
         return fn(bpffs->get());

@@ -31,13 +31,10 @@ using StepObserver = std::function<void(SetupStep)>;
 absl::Status EnterDelegatedNamespaces(int sock, uid_t uid, gid_t gid, int extra_clone_flags,
                                       absl::Duration timeout, const StepObserver& observer = {});
 
-// The child's part, then: opens a bpffs context in its own namespaces, so that the superblock
-// belongs to its user namespace, and sends it to the launcher, which delegates it while the
-// child goes on (arranging its mounts, say)...
-absl::Status SendBpffsContext(int sock);
-
-// ...and receives it back delegated and mounted (detached). The caller names the step of a
-// failure in either; only a refusal by the launcher arrives named already.
+// The child's part, then (once it has arranged its mounts): opens a bpffs context in its own
+// namespaces, so that the superblock belongs to its user namespace, and receives it back from
+// the launcher delegated and mounted (detached). The caller names the step of a failure here;
+// only a refusal by the launcher arrives named already.
 absl::StatusOr<UniqueFd> ReceiveDelegatedBpffs(int sock, absl::Duration timeout);
 
 // The launcher's part, for the child `pid`: writes its id maps when it has unshared, then

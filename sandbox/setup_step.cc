@@ -36,7 +36,6 @@ absl::string_view SetupStepName(SetupStep step) {
     case SetupStep::kWaitForIdMaps: return "wait for id maps";
     case SetupStep::kEnterMappedIds: return "enter mapped ids";
     case SetupStep::kMakeMountsPrivate: return "make mounts private";
-    case SetupStep::kOpenBpffsContext: return "open a bpffs context";
     case SetupStep::kArrangeFilesystemView: return "arrange filesystem view";
     case SetupStep::kOpenBindSources: return "open bind sources";
     case SetupStep::kMountDevpts: return "mount a devpts instance of its own";

@@ -35,7 +35,6 @@ enum class SetupStep {
   kWaitForIdMaps,
   kEnterMappedIds,
   kMakeMountsPrivate,
-  kOpenBpffsContext,
   kArrangeFilesystemView,
   kMountDevpts,
   kMountCgroupView,

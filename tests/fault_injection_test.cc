@@ -137,20 +137,17 @@ const std::vector<Fault>& Faults() {
       {"setresgid:error=EPERM:when=2", "enter mapped ids", "EPERM"},
       {"setresuid:error=EPERM:when=2", "enter mapped ids", "EPERM"},
       {"mount:error=EPERM:when=1", "make mounts private", "EPERM"},
-      // Once in its namespaces, the child opens the bpffs context first (its first fsopen),
-      // which the launcher delegates while the child's filesystem view mounts a tmpfs on /tmp
-      // (fsopen, fsconfig mode, size, create, fsmount, move_mount), then on /var/tmp, /dev/shm
-      // and /run.
-      {"fsopen:error=ENOMEM:when=1", "open a bpffs context", "ENOMEM", nullptr, false, false,
-       Target::kAll, false, "fsopen(\"bpf\")"},
-      {"fsopen:error=ENOMEM:when=2", "arrange filesystem view", "ENOMEM", nullptr, false, false,
+      // The child's filesystem view mounts a tmpfs on /tmp first (fsopen, fsconfig mode,
+      // size, create, fsmount, move_mount), then on /var/tmp, /dev/shm and /run.
+      {"fsopen:error=ENOMEM:when=1", "arrange filesystem view", "ENOMEM", nullptr, false, false,
        Target::kAll, false, "mount tmpfs on /tmp"},
-      // The launcher's first fsconfig call may come first: only the child's is failed.
-      {"fsconfig:error=EINVAL:when=1", "arrange filesystem view", "EINVAL", nullptr, true, false,
-       Target::kChild, false, "mode=\"1777\""},
+      {"fsconfig:error=EINVAL:when=1", "arrange filesystem view", "EINVAL", nullptr, false, false,
+       Target::kAll, false, "mode=\"1777\""},
       {"fsmount:error=ENOMEM:when=4", "arrange filesystem view", "ENOMEM", nullptr, false, false,
        Target::kAll, false, "mount tmpfs on /run"},
-      // Then the launcher's fsconfig calls.
+      // Then the delegated bpffs: the child's fifth fsopen; the launcher's fsconfig calls.
+      {"fsopen:error=ENOMEM:when=5", "mount delegated bpffs", "ENOMEM", nullptr, false, false,
+       Target::kAll, false, "fsopen(\"bpf\")"},
       {"fsconfig:error=EINVAL:when=1", "configure delegated bpffs", "EINVAL", nullptr, false,
        false, Target::kLauncher},
       {"fsconfig:error=EINVAL:when=2", "configure delegated bpffs", "EINVAL", nullptr, false,
@@ -194,7 +191,7 @@ const std::vector<Fault>& Faults() {
       // The handshake's fd passing. With -f the child's sendmsg calls come first (it starts
       // the handshake) and the launcher's recvmsg calls do.
       {"sendmsg:error=EPIPE:when=1", "create namespaces", "EPIPE"},
-      {"sendmsg:error=ENOBUFS:when=2", "open a bpffs context", "ENOBUFS"},
+      {"sendmsg:error=ENOBUFS:when=2", "mount delegated bpffs", "ENOBUFS"},
       {"recvmsg:error=EIO:when=1", "wait for the child", "EIO"},
       {"recvmsg:error=EIO:when=2", "wait for the child's bpffs context", "EIO"},
       // The launcher's own sendmsg calls (id maps written; the bpffs mount fd) and its last
