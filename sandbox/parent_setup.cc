@@ -49,7 +49,10 @@ absl::StatusOr<pid_t> ForkHere(const std::function<void()>& in_child, bool as_pi
   sigset_t previous;
   if (as_pid1) {
     own_pid_namespace = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
-    if (!own_pid_namespace) return ErrnoStatus(errno, "pidfd_open(self)");
+    if (!own_pid_namespace) {
+      return ErrnoStatus(errno, "pidfd_open(self)",
+                         "needs Linux >= 5.3; or the launcher is at its fd limit (RLIMIT_NOFILE)");
+    }
     if (unshare(CLONE_NEWPID) != 0) {
       return SetupFailure(
           SetupStep::kCreatePidNamespace,
@@ -57,8 +60,7 @@ absl::StatusOr<pid_t> ForkHere(const std::function<void()>& in_child, bool as_pi
                       "check /proc/sys/user/max_pid_namespaces, or run without a pid namespace "
                       "(--no-unshare-pid)"));
     }
-    const sigset_t relayed = RelayedSignals();
-    pthread_sigmask(SIG_BLOCK, &relayed, &previous);
+    previous = BlockRelayedSignals();
   }
   const pid_t pid = fork();
   if (pid == 0) {

@@ -22,7 +22,6 @@ namespace tokenbox {
 namespace {
 
 volatile sig_atomic_t g_program = 0;
-volatile sig_atomic_t g_relay = 0;
 volatile sig_atomic_t g_status_fd = -1;
 
 // The signals that interrupt or end a program from its terminal or from tokenbox (which
@@ -133,10 +132,18 @@ sigset_t RelayedSignals() {
   return relayed;
 }
 
+sigset_t BlockRelayedSignals() {
+  const sigset_t relayed = RelayedSignals();
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &relayed, &previous);
+  return previous;
+}
+
 absl::StatusOr<Pipe> MakeProgramStatusPipe() {
   absl::StatusOr<Pipe> pipe = MakePipe();
   if (pipe.ok() && fcntl(pipe->read_end.get(), F_SETFL, O_NONBLOCK) != 0) {
-    return ErrnoStatus(errno, "fcntl(program status pipe, O_NONBLOCK)");
+    return ErrnoStatus(errno, "fcntl(program status pipe, O_NONBLOCK)",
+                       "report this as a tokenbox bug: a new pipe takes O_NONBLOCK");
   }
   return pipe;
 }

@@ -22,6 +22,9 @@ namespace tokenbox {
 // its namespace, and one sent meanwhile would be lost.
 sigset_t RelayedSignals();
 
+// Blocks them in the calling thread; returns the mask it had, to put back.
+sigset_t BlockRelayedSignals();
+
 // The pipe pid 1 reports the program's wait status on (RunAsInit()): its read end, the
 // launcher's, does not block, since pid 1 writes before it exits; once pid 1 is reaped the
 // status is there, or never will be.

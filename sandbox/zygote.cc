@@ -71,12 +71,11 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
   // of its own (sandbox/pid_namespace_init.h). The zygote is single-threaded, so a raw clone is
   // as safe as fork here. The signals pid 1 relays stay blocked until it can relay them.
   const int flags = CLONE_PARENT | SIGCHLD | (own_pid_namespace ? CLONE_NEWPID : 0);
-  const sigset_t relayed = RelayedSignals();
   sigset_t previous;
-  if (own_pid_namespace) sigprocmask(SIG_BLOCK, &relayed, &previous);
+  if (own_pid_namespace) previous = BlockRelayedSignals();
   pid_t pid = static_cast<pid_t>(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   const int clone_errno = errno;
-  if (pid != 0 && own_pid_namespace) sigprocmask(SIG_SETMASK, &previous, nullptr);
+  if (pid != 0 && own_pid_namespace) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0 && own_pid_namespace) {
     return refuse(ErrnoStatus(clone_errno, "clone(CLONE_PARENT | CLONE_NEWPID)",
                               "check /proc/sys/user/max_pid_namespaces, or start the fork "
