@@ -54,6 +54,10 @@ absl::Status WithErrno(absl::Status status, int err) {
   return status;
 }
 
+absl::Status ErrnoUnless(bool ok, absl::string_view call, absl::string_view remedy) {
+  return ok ? absl::OkStatus() : ErrnoStatus(errno, call, remedy);
+}
+
 int ErrnoOf(const absl::Status& status) {
   auto payload = status.GetPayload(kErrnoPayload);
   int err = 0;

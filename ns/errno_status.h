@@ -20,6 +20,12 @@ std::string ErrnoName(int err);
 // and tests can branch on it without parsing text (see ErrnoOf).
 absl::Status ErrnoStatus(int err, absl::string_view call, absl::string_view remedy = {});
 
+// OK when `ok`, else ErrnoStatus(errno, call, remedy): for a call tested where it is made, as in
+// ErrnoUnless(setsid() >= 0, "setsid"). The order in which arguments are evaluated is not
+// fixed, so `call` and `remedy` are literals or text built before: building them may change
+// errno.
+absl::Status ErrnoUnless(bool ok, absl::string_view call, absl::string_view remedy = {});
+
 // The errno recorded by ErrnoStatus (kept through Annotate), or 0 when there is none.
 int ErrnoOf(const absl::Status& status);
 

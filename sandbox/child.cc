@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/monotonic_clock.h"
+#include "sandbox/child_process.h"
 
 namespace tokenbox {
 namespace {
@@ -23,30 +24,14 @@ void TakeTerminalBack() {
   signal(SIGTTOU, old);
 }
 
+absl::Status MovedFrom() { return absl::FailedPreconditionError("this Child was moved from"); }
+
 }  // namespace
 
-Child::Child(Key, Process process)
-    : pid_(process.pid),
-      pidfd_(std::move(process.pidfd)),
-      kill_process_group_(process.kill_process_group),
-      deadline_(process.deadline),
-      owns_terminal_(process.owns_terminal),
-      caller_stdio_(std::move(process.caller_stdio)),
-      host_ids_(std::move(process.host_ids)),
-      cgroup_(std::move(process.cgroup)),
-      program_status_(std::move(process.program_status)) {}
+Child::Child(std::unique_ptr<ChildProcess> process) : process_(std::move(process)) {}
 
 Child::Child(Child&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)),
-      pidfd_(std::move(other.pidfd_)),
-      kill_process_group_(other.kill_process_group_),
-      deadline_(other.deadline_),
-      owns_terminal_(std::exchange(other.owns_terminal_, false)),
-      caller_stdio_(std::exchange(other.caller_stdio_, CallerStdio())),
-      host_ids_(std::move(other.host_ids_)),
-      cgroup_(std::move(other.cgroup_)),
-      terminal_(std::move(other.terminal_)),
-      program_status_(std::move(other.program_status_)),
+    : process_(std::move(other.process_)),
       timed_out_(other.timed_out_),
       exit_status_(std::move(other.exit_status_)),
       rusage_(std::move(other.rusage_)) {}
@@ -54,16 +39,7 @@ Child::Child(Child&& other) noexcept
 Child& Child::operator=(Child&& other) noexcept {
   if (this == &other) return *this;
   EndIfRunning();
-  pid_ = std::exchange(other.pid_, -1);
-  pidfd_ = std::move(other.pidfd_);
-  kill_process_group_ = other.kill_process_group_;
-  deadline_ = other.deadline_;
-  owns_terminal_ = std::exchange(other.owns_terminal_, false);
-  caller_stdio_ = std::exchange(other.caller_stdio_, CallerStdio());
-  host_ids_ = std::move(other.host_ids_);
-  cgroup_ = std::move(other.cgroup_);
-  terminal_ = std::move(other.terminal_);
-  program_status_ = std::move(other.program_status_);
+  process_ = std::move(other.process_);
   timed_out_ = other.timed_out_;
   exit_status_ = std::move(other.exit_status_);
   rusage_ = std::move(other.rusage_);
@@ -72,12 +48,14 @@ Child& Child::operator=(Child&& other) noexcept {
 
 Child::~Child() { EndIfRunning(); }
 
-UniqueFd Child::TakeTerminal() { return std::move(terminal_); }
+pid_t Child::pid() const { return process_ ? process_->pid : -1; }
 
-void Child::AdoptTerminal(Key, UniqueFd primary) { terminal_ = std::move(primary); }
+int Child::pidfd() const { return process_ ? process_->pidfd.get() : -1; }
+
+UniqueFd Child::TakeTerminal() { return process_ ? std::move(process_->terminal) : UniqueFd(); }
 
 void Child::EndIfRunning() {
-  if (pid_ <= 0) return;
+  if (!process_) return;
   (void)Kill();
   (void)Reap();
 }
@@ -93,17 +71,19 @@ absl::Status Child::Kill() {
 }
 
 absl::Status Child::KillLocked(bool timed_out) {
-  if (pid_ <= 0 || exit_status_.has_value()) return absl::OkStatus();
+  if (!process_ || exit_status_.has_value()) return absl::OkStatus();
   if (timed_out) timed_out_ = true;
+  const pid_t pid = process_->pid;
   // Not reaped while the lock is held, so its pid, and with it the group id, cannot have been
   // given to another process.
-  if (kill_process_group_) (void)kill(-pid_, SIGKILL);
+  if (process_->kill_process_group) (void)kill(-pid, SIGKILL);
   // Without a pidfd (a launch that failed to open one), by pid: it is as safe, unreaped.
-  if (!pidfd_) {
-    if (kill(pid_, SIGKILL) != 0 && errno != ESRCH) return ErrnoStatus(errno, "kill(SIGKILL)");
+  if (!process_->pidfd) {
+    if (kill(pid, SIGKILL) != 0 && errno != ESRCH) return ErrnoStatus(errno, "kill(SIGKILL)");
     return absl::OkStatus();
   }
-  if (syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
+  if (syscall(SYS_pidfd_send_signal, process_->pidfd.get(), SIGKILL, nullptr, 0) != 0 &&
+      errno != ESRCH) {
     return ErrnoStatus(errno, "pidfd_send_signal(SIGKILL)");
   }
   return absl::OkStatus();
@@ -112,40 +92,42 @@ absl::Status Child::KillLocked(bool timed_out) {
 absl::StatusOr<ExitStatus> Child::Reap() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (exit_status_.has_value()) return *exit_status_;
-  if (pid_ <= 0) return absl::FailedPreconditionError("this Child was moved from");
+  if (!process_) return MovedFrom();
+  const pid_t pid = process_->pid;
   // Wait for the end without reaping: a zombie keeps its pid, so the group kill below can only
   // reach what the program left behind.
   siginfo_t info = {};
-  while (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0) {
-    if (errno != EINTR) return ErrnoStatus(errno, absl::StrCat("waitid(", pid_, ")"));
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) {
+    if (errno != EINTR) return ErrnoStatus(errno, absl::StrCat("waitid(", pid, ")"));
   }
-  if (kill_process_group_) (void)kill(-pid_, SIGKILL);
+  if (process_->kill_process_group) (void)kill(-pid, SIGKILL);
   int status = 0;
   rusage usage = {};
   pid_t done;
   do {
-    done = wait4(pid_, &status, 0, &usage);
+    done = wait4(pid, &status, 0, &usage);
   } while (done < 0 && errno == EINTR);
-  if (done < 0) return ErrnoStatus(errno, absl::StrCat("wait4(", pid_, ")"));
-  if (program_status_) {
+  if (done < 0) return ErrnoStatus(errno, absl::StrCat("wait4(", pid, ")"));
+  if (process_->program_status) {
     // pid 1's report, when it made one: it did unless it was killed, or set-up failed.
     int reported = 0;
-    if (read(program_status_.get(), &reported, sizeof(reported)) == sizeof(reported)) {
+    if (read(process_->program_status.get(), &reported, sizeof(reported)) == sizeof(reported)) {
       status = reported;
     }
-    program_status_.Reset();
+    process_->program_status.Reset();
   }
   // The last holder of a lease without a pid namespace ends what left the process group, and
   // the last holder of the cgroup what is left in it.
-  host_ids_.reset();
-  cgroup_.reset();
-  if (owns_terminal_) TakeTerminalBack();
-  caller_stdio_.Restore();
+  process_->host_ids.reset();
+  process_->cgroup.reset();
+  if (process_->owns_terminal) TakeTerminalBack();
+  process_->caller_stdio.Restore();
   rusage_ = usage;
   // Killed at or after the deadline: the launcher's kill, or pid 1's (which holds the timeout
   // while the launcher is stopped).
+  const std::optional<absl::Duration>& deadline = process_->deadline;
   const bool killed_late = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
-                           deadline_.has_value() && MonotonicNow() >= *deadline_;
+                           deadline.has_value() && MonotonicNow() >= *deadline;
   exit_status_ = timed_out_ || killed_late ? ExitStatus::TimedOut()
                  : WIFSIGNALED(status) ? ExitStatus::Signaled(WTERMSIG(status))
                                        : ExitStatus::Exited(WEXITSTATUS(status));
@@ -169,7 +151,7 @@ absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Duration> deadli
                                    : static_cast<int>(absl::ToInt64Milliseconds(
                                          absl::Ceil(left, absl::Milliseconds(1))));
     }
-    pollfd pfd = {pidfd_.get(), POLLIN, 0};
+    pollfd pfd = {process_->pidfd.get(), POLLIN, 0};
     int ready = poll(&pfd, 1, timeout_ms);
     if (ready > 0) return Reap();
     if (ready < 0 && errno != EINTR) return ErrnoStatus(errno, "poll(pidfd)");
@@ -184,14 +166,16 @@ absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Duration> deadli
 }
 
 absl::StatusOr<ExitStatus> Child::Wait() {
-  if (pid_ <= 0) return absl::FailedPreconditionError("this Child was moved from");
-  return WaitUntil(deadline_);
+  if (!process_) return MovedFrom();
+  return WaitUntil(process_->deadline);
 }
 
 absl::StatusOr<ExitStatus> Child::WaitFor(absl::Duration timeout) {
-  if (pid_ <= 0) return absl::FailedPreconditionError("this Child was moved from");
+  if (!process_) return MovedFrom();
   absl::Duration deadline = MonotonicNow() + timeout;
-  if (deadline_.has_value() && *deadline_ < deadline) deadline = *deadline_;
+  if (process_->deadline.has_value() && *process_->deadline < deadline) {
+    deadline = *process_->deadline;
+  }
   return WaitUntil(deadline);
 }
 

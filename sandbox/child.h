@@ -11,12 +11,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ns/unique_fd.h"
-#include "sandbox/caller_stdio.h"
 #include "sandbox/exit_status.h"
-#include "sandbox/host_id_lease.h"
-#include "sandbox/sandbox_cgroup.h"
 
 namespace tokenbox {
+
+struct ChildProcess;  // The launcher's own parts of it: sandbox/child_process.h.
 
 // A launched sandbox. Owns its process: waiting goes through the pidfd and reaps only this pid.
 // Destroying a Child that is still running kills the whole sandbox and reaps it, so no process
@@ -29,31 +28,6 @@ namespace tokenbox {
 // assigning and destroying a Child must not overlap any other call on it.
 class Child {
  public:
-  // Only the launcher and ForkServer make a Child.
-  class Key {
-    Key() = default;
-    friend class ParentSetup;
-    friend class ForkServer;
-  };
-  struct Process {
-    pid_t pid = -1;
-    UniqueFd pidfd;
-    // Without a pid namespace the sandbox is its own process group, and ending it means
-    // killing the group.
-    bool kill_process_group = false;
-    std::optional<absl::Duration> deadline;  // On MonotonicNow()'s clock.
-    bool owns_terminal = false;              // The sandbox was given the terminal's foreground.
-    CallerStdio caller_stdio;                // Put back once the sandbox is reaped.
-    // Given back (by this Child, if it holds them last) once the sandbox is reaped.
-    std::shared_ptr<const HostIdLease> host_ids;
-    // Removed (by this Child, if it holds it last) once the sandbox is reaped, after the above.
-    std::shared_ptr<const SandboxCgroup> cgroup;
-    // Where the sandbox's pid 1 reports the program's wait status before it exits (non-blocking;
-    // none without a pid namespace): pid 1 itself cannot end by the program's signal.
-    UniqueFd program_status;
-  };
-  Child(Key, Process process);
-
   Child(Child&& other) noexcept;
   // Kills and reaps the sandbox this Child held, if it still runs, then takes `other`'s.
   Child& operator=(Child&& other) noexcept;
@@ -61,8 +35,8 @@ class Child {
   Child& operator=(const Child&) = delete;
   ~Child();
 
-  pid_t pid() const { return pid_; }
-  int pidfd() const { return pidfd_.get(); }
+  pid_t pid() const;
+  int pidfd() const;
 
   // Waits for the sandbox to end. With a timeout in the command, a sandbox still running at the
   // deadline (counted from launch) is killed and reported as timed out.
@@ -79,10 +53,12 @@ class Child {
   // The primary end of the program's pseudo-terminal (CommandBuilder::OwnTerminal()), for the
   // caller to relay; invalid without one, or once taken.
   UniqueFd TakeTerminal();
-  // The launcher's part: that end, as the child sent it (ReceiveOwnTerminal()).
-  void AdoptTerminal(Key, UniqueFd primary);
 
  private:
+  // Only the launcher's start of a sandbox (sandbox/child_start.h) makes a Child.
+  friend class ChildStart;
+  explicit Child(std::unique_ptr<ChildProcess> process);
+
   absl::StatusOr<ExitStatus> WaitUntil(std::optional<absl::Duration> deadline);
   // Kills the sandbox, noting the kill as the timeout's when `timed_out`.
   absl::Status KillLocked(bool timed_out);
@@ -90,18 +66,10 @@ class Child {
   absl::StatusOr<ExitStatus> Reap();
   void EndIfRunning();
 
-  pid_t pid_ = -1;
-  UniqueFd pidfd_;
-  bool kill_process_group_ = false;
-  std::optional<absl::Duration> deadline_;
-  bool owns_terminal_ = false;
-  CallerStdio caller_stdio_;
-  std::shared_ptr<const HostIdLease> host_ids_;
-  std::shared_ptr<const SandboxCgroup> cgroup_;
-  UniqueFd terminal_;
-  UniqueFd program_status_;
+  // Null once moved from.
+  std::unique_ptr<ChildProcess> process_;
 
-  mutable std::mutex mutex_;  // Guards what follows, and the reaping of pid_.
+  mutable std::mutex mutex_;  // Guards what follows, and the reaping of the process.
   bool timed_out_ = false;
   std::optional<ExitStatus> exit_status_;
   std::optional<rusage> rusage_;

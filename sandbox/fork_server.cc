@@ -1,7 +1,6 @@
 #include "sandbox/fork_server.h"
 
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,12 +11,16 @@
 #include "ns/fd_passing.h"
 #include "ns/monotonic_clock.h"
 #include "ns/write_all.h"
-#include "sandbox/child_setup.h"
+#include "sandbox/child/child_setup.h"
+#include "sandbox/child/zygote.h"
+#include "sandbox/child_process.h"
+#include "sandbox/child_start.h"
 #include "sandbox/command_codec.h"
+#include "sandbox/host_resources/host_id_lease.h"
+#include "sandbox/host_resources/sandbox_cgroup.h"
 #include "sandbox/parent_setup.h"
-#include "sandbox/pid_namespace_init.h"
 #include "sandbox/protocol.h"
-#include "sandbox/zygote.h"
+#include "sandbox/setup_progress.h"
 
 namespace tokenbox {
 namespace {
@@ -45,11 +48,23 @@ absl::Status MoveIntoCgroup(const SandboxCgroup& cgroup, pid_t pid, int report_s
 
 }  // namespace
 
+ForkServer::ForkServer(Child zygote, UniqueFd sock, std::shared_ptr<const HostIdLease> host_ids,
+                       std::shared_ptr<const SandboxCgroup> cgroup, bool pid_namespace_per_launch,
+                       const ForkServerOptions& options)
+    : zygote_(std::move(zygote)),
+      sock_(std::move(sock)),
+      host_ids_(std::move(host_ids)),
+      cgroup_(std::move(cgroup)),
+      cgroup_per_launch_(cgroup_ != nullptr && cgroup_->dir_fd() >= 0 && !pid_namespace_per_launch),
+      pid_namespace_per_launch_(pid_namespace_per_launch),
+      launch_options_(options.launch),
+      has_function_(static_cast<bool>(options.function)) {}
+
 absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& sandbox,
                                                               ForkServerOptions options) {
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, /*timeout=*/std::nullopt, CallerStdio::All(), options.launch,
-      ParentSetup::Expect::kZygote,
+      ExpectedStart::kZygote,
       [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {
         RunPreparedSandbox(leased, context, std::move(sock),
                            [&](SetupReporter& reporter, UniqueFd token) {
@@ -68,6 +83,8 @@ ForkServer::~ForkServer() {
 }
 
 absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
+  const LauncherSteps steps(launch_options_.verbose, MonotonicNow());
+  const absl::Duration setup_timeout = launch_options_.setup_timeout;
   if (command.kind() == Command::Kind::kFunction) {
     return absl::InvalidArgumentError(
         "a function cannot be carried into the prepared sandbox: give it to ForkServer::Start, "
@@ -107,12 +124,13 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
   pid_t pid = -1;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (absl::Status s = SendFdMessage(sock_.get(), kZygoteLaunch,
-                                       cgroup_per_launch_ ? kLaunchIntoCgroup : "", fds);
+    const LaunchRequest launch{steps.started(), cgroup_per_launch_};
+    if (absl::Status s = SendFdMessage(sock_.get(), kZygoteLaunch, EncodeLaunchRequest(launch), fds);
         !s.ok()) {
       return SetupFailure(SetupStep::kSendLaunchRequest, s);
     }
-    absl::StatusOr<FdMessage> reply = ReceiveExpected(sock_.get(), kZygoteLaunched, 0, setup_timeout_);
+    absl::StatusOr<FdMessage> reply =
+        ReceiveExpected(sock_.get(), kZygoteLaunched, 0, setup_timeout);
     if (!reply.ok()) return SetupFailure(SetupStep::kReceiveLaunchReply, reply.status());
     absl::StatusOr<pid_t> launched = DecodePid(reply->payload);
     if (!launched.ok()) return SetupFailure(SetupStep::kReceiveLaunchReply, launched.status());
@@ -120,39 +138,22 @@ absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
   }
   report->child.Reset();
   program_status_writer.Reset();
-  // The zygote cloned with CLONE_PARENT: the child is ours, unreaped, so the pid names it.
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  const int pidfd_errno = errno;
-  const bool has_pidfd = pidfd.valid();
-  Child child(Child::Key(), Child::Process{
-      .pid = pid,
-      .pidfd = std::move(pidfd),
-      .kill_process_group = true,
-      .deadline = command.timeout().has_value()
-                      ? std::optional(MonotonicNow() + *command.timeout())
-                      : std::nullopt,
-      .caller_stdio = CallerStdio::SharedWith(command),
-      .host_ids = host_ids_,
-      .cgroup = cgroup,
-      .program_status = std::move(program_status),
-  });
-  // On failure `child` goes out of scope, which kills and reaps it.
-  if (!has_pidfd) return SetupFailure(SetupStep::kOpenPidfd, ErrnoStatus(pidfd_errno, "pidfd_open"));
-  if (cgroup_per_launch_) {
-    if (absl::Status s = MoveIntoCgroup(*cgroup, pid, report->parent.get()); !s.ok()) return s;
-  }
-  if (command.own_terminal().has_value()) {
-    absl::StatusOr<UniqueFd> terminal = ReceiveOwnTerminal(report->parent.get(), setup_timeout_);
-    if (!terminal.ok()) return terminal.status();
-    child.AdoptTerminal(Child::Key(), *std::move(terminal));
-  }
-  absl::StatusOr<StartedAs> started = AwaitStart(report->parent.get(), setup_timeout_);
-  if (!started.ok()) return started.status();
-  if (*started == StartedAs::kZygote) {
-    return SetupFailure(SetupStep::kWaitForStart,
-                        absl::DataLossError("a launched child answered as a zygote"));
-  }
-  return child;
+  auto process = std::make_unique<ChildProcess>();
+  process->pid = pid;
+  process->kill_process_group = true;
+  process->deadline = LaunchDeadline(steps.started(), command.timeout());
+  process->caller_stdio = CallerStdio::SharedWith(command);
+  process->host_ids = host_ids_;
+  process->cgroup = cgroup;
+  process->program_status = std::move(program_status);
+  return ChildStart::Await(
+      steps, std::move(process), /*shares_callers_terminal=*/false, report->parent.get(),
+      command.own_terminal().has_value() ? ExpectedStart::kProgramWithOwnTerminal
+                                         : ExpectedStart::kProgram,
+      setup_timeout, [&]() -> absl::Status {
+        if (!cgroup_per_launch_) return absl::OkStatus();
+        return MoveIntoCgroup(*cgroup, pid, report->parent.get());
+      });
 }
 
 }  // namespace tokenbox

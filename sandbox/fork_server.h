@@ -8,14 +8,16 @@
 #include <mutex>
 
 #include "absl/status/statusor.h"
+#include "ns/unique_fd.h"
 #include "sandbox/child.h"
 #include "sandbox/command.h"
-#include "sandbox/host_id_lease.h"
-#include "sandbox/sandbox_cgroup.h"
-#include "sandbox/launcher.h"
+#include "sandbox/launch_options.h"
 #include "sandbox/sandbox.h"
 
 namespace tokenbox {
+
+class HostIdLease;    // sandbox/host_resources/host_id_lease.h
+class SandboxCgroup;  // sandbox/host_resources/sandbox_cgroup.h
 
 struct ForkServerOptions {
   LaunchOptions launch;
@@ -57,16 +59,7 @@ class ForkServer {
  private:
   ForkServer(Child zygote, UniqueFd sock, std::shared_ptr<const HostIdLease> host_ids,
              std::shared_ptr<const SandboxCgroup> cgroup, bool pid_namespace_per_launch,
-             const ForkServerOptions& options)
-      : zygote_(std::move(zygote)),
-        sock_(std::move(sock)),
-        host_ids_(std::move(host_ids)),
-        cgroup_(std::move(cgroup)),
-        cgroup_per_launch_(cgroup_ != nullptr && cgroup_->dir_fd() >= 0 &&
-                           !pid_namespace_per_launch),
-        pid_namespace_per_launch_(pid_namespace_per_launch),
-        setup_timeout_(options.launch.setup_timeout),
-        has_function_(static_cast<bool>(options.function)) {}
+             const ForkServerOptions& options);
 
   Child zygote_;
   std::mutex mutex_;  // One request and its reply at a time on sock_.
@@ -80,7 +73,7 @@ class ForkServer {
   const bool cgroup_per_launch_;
   // Each launch is then pid 1 of a pid namespace of its own, and reports how its program ended.
   const bool pid_namespace_per_launch_;
-  const absl::Duration setup_timeout_;
+  const LaunchOptions launch_options_;
   const bool has_function_;
 };
 

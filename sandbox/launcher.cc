@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "sandbox/child_setup.h"
+#include "sandbox/child/child_setup.h"
 #include "sandbox/parent_setup.h"
 
 namespace tokenbox {
@@ -16,8 +16,8 @@ absl::StatusOr<Child> Launch(const Sandbox& sandbox, const Command& command,
   }
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, command.timeout(), CallerStdio::SharedWith(command), options,
-      command.own_terminal().has_value() ? ParentSetup::Expect::kProgramWithOwnTerminal
-                                         : ParentSetup::Expect::kProgram,
+      command.own_terminal().has_value() ? ExpectedStart::kProgramWithOwnTerminal
+                                         : ExpectedStart::kProgram,
       [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {
         RunSandboxChild(leased, command, context, std::move(sock));
       });

@@ -10,17 +10,21 @@
 #include "ns/unique_fd.h"
 #include "sandbox/caller_stdio.h"
 #include "sandbox/child.h"
-#include "sandbox/child_setup.h"
-#include "sandbox/host_id_lease.h"
-#include "sandbox/sandbox_cgroup.h"
+#include "sandbox/child/child_setup.h"
+#include "sandbox/child_start.h"
+#include "sandbox/host_resources/host_id_lease.h"
+#include "sandbox/host_resources/sandbox_cgroup.h"
 #include "sandbox/launch_options.h"
 #include "sandbox/sandbox.h"
 
 namespace tokenbox {
 
-// The launcher's side of setting a sandbox up, for Launch() and ForkServer::Start(): leases host
-// ids when the sandbox maps none of its own and a cgroup when it has a cgroup namespace, forks a child that runs `child_main`, writes its id maps, delegates its bpffs, and returns once the
-// child confirms its start, with the handshake socket (a zygote serves launches on it).
+// The launcher's side of setting a sandbox up, for Launch() and ForkServer::Start(): checks its
+// privilege, leases host ids when the sandbox maps none of its own and makes its cgroups, forks
+// a child that runs `child_main` (as pid 1 of the sandbox's pid namespace, unless it is a
+// zygote), writes its id maps and delegates its bpffs (sandbox/delegate_to_child.h), and
+// returns once the child confirms its start (sandbox/child_start.h), with the handshake socket
+// (a zygote serves launches on it).
 class ParentSetup {
  public:
   // Runs in the forked child with its end of the handshake socket; must not return. `sandbox`
@@ -38,17 +42,12 @@ class ParentSetup {
     std::shared_ptr<const SandboxCgroup> cgroup;
   };
 
-  // What the child must confirm it started: a fork server's zygote, or a program (or function),
-  // the last after sending a terminal of its own (which the Child gets).
-  enum class Expect { kZygote, kProgram, kProgramWithOwnTerminal };
-
-  // `timeout` counts from now; a zygote has none. `caller_stdio` is put back when the child has
-  // been reaped.
+  // `timeout` is the command's, which counts from now; a zygote has none. `caller_stdio` is put
+  // back when the child has been reaped.
   static absl::StatusOr<Started> Start(const Sandbox& sandbox,
                                        std::optional<absl::Duration> timeout,
-                                       CallerStdio caller_stdio,
-                                       const LaunchOptions& options, Expect expect,
-                                       const ChildMain& child_main);
+                                       CallerStdio caller_stdio, const LaunchOptions& options,
+                                       ExpectedStart expect, const ChildMain& child_main);
 };
 
 }  // namespace tokenbox

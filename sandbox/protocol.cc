@@ -1,6 +1,10 @@
 #include "sandbox/protocol.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -55,6 +59,35 @@ absl::StatusOr<FdMessage> ReceiveExpected(int sock, uint32_t expected, size_t fd
                                             message->fds.size()));
   }
   return message;
+}
+
+std::string EncodeLaunchRequest(const LaunchRequest& request) {
+  return absl::StrCat(absl::ToInt64Nanoseconds(request.started), " ", request.into_cgroup ? 1 : 0);
+}
+
+absl::StatusOr<LaunchRequest> DecodeLaunchRequest(absl::string_view payload) {
+  std::vector<absl::string_view> parts = absl::StrSplit(payload, ' ');
+  int64_t started = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &started) || started < 0 ||
+      (parts[1] != "0" && parts[1] != "1")) {
+    return absl::DataLossError(absl::StrCat("bad launch request '", Printable(payload), "'"));
+  }
+  return LaunchRequest{absl::Nanoseconds(started), parts[1] == "1"};
+}
+
+std::optional<absl::Duration> LaunchDeadline(absl::Duration started,
+                                             std::optional<absl::Duration> timeout) {
+  if (!timeout.has_value()) return std::nullopt;
+  return started + *timeout;
+}
+
+absl::StatusOr<Pipe> MakeProgramStatusPipe() {
+  absl::StatusOr<Pipe> pipe = MakePipe();
+  if (pipe.ok() && fcntl(pipe->read_end.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return ErrnoStatus(errno, "fcntl(program status pipe, O_NONBLOCK)",
+                       "report this as a tokenbox bug: a new pipe takes O_NONBLOCK");
+  }
+  return pipe;
 }
 
 std::string EncodePid(pid_t pid) { return absl::StrCat(pid); }

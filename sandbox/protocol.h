@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ns/fd_passing.h"
+#include "ns/pipe.h"
 
 namespace tokenbox {
 
@@ -33,7 +35,7 @@ namespace tokenbox {
 //                                                            passed fds)
 //   kZygoteLaunched (pid), or kSetupFailed ->
 // and the launched child then reports on the report socket as above, from "exec" on. A launch
-// without a pid namespace of its own (its request says kLaunchIntoCgroup) first waits there for
+// without a pid namespace of its own (its request says into_cgroup) first waits there for
 //                  <------------------------- kMovedToLaunchCgroup
 // which the launcher sends once it has moved the child into the launch's own cgroup.
 // A command with a terminal of the sandbox's own sends, before "exec", on either socket:
@@ -46,14 +48,32 @@ enum SandboxMessage : uint32_t {
   kSetupFailed = 5,      // Payload: EncodeSetupFailure().
   kFunctionStarted = 6,
   kZygoteReady = 7,
-  kZygoteLaunch = 8,     // Payload: none; the command travels in a memfd (CommandCodec).
+  kZygoteLaunch = 8,     // Payload: EncodeLaunchRequest(); the command is in a memfd (CommandCodec).
   kZygoteLaunched = 9,   // Payload: EncodePid().
   kMovedToLaunchCgroup = 10,
   kOwnTerminal = 11,     // The primary end of the program's pseudo-terminal (OwnTerminal()).
 };
 
-// A kZygoteLaunch payload: the launch waits for kMovedToLaunchCgroup before it execs.
-inline constexpr absl::string_view kLaunchIntoCgroup = "into-cgroup";
+// A kZygoteLaunch payload: when the launch began, on MonotonicNow()'s clock, from which its
+// timeout and its --verbose times count (sandbox/child_start.h), and whether the launch waits
+// for kMovedToLaunchCgroup before it execs.
+struct LaunchRequest {
+  absl::Duration started;
+  bool into_cgroup = false;
+};
+std::string EncodeLaunchRequest(const LaunchRequest& request);
+absl::StatusOr<LaunchRequest> DecodeLaunchRequest(absl::string_view payload);
+
+// A command's deadline, on MonotonicNow()'s clock. Its timeout counts from when the launch
+// began, by Launch() or through a fork server, for the launcher (Child) and the sandbox's pid 1
+// (which holds it while the launcher is stopped) alike.
+std::optional<absl::Duration> LaunchDeadline(absl::Duration started,
+                                             std::optional<absl::Duration> timeout);
+
+// The pipe the sandbox's pid 1 reports the program's wait status on
+// (sandbox/child/pid_namespace_init.h): its read end, the launcher's, does not block, since pid
+// 1 writes before it exits; once pid 1 is reaped the status is there, or never will be.
+absl::StatusOr<Pipe> MakeProgramStatusPipe();
 
 // The exit code of a child that reported a set-up failure (as `tokenbox run` uses for its own
 // errors), so that even its bare exit status says "tokenbox error".

@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "sandbox/host_id_lease.h"
+#include "sandbox/host_resources/host_id_lease.h"
 #include "sandbox/kernel_path.h"
 #include "token/policy_lint.h"
 

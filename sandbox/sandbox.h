@@ -86,7 +86,7 @@ struct CgroupLimits {
 class Sandbox {
  public:
   // The id maps given; nullopt (the default) for a host id leased for each launch: one that no
-  // other process and no other running sandbox has (sandbox/host_id_lease.h).
+  // other process and no other running sandbox has (sandbox/host_resources/host_id_lease.h).
   const std::optional<IdMap>& uid_map() const { return uid_map_; }
   const std::optional<IdMap>& gid_map() const { return gid_map_; }
   // The host uid the sandbox's root is, for messages that tell the user whose access counts;
@@ -139,7 +139,7 @@ class Sandbox {
 //       .Build();
 //
 // Defaults: inner root mapped to a host uid and gid leased for each launch, that no other
-// process has (sandbox/host_id_lease.h), and its user namespace created by them; the bpffs at /sys/fs/bpf; only
+// process has (sandbox/host_resources/host_id_lease.h), and its user namespace created by them; the bpffs at /sys/fs/bpf; only
 // CAP_BPF kept; new pid (the program is pid 2 under a tiny init), network, IPC, UTS and cgroup
 // namespaces; a new session without a controlling terminal; the host's filesystem read-only,
 // with private /tmp, /var/tmp, /dev/shm and /run; a fresh session keyring.

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "sandbox/host_id_lease.h"
+#include "sandbox/host_resources/host_id_lease.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {

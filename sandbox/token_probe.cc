@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "sandbox/delegation_handshake.h"
+#include "sandbox/throwaway_bpffs.h"
 #include "token/delegation_policy.h"
 #include "token/token.h"
 

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "ns/pipe.h"
-#include "sandbox/host_id_lease.h"
+#include "sandbox/host_resources/host_id_lease.h"
 #include "tests/test_support.h"
 
 namespace tokenbox::testing {

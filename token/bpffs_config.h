@@ -9,7 +9,7 @@
 
 namespace tokenbox {
 
-// The privileged launcher's part of a delegation (sandbox/delegation_handshake.h carries the
+// The privileged launcher's part of a delegation (sandbox/delegate_to_child.h carries the
 // fds across). `fs_fd` is a bpffs context that the sandboxed child opened with
 // fsopen("bpf") inside its own user and mount namespace, so the superblock belongs to the child's
 // user namespace. Sets the four delegate_* options, creates the superblock and returns the

@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
-#include "sandbox/delegation_handshake.h"
+#include "sandbox/throwaway_bpffs.h"
 #include "tests/bpf_ops.h"
 #include "tests/test_support.h"
 #include "token/bpffs_config.h"

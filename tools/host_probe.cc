@@ -17,7 +17,7 @@
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
 #include "ns/run_in_child.h"
-#include "sandbox/cgroup_hierarchy.h"
+#include "sandbox/host_resources/cgroup_hierarchy.h"
 #include "sandbox/token_probe.h"
 #include "token/process_capabilities.h"
 

@@ -12,11 +12,13 @@
 #include "sandbox/command.h"
 #include "sandbox/launch_options.h"
 #include "sandbox/sandbox.h"
+#include "token/capability_set.h"
+#include "token/delegation_policy.h"
 #include "tools/option_parser.h"
 
 namespace tokenbox {
 
-// What the sandbox options of `run` and `fuzz` ask for, gathered in the order given.
+// What the options of `run`, `fuzz` and `explain` ask for, gathered in the order given.
 struct SandboxRequest {
   SandboxBuilder sandbox;
   CommandBuilder command;
@@ -24,18 +26,38 @@ struct SandboxRequest {
   bool program_is_pid1 = false;
   std::optional<uint32_t> uid, gid;
   std::vector<IdRange> user_ranges, group_ranges;
+  // The delegation options as given (--delegate-cmds, -maps, -progs, -attachs, --keep-caps),
+  // each at most once; then, parsed, the policy and the capabilities kept (CAP_BPF and those
+  // named), which the sandbox is given too.
+  std::optional<std::string> delegate_texts[kAllDelegateKinds.size()];
+  std::optional<std::string> keep_caps_text;
+  DelegationPolicy policy;
+  CapabilitySet kept_caps;
   LaunchOptions launch;
   bool via_fork_server = false;
   bool pty = false;  // The program gets a pseudo-terminal that tokenbox relays (tools/pty_relay.h).
   const char* seccomp_option = nullptr;  // Which option gave the seccomp filter, if one did.
 };
 
-// One option of `run` or `fuzz`, stated once: its name, what its value is called (nullptr when
-// it takes none), its help text, and what it does to the request.
+// The commands that take options from the table.
+enum FlagUser : unsigned {
+  kRunFlag = 1u << 0,
+  kFuzzFlag = 1u << 1,
+  kExplainFlag = 1u << 2,
+};
+
+// Where an option's help is listed: among the delegation policy's, or the sandbox's.
+enum class FlagSection { kPolicy, kSandbox };
+
+// One option, stated once for every command that takes it: its name, what its value is called
+// (nullptr when it takes none), its help text, which commands take it, and what it does to the
+// request.
 struct SandboxFlag {
   const char* name;
   const char* value_name;  // Two names with a space between for two values: "SRC DEST".
   const char* help;        // Lines after the first are indented under it.
+  FlagSection section;
+  unsigned users;          // FlagUser bits.
   absl::Status (*apply)(const ParsedOption& option, SandboxRequest& request);
 };
 
@@ -47,23 +69,31 @@ struct SandboxDefault {
 };
 absl::Span<const SandboxDefault> SandboxDefaults();
 
-// Every sandbox option, in the order `run --help` lists them.
+// The one table of options (tools/sandbox_flag_table.cc), in the order `run --help` lists them.
 absl::Span<const SandboxFlag> AllSandboxFlags();
 // The option called `name`, or nullptr.
 const SandboxFlag* FindSandboxFlag(absl::string_view name);
-// Those of them a command with fewer options (`fuzz`) takes, in the same order.
-std::vector<SandboxFlag> SandboxFlagsNamed(const std::vector<std::string>& names);
+// Those `user` takes, in the same order.
+std::vector<SandboxFlag> SandboxFlagsFor(FlagUser user);
 
-// The option specs to parse `flags` with (besides the policy options), and their help block.
-std::vector<OptionSpec> SandboxOptionSpecs(absl::Span<const SandboxFlag> flags);
-std::string SandboxFlagsHelp(absl::Span<const SandboxFlag> flags);
+// Parses a command's line with `flags`, and `extra` options of its own (whose ids must be below
+// 1000).
+absl::StatusOr<CommandLine> ParseSandboxCommandLine(int argc, char** argv,
+                                                    absl::Span<const SandboxFlag> flags,
+                                                    absl::Span<const OptionSpec> extra = {});
+
+// The help block of `flags`: the policy's, after a paragraph on its syntax, then the others,
+// after `sandbox_heading` (a line such as "Sandbox:").
+std::string SandboxFlagsHelp(absl::Span<const SandboxFlag> flags, absl::string_view sandbox_heading);
+// One option's lines in such a block.
+std::string OptionHelpLines(absl::string_view name, const char* value_name, absl::string_view help);
 
 // Whether --help was given: it wins over every other option, right or wrong.
 bool HelpAsked(const CommandLine& line);
 
 // Applies the parsed options that are `flags` (others are skipped), in the order they were
-// given, and then what depends on several of them (ids, namespaces, filesystem view). One
-// error line names the option at fault.
+// given, and then what depends on several of them (policy, ids, namespaces). One error line
+// names the option at fault.
 absl::StatusOr<SandboxRequest> ApplySandboxFlags(const CommandLine& line,
                                                  absl::Span<const SandboxFlag> flags);
 

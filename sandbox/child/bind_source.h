@@ -1,0 +1,26 @@
+#ifndef TOKENBOX_SANDBOX_CHILD_BIND_SOURCE_H_
+#define TOKENBOX_SANDBOX_CHILD_BIND_SOURCE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ns/unique_fd.h"
+#include "sandbox/sandbox.h"
+
+namespace tokenbox {
+
+// Opens the host path `path` as O_PATH, component by component, following a symlink only where
+// the directory that holds it is root's and writable by no one else: a link that a user could
+// have placed (in /tmp, in a home directory) would let that user choose what root binds in.
+absl::StatusOr<UniqueFd> OpenHostSource(const std::string& path);
+
+// The host trees that the view's bind operations name, cloned (open_tree, recursive) while the
+// child is still the launcher's copy in the host's namespaces, so that they are the launcher's
+// resolution of each path; each made nosuid and nodev, and read-only for --ro-bind. One per
+// operation, in order; invalid for operations that bind nothing.
+absl::StatusOr<std::vector<UniqueFd>> OpenBindSources(const FilesystemView& view);
+
+}  // namespace tokenbox
+
+#endif  // TOKENBOX_SANDBOX_CHILD_BIND_SOURCE_H_
