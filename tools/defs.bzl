@@ -60,7 +60,8 @@ def tokenbox_test(
         the kernel's syntax (names, 0x masks, or "any").
       keep_caps: capabilities kept besides CAP_BPF, e.g. "net_admin".
       bpffs: where the delegated bpffs is mounted (default /sys/fs/bpf).
-      unshare_net, unshare_pid: extra namespaces.
+      unshare_net, unshare_pid: restate that the sandbox has network and pid namespaces of its
+        own, which it has by default (tokenbox run --help lists every default).
       sandbox_timeout: tokenbox's own --timeout, e.g. "60s".
       tags, size: as for any test; "no-sandbox" is added.
       **kwargs: passed to the underlying sh_test.
@@ -79,6 +80,8 @@ def tokenbox_test(
         )
         binary = ":" + binary
 
+    # Each flag is one of `tokenbox run`'s (tools/sandbox_flags_test.cc checks them against its
+    # option table).
     options = []
     for flag, value in [
         ("--delegate-cmds", delegate_cmds),

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,7 +9,7 @@
 #include "tools/commands.h"
 #include "tools/json.h"
 #include "tools/option_parser.h"
-#include "tools/policy_options.h"
+#include "tools/sandbox_flags.h"
 
 namespace tokenbox {
 namespace {
@@ -16,7 +17,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 
-enum { kOptJson = 1, kOptHelp = 2 };
+enum { kOptJson = 1 };
+constexpr char kJsonHelp[] = "print one JSON object";
 
 constexpr char kExplainUsage[] = R"(Usage: tokenbox explain [POLICY OPTIONS] [--json]
 
@@ -29,9 +31,7 @@ Needs no privileges and touches nothing.
 
 )";
 
-constexpr char kExplainTail[] = R"(  --json                    print one JSON object
-  --help                    print this help
-
+constexpr char kExplainTail[] = R"(
 Examples:
   tokenbox explain --delegate-cmds=prog_load:btf_load:map_create \
       --delegate-maps=hash --delegate-progs=xdp:socket_filter --delegate-attachs=any
@@ -50,28 +50,27 @@ std::string JsonList(const std::vector<std::string>& items) {
 }  // namespace
 
 int ExplainCommand(int argc, char** argv) {
-  static constexpr OptionSpec kExplainSpecs[] = {{"json", 0, kOptJson},
-                                                 {"help", 0, kOptHelp}};
-  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, kExplainSpecs);
+  static constexpr OptionSpec kExplainSpecs[] = {{"json", 0, kOptJson}};
+  const std::vector<SandboxFlag> flags = SandboxFlagsFor(kExplainFlag);
+  absl::StatusOr<CommandLine> line = ParseSandboxCommandLine(argc, argv, flags, kExplainSpecs);
   if (!line.ok()) {
     std::fprintf(stderr, "tokenbox explain: %s (see tokenbox explain --help)\n",
                  std::string(line.status().message()).c_str());
     return kExitUsage;
   }
-  bool json = false;
-  for (const ParsedOption& option : line->options) {
-    if (option.id == kOptHelp) {
-      std::printf("%s%s%s", kExplainUsage, kPolicyOptionsHelp, kExplainTail);
-      return kExitOk;
-    }
-    json = json || option.id == kOptJson;
+  if (HelpAsked(*line)) {
+    std::printf("%s%s%s%s", kExplainUsage, SandboxFlagsHelp(flags, "").c_str(),
+                OptionHelpLines("json", nullptr, kJsonHelp).c_str(), kExplainTail);
+    return kExitOk;
   }
+  const bool json = std::any_of(line->options.begin(), line->options.end(),
+                                [](const ParsedOption& option) { return option.id == kOptJson; });
   if (!line->operands.empty()) {
     std::fprintf(stderr, "tokenbox explain: unexpected argument '%s' (see tokenbox explain --help)\n",
                  line->operands[0].c_str());
     return kExitUsage;
   }
-  absl::StatusOr<PolicyRequest> request = PolicyFromCommandLine(*line);
+  absl::StatusOr<SandboxRequest> request = ApplySandboxFlags(*line, flags);
   if (!request.ok()) {
     std::fprintf(stderr, "tokenbox explain: %s\n", std::string(request.status().message()).c_str());
     return kExitUsage;

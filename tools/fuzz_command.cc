@@ -22,7 +22,6 @@
 #include "tools/commands.h"
 #include "tools/fuzzer_output.h"
 #include "tools/option_parser.h"
-#include "tools/policy_options.h"
 #include "tools/run_support.h"
 #include "tools/sandbox_flags.h"
 
@@ -96,21 +95,16 @@ absl::Status CheckWritableBy(const std::string& dir, std::optional<uint32_t> uid
 }  // namespace
 
 int FuzzCommand(int argc, char** argv) {
-  const std::vector<SandboxFlag> flags =
-      SandboxFlagsNamed({"timeout", "uid", "gid", "memory-max", "pids-max", "cpu-max", "rlimit",
-                         "setenv", "unsetenv", "clearenv", "verbose", "help"});
-  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, SandboxOptionSpecs(flags));
+  const std::vector<SandboxFlag> flags = SandboxFlagsFor(kFuzzFlag);
+  absl::StatusOr<CommandLine> line = ParseSandboxCommandLine(argc, argv, flags);
   if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox fuzz --help)"));
   if (HelpAsked(*line)) {
-    std::printf("%s%sOptions:\n%s\n%s", kFuzzUsage, kPolicyOptionsHelp,
-                SandboxFlagsHelp(flags).c_str(), kFuzzTail);
+    std::printf("%s%s\n%s", kFuzzUsage, SandboxFlagsHelp(flags, "Options:").c_str(), kFuzzTail);
     return 0;
   }
   if (!line->saw_double_dash || line->operands.empty()) {
     return Fail("missing '-- FUZZER [LIBFUZZER ARGS...]' (see tokenbox fuzz --help)");
   }
-  absl::StatusOr<PolicyRequest> policy = PolicyFromCommandLine(*line);
-  if (!policy.ok()) return Fail(policy.status().message());
   absl::StatusOr<SandboxRequest> request = ApplySandboxFlags(*line, flags);
   if (!request.ok()) return Fail(request.status().message());
   const std::optional<uint32_t> uid = request->uid;
@@ -178,7 +172,6 @@ int FuzzCommand(int argc, char** argv) {
   std::optional<absl::Duration> timeout;
   {
     UniqueFd err_write(err_pipe[1]);
-    request->sandbox.Policy(policy->policy).KeepCapabilities(policy->kept_caps);
     request->command.Program(program)
         .WorkingDirectory(workdir)
         .SetEnv("TMPDIR", workdir)

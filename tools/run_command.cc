@@ -10,7 +10,6 @@
 #include "token/policy_lint.h"
 #include "tools/commands.h"
 #include "tools/option_parser.h"
-#include "tools/policy_options.h"
 #include "tools/pty_relay.h"
 #include "tools/run_support.h"
 #include "tools/sandbox_flags.h"
@@ -78,12 +77,11 @@ int Fail(absl::string_view message) {
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
-  const absl::Span<const SandboxFlag> flags = AllSandboxFlags();
-  absl::StatusOr<CommandLine> line = ParsePolicyCommandLine(argc, argv, SandboxOptionSpecs(flags));
+  const std::vector<SandboxFlag> flags = SandboxFlagsFor(kRunFlag);
+  absl::StatusOr<CommandLine> line = ParseSandboxCommandLine(argc, argv, flags);
   if (!line.ok()) return Fail(absl::StrCat(line.status().message(), " (see tokenbox run --help)"));
   if (HelpAsked(*line)) {
-    std::printf("%s%sSandbox:\n%s\n%s", kRunUsage, kPolicyOptionsHelp,
-                SandboxFlagsHelp(flags).c_str(), kRunTail);
+    std::printf("%s%s\n%s", kRunUsage, SandboxFlagsHelp(flags, "Sandbox:").c_str(), kRunTail);
     return 0;
   }
   if (!line->saw_double_dash) {
@@ -93,11 +91,8 @@ int RunCommand(int argc, char** argv) {
                                    line->operands[0], " ..."));
   }
   if (line->operands.empty()) return Fail("missing the program after '--'");
-  absl::StatusOr<PolicyRequest> policy = PolicyFromCommandLine(*line);
-  if (!policy.ok()) return Fail(policy.status().message());
   absl::StatusOr<SandboxRequest> request = ApplySandboxFlags(*line, flags);
   if (!request.ok()) return Fail(request.status().message());
-  request->sandbox.Policy(policy->policy).KeepCapabilities(policy->kept_caps);
   request->command.Program(line->operands);
   if (request->pty) request->command.OwnTerminal(PtyRelay::CallerWindowSize());
   absl::StatusOr<Sandbox> sandbox = request->sandbox.Build();

@@ -5,9 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "sandbox/setup_step.h"
@@ -38,23 +36,6 @@ void ContinueSandbox(int sig) {
 }
 
 }  // namespace
-
-absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text) {
-  absl::Duration duration;
-  double seconds;
-  bool parsed;
-  if (absl::SimpleAtod(text, &seconds)) {
-    parsed = std::isfinite(seconds);
-    duration = absl::Seconds(seconds);
-  } else {
-    parsed = absl::ParseDuration(text, &duration);
-  }
-  if (!parsed || duration == absl::InfiniteDuration() || duration == -absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout: '", Printable(text), "' is not a duration (30s, 1.5m, 500ms, or seconds)"));
-  }
-  return duration;
-}
 
 int ExitCodeForSetupFailure(const absl::Status& status) {
   if (SetupStepOf(status) != SetupStep::kExec) return kExitTokenboxError;

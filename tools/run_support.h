@@ -2,10 +2,8 @@
 #define TOKENBOX_TOOLS_RUN_SUPPORT_H_
 
 #include <memory>
-#include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "sandbox/fork_server.h"
 #include "sandbox/launcher.h"
 
@@ -17,9 +15,6 @@ inline constexpr int kExitTimedOut = 124;
 inline constexpr int kExitTokenboxError = 125;
 inline constexpr int kExitNotExecutable = 126;
 inline constexpr int kExitNotFound = 127;
-
-// "30s", "1.5m", "500ms" (absl::ParseDuration), or a plain number of seconds.
-absl::StatusOr<absl::Duration> ParseTimeout(const std::string& text);
 
 // 127 for a program not found, 126 for one that cannot be executed, else 125.
 int ExitCodeForSetupFailure(const absl::Status& status);

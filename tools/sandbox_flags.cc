@@ -1,344 +1,31 @@
 #include "tools/sandbox_flags.h"
 
-#include <limits.h>
-#include <unistd.h>
+#include <linux/capability.h>
 
 #include <algorithm>
 
-#include "absl/algorithm/container.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "ns/errno_status.h"
-#include "tools/deny_syscalls_option.h"
-#include "tools/rlimit_option.h"
-#include "tools/run_support.h"
-#include "tools/seccomp_file.h"
 
 namespace tokenbox {
 namespace {
 
-// Option ids of the sandbox flags: kFirstFlagId + the flag's index in the table it was parsed
-// with. The policy options (tools/policy_options.h) use ids from 100.
+// Option ids of the table's options: kFirstFlagId + the option's index in the span it was
+// parsed with. A command's own options use ids below it.
 constexpr int kFirstFlagId = 1000;
 constexpr size_t kHelpColumn = 28;
 
-absl::Status Ok() { return absl::OkStatus(); }
-
-// A bind source as the user typed it: relative to tokenbox's working directory, as in bwrap.
-std::string HostPath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;  // The builder then names it.
-  return absl::StrCat(cwd, "/", path);
-}
-
-// "512M", "2G", "65536": bytes, with a binary K, M, G or T suffix.
-absl::StatusOr<uint64_t> ParseSize(const std::string& text, const char* option) {
-  static constexpr std::pair<char, int> kShifts[] = {{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}};
-  std::string digits = text;
-  int shift = 0;
-  for (auto [suffix, bits] : kShifts) {
-    if (!digits.empty() && absl::ascii_toupper(digits.back()) == suffix) {
-      digits.pop_back();
-      shift = bits;
-    }
-  }
-  uint64_t value = 0;
-  if (digits.empty() || !absl::c_all_of(digits, absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(digits, &value) || value > (~uint64_t{0} >> shift)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        option, ": '", Printable(text), "' is not a size (bytes, or a number with K, M, G or T)"));
-  }
-  return value << shift;
-}
-
-absl::StatusOr<uint64_t> ParseCount(const std::string& text, const char* option,
-                                    uint64_t max = ~uint64_t{0}) {
-  uint64_t value = 0;
-  if (text.empty() || !absl::c_all_of(text, absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(text, &value) || value > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(option, ": '", Printable(text), "' is not a number up to ", max));
-  }
-  return value;
-}
+constexpr char kPolicySyntax[] =
+    "Delegation policy (the kernel's bpffs syntax: items separated by ':' or ',', each a\n"
+    "name without its enum prefix in any case, a mask as decimal or 0x hex, or 'any'):\n";
 
 // bubblewrap's two-valued options ("--bind SRC DEST") name both values, with a space between.
-int ValueCount(const SandboxFlag& flag) {
-  if (flag.value_name == nullptr) return 0;
-  return absl::string_view(flag.value_name).find(' ') == absl::string_view::npos ? 1 : 2;
+int ValueCount(const char* value_name) {
+  if (value_name == nullptr) return 0;
+  return absl::string_view(value_name).find(' ') == absl::string_view::npos ? 1 : 2;
 }
 
-absl::Status SetId(const std::string& value, const char* option, std::optional<uint32_t>& id) {
-  absl::StatusOr<uint32_t> parsed = ParseId(value, option);
-  if (!parsed.ok()) return parsed.status();
-  id = *parsed;
-  return Ok();
-}
-
-absl::Status AddRanges(const std::string& value, const char* option, std::vector<IdRange>& ranges) {
-  absl::StatusOr<IdMap> map = IdMap::Parse(value);
-  if (!map.ok()) return absl::InvalidArgumentError(absl::StrCat(option, ": ", map.status().message()));
-  ranges.insert(ranges.end(), map->ranges().begin(), map->ranges().end());
-  return Ok();
-}
-
-// One seccomp filter per sandbox, from either option; a second would replace the first.
-absl::Status SetSeccompFilter(const char* option, absl::StatusOr<std::vector<sock_filter>> filter,
-                              SandboxRequest& request) {
-  if (!filter.ok()) return filter.status();
-  if (request.seccomp_option != nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(option, ": a seccomp filter was given already (",
-                                                   request.seccomp_option, "); give one"));
-  }
-  request.seccomp_option = option;
-  request.sandbox.SeccompFilter(*std::move(filter));
-  return Ok();
-}
-
-const SandboxFlag kFlags[] = {
-    {"bpffs", "PATH", "mount the delegated bpffs at PATH inside (default /sys/fs/bpf)",
-     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.BpffsPath(o.value); return Ok(); }},
-    {"no-bpffs", nullptr, "mount it nowhere; only the token fd is passed",
-     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.NoBpffs(); return Ok(); }},
-    {"uid", "ID",
-     "the host user the sandbox's root maps to (default: one leased for\n"
-     "this run, that no other process has); a uid the sandbox shares lets\n"
-     "it signal and trace that user's processes, and shares their counts",
-     [](const ParsedOption& o, SandboxRequest& r) { return SetId(o.value, "--uid", r.uid); }},
-    {"gid", "ID", "the host group the sandbox's root maps to (default: the leased id)",
-     [](const ParsedOption& o, SandboxRequest& r) { return SetId(o.value, "--gid", r.gid); }},
-    {"map-users", "IN:OUT:COUNT", "map a uid range instead (repeatable; must map inside uid 0)",
-     [](const ParsedOption& o, SandboxRequest& r) { return AddRanges(o.value, "--map-users", r.user_ranges); }},
-    {"map-groups", "IN:OUT:COUNT", "map a gid range instead (repeatable; must map inside gid 0)",
-     [](const ParsedOption& o, SandboxRequest& r) { return AddRanges(o.value, "--map-groups", r.group_ranges); }},
-    {"share-net", nullptr,
-     "share tokenbox's network namespace: the program reaches the host's\n"
-     "network, its loopback services and other sandboxes' abstract sockets\n"
-     "(refused with program types that attach to a network namespace)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.net = false; return Ok(); }},
-    {"share-ipc", nullptr,
-     "share tokenbox's IPC namespace: SysV IPC and POSIX message queues\n"
-     "outlive the sandbox, and other sandboxes can read them",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.ipc = false; return Ok(); }},
-    {"share-uts", nullptr, "share tokenbox's hostname (default: \"tokenbox\")",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.uts = false; return Ok(); }},
-    {"share-cgroup", nullptr,
-     "share tokenbox's cgroup namespace, with no cgroup of its own: the\n"
-     "host's cgroup hierarchies show, and processes the program leaves\n"
-     "behind are not killed with its cgroup (refused with program types\n"
-     "that attach to cgroups)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.cgroup = false; return Ok(); }},
-    {"unshare-net", nullptr, "new network namespace, loopback up (the default)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.net = true; return Ok(); }},
-    {"unshare-pid", nullptr,
-     "new pid namespace with its own /proc, the program as pid 2 under\n"
-     "a tiny init (the default)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.pid = true; return Ok(); }},
-    {"no-unshare-pid", nullptr,
-     "share tokenbox's pid namespace instead: faster to start, but the\n"
-     "program sees every host process and its command line (passwords in\n"
-     "argv); what it forks ends with its cgroup or its leased uid, not\n"
-     "with the namespace (with --uid and --share-cgroup as well, it can\n"
-     "outlive a SIGKILLed tokenbox)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.pid = false; return Ok(); }},
-    {"as-pid1", nullptr, "the program itself is pid 1 of its pid namespace",
-     [](const ParsedOption&, SandboxRequest& r) { r.program_is_pid1 = true; return Ok(); }},
-    {"unshare-ipc", nullptr, "new IPC namespace (the default)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.ipc = true; return Ok(); }},
-    {"unshare-uts", nullptr, "new UTS namespace, hostname \"tokenbox\" (the default)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.uts = true; return Ok(); }},
-    {"unshare-cgroup", nullptr, "new cgroup namespace (the default)",
-     [](const ParsedOption&, SandboxRequest& r) { r.namespaces.cgroup = true; return Ok(); }},
-    {"share-session", nullptr,
-     "stay in tokenbox's session, with its controlling terminal: the program\n"
-     "can push input into that terminal (TIOCSTI), which the shell that ran\n"
-     "tokenbox reads after it exits, and make itself the terminal's foreground",
-     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.ShareSession(); return Ok(); }},
-    {"share-keyring", nullptr,
-     "keep tokenbox's session keyring instead of a fresh one: the program\n"
-     "can read, use and link keys in it (root's, as tokenbox runs as root)",
-     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.ShareSessionKeyring(); return Ok(); }},
-    {"allow-host-tracing", nullptr,
-     "let delegated tracing, LSM and struct_ops programs, with\n"
-     "--keep-caps=perfmon, observe and change the whole machine (refused\n"
-     "without this: no namespace confines them)",
-     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.AllowHostWideTracing(); return Ok(); }},
-    {"allow-sys-admin", nullptr,
-     "let --keep-caps name sys_admin, with which the program can mount\n"
-     "over the read-only host and its private /proc",
-     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.AllowSysAdmin(); return Ok(); }},
-    {"allow-host-root", nullptr,
-     "let --uid, --gid or a map include host id 0: what the sandbox writes\n"
-     "is then host root's",
-     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.AllowHostRoot(); return Ok(); }},
-    {"timeout", "DURATION",
-     "kill the whole sandbox after DURATION (30s, 1.5m, 500ms; plain\n"
-     "numbers are seconds), also while tokenbox is stopped",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       absl::StatusOr<absl::Duration> timeout = ParseTimeout(o.value);
-       if (!timeout.ok()) return timeout.status();
-       r.command.Timeout(*timeout);
-       return Ok();
-     }},
-    {"read-only-host", nullptr, "the host is read-only inside (the default; kept for old command lines)",
-     [](const ParsedOption&, SandboxRequest&) { return Ok(); }},
-    {"private-tmp", nullptr,
-     "/tmp is a fresh tmpfs that only the sandbox sees (the default, as are\n"
-     "/var/tmp, /dev/shm and /run; kept for old command lines)",
-     [](const ParsedOption&, SandboxRequest&) { return Ok(); }},
-    {"writable", "DIR", "bind the host's DIR writable at the same place (--bind DIR DIR)",
-     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Bind(o.value, o.value); return Ok(); }},
-    {"empty-root", nullptr,
-     "start from an empty root instead of the host's read-only tree, so that\n"
-     "only what the operations below bind exists (the bpffs path and --proc\n"
-     "mount points are made in it)",
-     [](const ParsedOption&, SandboxRequest& r) { r.sandbox.EmptyRoot(); return Ok(); }},
-    {"bind", "SRC DEST",
-     "bind the host's SRC at DEST, writable where the sandbox's user may\n"
-     "write on the host (nosuid, nodev); tokenbox resolves SRC (relative to\n"
-     "its own directory), following a symlink only where root alone could\n"
-     "have placed it",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       r.sandbox.Bind(HostPath(o.value), o.second_value);
-       return Ok();
-     }},
-    {"ro-bind", "SRC DEST", "the same, read-only",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       r.sandbox.ReadOnlyBind(HostPath(o.value), o.second_value);
-       return Ok();
-     }},
-    {"tmpfs", "DEST", "a fresh tmpfs at DEST",
-     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Tmpfs(o.value); return Ok(); }},
-    {"dir", "DEST", "make the directory DEST (in one of the sandbox's tmpfs mounts)",
-     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Dir(o.value); return Ok(); }},
-    {"symlink", "TARGET DEST", "make DEST a symlink to TARGET (likewise)",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       r.sandbox.Symlink(o.value, o.second_value);
-       return Ok();
-     }},
-    {"dev", "DEST",
-     "a minimal /dev at DEST: null, zero, full, random, urandom, tty, shm,\n"
-     "and the sandbox's own devpts with ptmx",
-     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Dev(o.value); return Ok(); }},
-    {"proc", "DEST", "the sandbox's /proc at DEST (needs its pid namespace)",
-     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.Proc(o.value); return Ok(); }},
-    {"remount-ro", "DEST", "make the mount at DEST read-only (not those below it)",
-     [](const ParsedOption& o, SandboxRequest& r) { r.sandbox.RemountReadOnly(o.value); return Ok(); }},
-    {"memory-max", "SIZE",
-     "limit the sandbox's memory, kernel memory and BPF maps included, to\n"
-     "SIZE (bytes, or with K, M, G, T) by a cgroup of its own",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       absl::StatusOr<uint64_t> bytes = ParseSize(o.value, "--memory-max");
-       if (!bytes.ok()) return bytes.status();
-       r.sandbox.MemoryMax(*bytes);
-       return Ok();
-     }},
-    {"pids-max", "N",
-     "limit the sandbox to N processes and threads at once (default 4096,\n"
-     "so that a fork bomb is bounded; \"max\" for no limit)",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       if (o.value == "max") {
-         r.sandbox.PidsMax(std::nullopt);
-         return Ok();
-       }
-       absl::StatusOr<uint64_t> pids = ParseCount(o.value, "--pids-max");
-       if (!pids.ok()) return pids.status();
-       r.sandbox.PidsMax(*pids);
-       return Ok();
-     }},
-    {"cpu-max", "PERCENT",
-     "limit the sandbox's CPU time to PERCENT of one CPU (50: half of one,\n"
-     "200: two)",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       absl::StatusOr<uint64_t> percent = ParseCount(o.value, "--cpu-max", 100000);
-       if (!percent.ok()) return percent.status();
-       r.sandbox.CpuMax(static_cast<uint32_t>(*percent));
-       return Ok();
-     }},
-    {"seccomp", "FILE",
-     "run the program under the compiled seccomp filter in FILE (classic\n"
-     "BPF, as libseccomp's seccomp_export_bpf() writes and bwrap --seccomp\n"
-     "reads), installed last before exec: it must allow execve",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       return SetSeccompFilter("--seccomp", ReadSeccompFile(o.value), r);
-     }},
-    {"deny-syscalls", "NAME[:ERRNO],...",
-     "run the program under a seccomp filter in which each named system\n"
-     "call fails with its errno (EPERM if none is named) and every other\n"
-     "is allowed: --deny-syscalls=ptrace,io_setup:ENOSYS",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       return SetSeccompFilter("--deny-syscalls", DenySyscallsFilter(o.value), r);
-     }},
-    {"rlimit", "NAME=SOFT[:HARD]",
-     "set a resource limit of the program, named as prlimit(1) does\n"
-     "(nofile, nproc, as, core, ...); one value sets both, \"SOFT:\" or\n"
-     "\":HARD\" keeps the other at tokenbox's own; \"unlimited\" (repeatable)",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       absl::StatusOr<ResourceLimit> limit = ParseRlimitOption(o.value);
-       if (!limit.ok()) return limit.status();
-       r.command.ResourceLimitOf(limit->resource, limit->soft, limit->hard);
-       return Ok();
-     }},
-    {"chdir", "DIR",
-     "working directory inside (default: tokenbox's own, entered by path as\n"
-     "the sandbox's user, or / when that user may not enter it)",
-     [](const ParsedOption& o, SandboxRequest& r) { r.command.WorkingDirectory(o.value); return Ok(); }},
-    {"setenv", "KEY=VALUE", "set a variable in the program's environment (default: tokenbox's own)",
-     [](const ParsedOption& o, SandboxRequest& r) {
-       size_t eq = o.value.find('=');
-       if (eq == std::string::npos) {
-         return absl::InvalidArgumentError(
-             absl::StrCat("--setenv: '", Printable(o.value), "' is not KEY=VALUE"));
-       }
-       r.command.SetEnv(o.value.substr(0, eq), o.value.substr(eq + 1));
-       return Ok();
-     }},
-    {"unsetenv", "KEY", "remove a variable from it",
-     [](const ParsedOption& o, SandboxRequest& r) { r.command.UnsetEnv(o.value); return Ok(); }},
-    {"clearenv", nullptr, "start it empty (--setenv adds to it in any order)",
-     [](const ParsedOption&, SandboxRequest& r) { r.command.ClearEnvironment(); return Ok(); }},
-    {"pty", nullptr,
-     "give the program a pseudo-terminal of its own as stdin, stdout, stderr\n"
-     "and controlling terminal, relayed to tokenbox's (as systemd-run --pty):\n"
-     "a shell inside gets job control, and tokenbox's terminal stays out of\n"
-     "its reach; tokenbox's terminal is in raw mode meanwhile",
-     [](const ParsedOption&, SandboxRequest& r) { r.pty = true; return Ok(); }},
-    {"verbose", nullptr, "print each set-up step and its time to stderr",
-     [](const ParsedOption&, SandboxRequest& r) { r.launch.verbose = true; return Ok(); }},
-    {"via-fork-server", nullptr,
-     "launch through a fork server (sandbox::ForkServer) prepared for\n"
-     "this one run: slower, but the same sandbox as a fork-server launch,\n"
-     "for checking one against the other",
-     [](const ParsedOption&, SandboxRequest& r) { r.via_fork_server = true; return Ok(); }},
-    {"help", nullptr, "print this help", [](const ParsedOption&, SandboxRequest&) { return Ok(); }},
-};
-
-// Applies what depends on several options at once, after all of them.
-const SandboxDefault kDefaults[] = {
-    {"inner root is a host uid and gid leased for the run, that no other process has", "uid"},
-    {"inner root is never host root", "allow-host-root"},
-    {"CAP_BPF only, locked for exec; nothing that undoes the filesystem view", "allow-sys-admin"},
-    {"no program type that traces or changes the whole machine loads", "allow-host-tracing"},
-    {"a pid namespace and /proc of its own, under tokenbox's pid 1, dying with tokenbox",
-     "no-unshare-pid"},
-    {"a network namespace of its own, loopback only", "share-net"},
-    {"an IPC namespace of its own", "share-ipc"},
-    {"a hostname of its own", "share-uts"},
-    {"a cgroup of its own, the root of all /sys/fs/cgroup shows, killed and removed after it",
-     "share-cgroup"},
-    {"a session of its own, without tokenbox's controlling terminal", "share-session"},
-    {"a fresh session keyring", "share-keyring"},
-    {"the working directory entered by path as the sandbox's user, or /", nullptr},
-    {"a devpts instance of its own, at most 64 pseudo-terminals", nullptr},
-    {"tokenbox's stdio flags and terminal modes put back after it", nullptr},
-    {"the host's files read-only; /tmp, /var/tmp, /dev/shm and /run its own, gone with it",
-     "bind"},
-    {"at most 4096 processes and threads at once (a cgroup of its own)", "pids-max"},
-};
-
+// What depends on several options at once, after all of them.
 absl::Status Finish(SandboxRequest& request) {
   if (request.uid.has_value() && !request.user_ranges.empty()) {
     return absl::InvalidArgumentError("give --uid or --map-users, not both");
@@ -360,49 +47,66 @@ absl::Status Finish(SandboxRequest& request) {
   }
   request.sandbox.Namespaces(request.namespaces);
   if (request.program_is_pid1) request.sandbox.ProgramAsPid1();
-  return Ok();
+  request.kept_caps = request.kept_caps.With(CAP_BPF);
+  request.sandbox.Policy(request.policy).KeepCapabilities(request.kept_caps);
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Span<const SandboxFlag> AllSandboxFlags() { return kFlags; }
-
-absl::Span<const SandboxDefault> SandboxDefaults() { return kDefaults; }
-
 const SandboxFlag* FindSandboxFlag(absl::string_view name) {
-  for (const SandboxFlag& flag : kFlags) {
+  for (const SandboxFlag& flag : AllSandboxFlags()) {
     if (name == flag.name) return &flag;
   }
   return nullptr;
 }
 
-std::vector<SandboxFlag> SandboxFlagsNamed(const std::vector<std::string>& names) {
+std::vector<SandboxFlag> SandboxFlagsFor(FlagUser user) {
   std::vector<SandboxFlag> flags;
-  for (const SandboxFlag& flag : kFlags) {
-    if (std::find(names.begin(), names.end(), flag.name) != names.end()) flags.push_back(flag);
+  for (const SandboxFlag& flag : AllSandboxFlags()) {
+    if ((flag.users & user) != 0) flags.push_back(flag);
   }
   return flags;
 }
 
-std::vector<OptionSpec> SandboxOptionSpecs(absl::Span<const SandboxFlag> flags) {
-  std::vector<OptionSpec> specs;
+absl::StatusOr<CommandLine> ParseSandboxCommandLine(int argc, char** argv,
+                                                    absl::Span<const SandboxFlag> flags,
+                                                    absl::Span<const OptionSpec> extra) {
+  std::vector<OptionSpec> specs(extra.begin(), extra.end());
   for (size_t i = 0; i < flags.size(); ++i) {
-    specs.push_back({flags[i].name, ValueCount(flags[i]), kFirstFlagId + static_cast<int>(i)});
+    specs.push_back(
+        {flags[i].name, ValueCount(flags[i].value_name), kFirstFlagId + static_cast<int>(i)});
   }
-  return specs;
+  return ParseCommandLine(argc, argv, specs);
 }
 
-std::string SandboxFlagsHelp(absl::Span<const SandboxFlag> flags) {
+std::string OptionHelpLines(absl::string_view name, const char* value_name, absl::string_view help) {
+  std::string usage = absl::StrCat("  --", name);
+  if (value_name != nullptr) {
+    absl::StrAppend(&usage, ValueCount(value_name) == 2 ? " " : "=", value_name);
+  }
+  usage.resize(std::max(usage.size() + 1, kHelpColumn), ' ');
+  return absl::StrCat(usage,
+                      absl::StrReplaceAll(help, {{"\n", "\n" + std::string(kHelpColumn, ' ')}}),
+                      "\n");
+}
+
+std::string SandboxFlagsHelp(absl::Span<const SandboxFlag> flags,
+                             absl::string_view sandbox_heading) {
   std::string help;
-  for (const SandboxFlag& flag : flags) {
-    std::string usage = absl::StrCat("  --", flag.name);
-    if (flag.value_name != nullptr) {
-      absl::StrAppend(&usage, ValueCount(flag) == 2 ? " " : "=", flag.value_name);
+  for (FlagSection section : {FlagSection::kPolicy, FlagSection::kSandbox}) {
+    std::string lines;
+    for (const SandboxFlag& flag : flags) {
+      if (flag.section == section) {
+        absl::StrAppend(&lines, OptionHelpLines(flag.name, flag.value_name, flag.help));
+      }
     }
-    usage.resize(std::max(usage.size() + 1, kHelpColumn), ' ');
-    absl::StrAppend(&help, usage,
-                    absl::StrReplaceAll(flag.help, {{"\n", "\n" + std::string(kHelpColumn, ' ')}}),
-                    "\n");
+    if (lines.empty()) continue;
+    if (section == FlagSection::kPolicy) {
+      absl::StrAppend(&help, kPolicySyntax, lines);
+    } else {
+      absl::StrAppend(&help, sandbox_heading, sandbox_heading.empty() ? "" : "\n", lines);
+    }
   }
   return help;
 }

@@ -26,13 +26,12 @@ struct SandboxRequest {
   bool program_is_pid1 = false;
   std::optional<uint32_t> uid, gid;
   std::vector<IdRange> user_ranges, group_ranges;
-  // The delegation options as given (--delegate-cmds, -maps, -progs, -attachs, --keep-caps),
-  // each at most once; then, parsed, the policy and the capabilities kept (CAP_BPF and those
-  // named), which the sandbox is given too.
-  std::optional<std::string> delegate_texts[kAllDelegateKinds.size()];
-  std::optional<std::string> keep_caps_text;
+  // The delegation (--delegate-cmds, -maps, -progs, -attachs) and the capabilities kept (CAP_BPF
+  // and those --keep-caps names), which the sandbox is given too. Each of these options is
+  // given at most once (`given_once` names those given).
   DelegationPolicy policy;
   CapabilitySet kept_caps;
+  std::vector<std::string> given_once;
   LaunchOptions launch;
   bool via_fork_server = false;
   bool pty = false;  // The program gets a pseudo-terminal that tokenbox relays (tools/pty_relay.h).
