@@ -33,6 +33,20 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
 
 }  // namespace
 
+std::vector<std::string> TokenboxRunArgv(const std::vector<std::string>& options,
+                                         const std::vector<std::string>& program) {
+  std::vector<std::string> argv = {"tools/tokenbox", "run"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), program.begin(), program.end());
+  return argv;
+}
+
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options) {
   CommandResult result;
   absl::StatusOr<Pipe> in_pipe = MakePipe();

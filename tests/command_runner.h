@@ -30,6 +30,14 @@ struct CommandOptions {
 // is killed with SIGKILL and reported as timed out. Never leaves a zombie.
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
 
+// The argv of `tokenbox run OPTIONS -- PROGRAM`, with the tokenbox a test has in its runfiles
+// (data = ["//tools:tokenbox"]).
+std::vector<std::string> TokenboxRunArgv(const std::vector<std::string>& options,
+                                         const std::vector<std::string>& program);
+
+// `a`, then `b`: for option lists put together.
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b);
+
 // Copies files into a fresh directory under /var/lib that every user can search, so that the
 // sandbox's unprivileged user can run and read them (Bazel's output tree lives under root's
 // home, which it cannot enter; each sandbox has a /tmp of its own). Removes the directory and
