@@ -11,8 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include "sandbox/fork_server.h"
 #include "sandbox/launcher.h"
 #include "tests/captured_run.h"
+#include "tests/process_state.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -86,6 +88,31 @@ TEST_CASE("A Kill() from another thread after the timeout fired changes nothing:
   waiter.join();
   REQUIRE(waited->ok());
   CHECK(**waited == ExitStatus::TimedOut());
+}
+
+// A command's deadline counts from when its launch began, for the launcher and the sandbox's pid 1
+// alike, whichever way it was launched: pid 1 ends a sandbox that nothing waits on, and the
+// launcher then reports a timeout, not a kill.
+TEST_CASE("The timeout is one deadline, which pid 1 holds too, through Launch() and a fork server") {
+  TB_REQUIRE_PRIVILEGE();
+  for (testing::PidMode mode : {testing::PidMode::kPid2, testing::PidMode::kPid1}) {
+    INFO(testing::PidModeName(mode));
+    Sandbox sandbox = Built(testing::DemoSandbox(mode));
+    CommandBuilder builder = testing::ProgramCommand({"/bin/sleep", "100"});
+    builder.Timeout(absl::Milliseconds(300));
+    Command command = Built(builder);
+    auto server = ForkServer::Start(sandbox);
+    TB_REQUIRE_OK(server);
+    for (bool through_server : {false, true}) {
+      INFO("through a fork server: ", through_server);
+      auto child = through_server ? (*server)->Launch(command) : Launch(sandbox, command);
+      TB_REQUIRE_OK(child);
+      REQUIRE(testing::AwaitExit(child->pid()));
+      auto status = child->Wait();
+      TB_REQUIRE_OK(status);
+      CHECK(*status == ExitStatus::TimedOut());
+    }
+  }
 }
 
 TEST_CASE("Move-assigning a Child ends the sandbox it held and takes the other") {

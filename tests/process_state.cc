@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -143,6 +145,17 @@ std::vector<pid_t> ProcessesWithArgument(const std::string& marker, ArgumentMatc
 
 bool ProcessWithArgument(const std::string& marker) {
   return !ProcessesWithArgument(marker, ArgumentMatch::kAnywhere).empty();
+}
+
+bool AwaitExit(pid_t pid, absl::Duration bound) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return errno == ESRCH;
+  pollfd ended = {pidfd.get(), POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&ended, 1, static_cast<int>(absl::ToInt64Milliseconds(bound)));
+  } while (ready < 0 && errno == EINTR);
+  return ready == 1;
 }
 
 }  // namespace tokenbox::testing

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+
 namespace tokenbox::testing {
 
 // What a launch could leave behind, measured from the outside. No test framework needed, so
@@ -62,6 +64,10 @@ std::vector<pid_t> ProcessesWithArgument(const std::string& marker,
 
 // Whether any process on the host has `marker` anywhere in its command line.
 bool ProcessWithArgument(const std::string& marker);
+
+// Waits, through its pidfd, until process `pid` has ended (whether or not it was reaped); at most
+// `bound`, against a hang where it does not. Whether it ended: true for a pid already gone.
+bool AwaitExit(pid_t pid, absl::Duration bound = absl::Seconds(10));
 
 }  // namespace tokenbox::testing
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/process_state.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -25,30 +26,36 @@ bool Exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
-// A process that runs as host `uid` until killed.
+// A process that runs as host `uid` until killed; returns once it has become that uid (-1 when
+// it could not).
 pid_t SleepAs(uint32_t uid) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
+    close(ready[0]);
     if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) _exit(1);
+    (void)!write(ready[1], "u", 1);
     for (;;) pause();
+  }
+  close(ready[1]);
+  char byte;
+  const bool became = pid > 0 && read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  if (pid > 0 && !became) {
+    waitpid(pid, nullptr, 0);
+    return -1;
   }
   return pid;
 }
 
 // Whether `pid` (a child of this process) was ended by SIGKILL; kills it if it still runs.
 bool WasKilled(pid_t pid) {
+  const bool done = testing::AwaitExit(pid);
+  if (!done) kill(pid, SIGKILL);
   int status = 0;
-  pid_t done = waitpid(pid, &status, WNOHANG);
-  for (int i = 0; done == 0 && i < 100; ++i) {
-    usleep(10000);
-    done = waitpid(pid, &status, WNOHANG);
-  }
-  if (done == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return false;
-  }
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  waitpid(pid, &status, 0);
+  return done && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
 TEST_CASE("Leases are distinct ids of the documented range, held by a lock file until released") {
@@ -128,7 +135,6 @@ TEST_CASE("A lease released with a sweep ends every process of its id, and only 
   pid_t other = SleepAs((*neighbour)->id());
   REQUIRE(own > 0);
   REQUIRE(other > 0);
-  usleep(50000);  // Both have changed ids.
   lease->reset();
   CHECK(WasKilled(own));
   CHECK(kill(other, 0) == 0);  // Another sandbox's process runs on.
@@ -143,7 +149,6 @@ TEST_CASE("A lease released without a sweep leaves processes alone") {
   TB_REQUIRE_OK(lease);
   pid_t own = SleepAs((*lease)->id());
   REQUIRE(own > 0);
-  usleep(50000);
   lease->reset();
   CHECK(kill(own, 0) == 0);
   kill(own, SIGKILL);

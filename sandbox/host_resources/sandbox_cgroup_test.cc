@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,13 +18,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "ns/pipe.h"
 #include "sandbox/host_resources/cgroup_hierarchy.h"
 #include "sandbox/inside.h"
 #include "sandbox/launcher.h"
 #include "tests/captured_run.h"
 #include "tests/command_runner.h"
+#include "tests/process_state.h"
 #include "tests/test_support.h"
 
 extern char** environ;
@@ -114,30 +119,87 @@ TEST_CASE("BPF maps count against the memory limit: map creation fails inside it
   CHECK(Printed(testing::DemoSandbox(), [] { return PinMapsUntilRefused(192); }) == "192 0\n");
 }
 
-// From inside: spins for `wall` and prints the CPU time it got, in percent of that.
-int SpinAndReport(absl::Duration wall) {
-  timespec start_wall, now, cpu;
-  clock_gettime(CLOCK_MONOTONIC, &start_wall);
-  do {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-  } while (absl::DurationFromTimespec(now) - absl::DurationFromTimespec(start_wall) < wall);
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-  return Print(absl::StrCat(
-      static_cast<int>(100 * absl::FDivDuration(absl::DurationFromTimespec(cpu), wall)), "\n"));
+// The directories of the cgroups tokenbox made for the sandboxes of launcher `pid` in the
+// hierarchy of `controller` (a v1 hierarchy of its own, or cgroup2).
+std::vector<std::string> SandboxCgroupsOf(pid_t pid, const char* controller) {
+  std::vector<std::string> found;
+  absl::StatusOr<CgroupHierarchy> hierarchy = CgroupLayout::Read().ControllerHierarchy(controller);
+  if (!hierarchy.ok()) return found;
+  const std::string parent = hierarchy->LauncherDirectory();
+  if (DIR* dir = opendir(parent.c_str())) {
+    const std::string prefix = absl::StrCat("tokenbox-", pid, "-");
+    while (dirent* entry = readdir(dir)) {
+      if (std::string(entry->d_name).rfind(prefix, 0) == 0) {
+        found.push_back(absl::StrCat(parent, "/", entry->d_name));
+      }
+    }
+    closedir(dir);
+  }
+  return found;
 }
 
-TEST_CASE("The CPU limit holds a busy program to its share") {
+// The value of `key` in a flat-keyed cgroup file such as cpu.stat, or -1.
+int64_t CgroupStat(const std::string& file, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(testing::ReadProcFile(file), '\n')) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    int64_t value = 0;
+    if (fields.size() == 2 && fields[0] == key && absl::SimpleAtoi(fields[1], &value)) return value;
+  }
+  return -1;
+}
+
+TEST_CASE("The CPU limit throttles a busy program to its share") {
   TB_REQUIRE_PRIVILEGE();
+  // Inside: spins until it has had 150 ms of CPU time (1.5 s at 10% of one CPU), then says so
+  // on fd 3 and spins on until killed.
+  auto spin = [] {
+    timespec cpu;
+    do {
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    } while (absl::DurationFromTimespec(cpu) < absl::Milliseconds(150));
+    (void)!write(3, "r", 1);
+    for (;;) {
+    }
+    return 0;
+  };
+  auto ready = MakePipe();
+  TB_REQUIRE_OK(ready);
   SandboxBuilder limited = testing::DemoSandbox();
   limited.CpuMax(10);
-  const int held = std::stoi(Printed(limited, [] { return SpinAndReport(absl::Milliseconds(600)); }));
-  const int free = std::stoi(Printed(testing::DemoSandbox(), [] {
-    return SpinAndReport(absl::Milliseconds(600));
-  }));
-  INFO(held, " ", free);
-  // 10% of 600 ms, and the one period the program may run ahead before it is throttled.
-  CHECK(held < 35);
-  CHECK(free > held);
+  CommandBuilder command;
+  command.Function(spin).PassFd(ready->write_end.get(), 3).Timeout(absl::Seconds(60));
+  absl::StatusOr<Child> child = Launch(testing::Built(limited), testing::Built(command));
+  TB_REQUIRE_OK(child);
+  ready->write_end.Reset();
+  // The command keeps a copy of the write end: wait for the byte, not for end-of-file.
+  pollfd said = {ready->read_end.get(), POLLIN, 0};
+  REQUIRE(poll(&said, 1, 30000) == 1);
+  char byte;
+  REQUIRE(read(ready->read_end.get(), &byte, 1) == 1);
+  const std::vector<std::string> cgroups = SandboxCgroupsOf(getpid(), "cpu");
+  REQUIRE(cgroups.size() == 1);
+  absl::StatusOr<CgroupHierarchy> cpu = CgroupLayout::Read().ControllerHierarchy("cpu");
+  TB_REQUIRE_OK(cpu);
+  if (cpu->version == 1) {
+    CHECK(testing::ReadProcFile(cgroups[0] + "/cpu.cfs_quota_us") == "10000\n");
+    CHECK(testing::ReadProcFile(cgroups[0] + "/cpu.cfs_period_us") == "100000\n");
+  } else {
+    CHECK(testing::ReadProcFile(cgroups[0] + "/cpu.max") == "10000 100000\n");
+  }
+  // The kernel held it back: 150 ms at 10 ms per 100 ms period is some 14 periods throttled.
+  const int64_t throttled = CgroupStat(cgroups[0] + "/cpu.stat", "nr_throttled");
+  INFO("nr_throttled ", throttled);
+  CHECK(throttled >= 10);
+  TB_CHECK_OK(child->Kill());
+  TB_CHECK_OK(child->Wait());
+  CHECK(SandboxCgroupsOf(getpid(), "cpu").empty());
+  // Without a limit no cpu cgroup is made, so nothing throttles the program.
+  absl::StatusOr<Child> free = Launch(testing::Built(testing::DemoSandbox()),
+                                      testing::Built(testing::ProgramCommand({"/bin/sleep", "30"})));
+  TB_REQUIRE_OK(free);
+  if (cpu->version == 1) CHECK(SandboxCgroupsOf(getpid(), "cpu").empty());
+  TB_CHECK_OK(free->Kill());
+  TB_CHECK_OK(free->Wait());
 }
 
 // The cgroups tokenbox made in the v1 hierarchies of the limited controllers for the sandboxes
@@ -147,13 +209,8 @@ int LimitCgroupsOf(pid_t pid) {
   for (const char* controller : {"pids", "memory", "cpu"}) {
     absl::StatusOr<CgroupHierarchy> hierarchy =
         CgroupLayout::Read().ControllerHierarchy(controller);
-    if (!hierarchy.ok() || hierarchy->version != 1) continue;
-    if (DIR* dir = opendir(hierarchy->LauncherDirectory().c_str())) {
-      const std::string prefix = absl::StrCat("tokenbox-", pid, "-");
-      while (dirent* entry = readdir(dir)) {
-        if (std::string(entry->d_name).rfind(prefix, 0) == 0) ++found;
-      }
-      closedir(dir);
+    if (hierarchy.ok() && hierarchy->version == 1) {
+      found += static_cast<int>(SandboxCgroupsOf(pid, controller).size());
     }
   }
   return found;
@@ -173,22 +230,34 @@ TEST_CASE("The limit cgroups are gone after the sandbox, and after a SIGKILLed l
   CHECK(LimitCgroupsOf(getpid()) == 0);
   // A launcher that dies by SIGKILL cannot remove them; the next launch on the machine does.
   const std::string marker = absl::StrCat("tokenbox-limits-test-", getpid());
+  // The sandbox says it runs on tokenbox's stdout, a pipe: its cgroups exist by then.
+  auto started = MakePipe();
+  TB_REQUIRE_OK(started);
   pid_t launcher = fork();
   REQUIRE(launcher >= 0);
   if (launcher == 0) {
+    dup2(started->write_end.get(), STDOUT_FILENO);
+    // The marker is the shell's $0, in its arguments before it says it runs (and in tokenbox's).
     execl("tools/tokenbox", "tokenbox", "run", "--delegate-cmds=map_create",
-          "--delegate-maps=array", "--memory-max=256M", "--cpu-max=100", "--",
-          "/bin/sleep", "100", marker.c_str(), nullptr);
+          "--delegate-maps=array", "--memory-max=256M", "--cpu-max=100", "--", "/bin/sh", "-c",
+          "echo running; exec sleep 100", marker.c_str(), nullptr);
     _exit(127);
   }
-  for (int i = 0; i < 500 && LimitCgroupsOf(launcher) < 3; ++i) usleep(10000);
+  started->write_end.Reset();
+  char line[8] = {};
+  REQUIRE(read(started->read_end.get(), line, sizeof(line)) == 8);
+  CHECK(std::string(line, 8) == "running\n");
   CHECK(LimitCgroupsOf(launcher) == 3);
+  // tokenbox, the sandbox's pid 1 (a copy of it) and the shell, which becomes sleep.
+  const std::vector<pid_t> marked = testing::ProcessesWithArgument(marker);
+  REQUIRE(marked.size() >= 2);
   kill(launcher, SIGKILL);
   waitpid(launcher, nullptr, 0);
+  // The sandbox's pid 1 dies with its launcher, and its namespace with it.
+  for (pid_t pid : marked) CHECK(testing::AwaitExit(pid));
+  CHECK_FALSE(testing::ProcessWithArgument(marker));
   CHECK(Printed(testing::DemoSandbox(), [] { return 0; }).empty());
   CHECK(LimitCgroupsOf(launcher) == 0);
-  for (int i = 0; i < 500 && testing::ProcessWithArgument(marker); ++i) usleep(10000);
-  CHECK_FALSE(testing::ProcessWithArgument(marker));
 }
 
 // As far as this machine allows a look at the cgroup2 side: it is found beside the v1
