@@ -56,9 +56,9 @@ CommandBuilder LaunchOf(std::vector<std::string> argv) {
   return testing::ProgramCommand(std::move(argv));
 }
 
-// The zygote never execs: it held every fd the launcher had when the fork server started, and
-// so did each launch's pid 1 (and a supervisor, before issue 13), so a reader of a pipe the launcher held saw no
-// end-of-file while the server ran.
+// The zygote never execs, nor does each launch's pid 1: unless they close them, they hold every
+// fd the launcher had when the fork server started, and a reader of a pipe the launcher held
+// would see no end-of-file while the server ran.
 TEST_CASE("Neither the zygote nor a launch holds an fd of the launcher's it was not passed") {
   TB_REQUIRE_PRIVILEGE();
   absl::StatusOr<Pipe> before_start = MakePipe();
@@ -263,9 +263,9 @@ TEST_CASE("Without a pid namespace, fork-server launches share the launcher's, e
   CHECK(lines[2] == "reached");
 }
 
-// Issue 11, hole 18, through a fork server without a pid namespace: a process that left its
-// launch's process group ran on after that launch ended or timed out, until the fork server
-// ended. Each such launch now has a cgroup of its own below the fork server's.
+// Through a fork server without a pid namespace, a process that leaves its launch's process
+// group would run on after that launch ended or timed out, until the fork server ended: each
+// such launch has a cgroup of its own below the fork server's, removed with it.
 TEST_CASE("Without a pid namespace, what a launch leaves behind ends with it, not with the server") {
   TB_REQUIRE_PRIVILEGE();
   std::unique_ptr<ForkServer> server = StartServerWithoutPidNamespace();

@@ -105,8 +105,6 @@ DelegationPolicy PolicyWithPrograms(const char* progs) {
   return *ParseDelegationPolicy("map_create:prog_load:btf_load:link_create", "array", progs, "any");
 }
 
-// Holes 11 to 13 of issue 11: programs that attach to a network namespace or a cgroup reached
-// the host's when the sandbox shared it.
 TEST_CASE("A seccomp filter has 1 to BPF_MAXINSNS instructions; none by default") {
   auto plain = SandboxBuilder().Policy(DemoPolicy()).Build();
   TB_REQUIRE_OK(plain);
@@ -127,6 +125,8 @@ TEST_CASE("A seccomp filter has 1 to BPF_MAXINSNS instructions; none by default"
   }
 }
 
+// Programs that attach to a network namespace or a cgroup reach the host's when the sandbox
+// shares it.
 TEST_CASE("Program types that attach to a namespace need the sandbox's own") {
   NewNamespaces shared;
   shared.net = false;

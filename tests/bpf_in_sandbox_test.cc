@@ -34,7 +34,7 @@ TEST_CASE("The test runs as the sandbox's unprivileged user with only CAP_BPF") 
   TB_REQUIRE_OK(caps);
   CHECK(caps->effective == CapabilitySet::Of({CAP_BPF}));
   CHECK(caps->bounding == CapabilitySet::Of({CAP_BPF}));
-  CHECK(getuid() == 0);  // Inside; outside it is nobody, so the host's root files are closed:
+  CHECK(getuid() == 0);  // Inside; outside it is a leased uid, so the host's root files are closed:
   CHECK(access("/etc/shadow", R_OK) != 0);
 }
 

@@ -164,7 +164,7 @@ std::vector<BadInput> Cases() {
        "the CPU limit must be 1 to 100000 percent"},
       {{"--delegate-cmds=map_create", "--cpu-max=100001", "--", "/bin/true"},
        "is not a number up to 100000"},
-      // What would reach beyond the sandbox, unless named (issue 11, holes 11-14).
+      // What would reach beyond the sandbox, unless named.
       {{"--delegate-cmds=prog_load", "--delegate-progs=sk_lookup", "--share-net", "--",
         "/bin/true"},
        "sk_lookup attach to a network namespace, and the sandbox shares the host's"},

@@ -33,8 +33,8 @@ TEST_CASE("FuzzerOutput finds the error and the artifact, line by line, in any c
   }
 }
 
-// Hole 15 of issue 11: a 16 MiB line without a newline was kept whole and rescanned on every
-// read (20 MiB of root's memory, quadratic time).
+// A 16 MiB line without a newline, kept whole and rescanned on every read, would cost 20 MiB of
+// root's memory and quadratic time.
 TEST_CASE("FuzzerOutput keeps at most kMaxLine bytes of a line, and still sees the next ones") {
   FuzzerOutput output;
   const std::string megabyte(1 << 20, 'a');
@@ -48,8 +48,8 @@ TEST_CASE("FuzzerOutput keeps at most kMaxLine bytes of a line, and still sees t
   CHECK(overlong.error().empty());
 }
 
-// Hole 16 of issue 11: tokenbox fuzz read until every holder of the fuzzer's stderr had closed
-// it, and a fuzzer could hand it to a process that outlives its sandbox.
+// Reading until every holder of the fuzzer's stderr has closed it, tokenbox fuzz would wait on
+// whatever process outlives its sandbox that the fuzzer handed it to.
 TEST_CASE("CopyUntilSandboxEnds returns when the sandbox ends, whoever else holds the pipe") {
   auto err = MakePipe();
   REQUIRE(err.ok());
@@ -75,7 +75,7 @@ TEST_CASE("CopyUntilSandboxEnds returns when the sandbox ends, whoever else hold
   CHECK(err->write_end.valid());
 }
 
-// Hole 17 of issue 11: the crash report repeated whatever path the fuzzer printed.
+// The crash report must not repeat whatever path the fuzzer prints.
 TEST_CASE("ArtifactInside accepts only a regular file in an artifact directory") {
   testing::StagedFiles files;
   char resolved[PATH_MAX];

@@ -67,7 +67,7 @@ TEST_CASE("tokenbox probe --json prints one JSON object") {
   CHECK(testing::CountLines(r.out) == 1);
 }
 
-// Issue 11: probe lists every default and what each opt-out gives up, so that no option of
+// probe lists every default and what each opt-out gives up, so that no option of
 // tokenbox run gives a protection up unlisted.
 TEST_CASE("tokenbox probe lists every default and the option that gives it up") {
   CommandResult r = RunCommand({Tokenbox(), "probe"});

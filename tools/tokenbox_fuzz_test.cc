@@ -38,7 +38,7 @@ echo "artifact_prefix='$prefix'; Test unit written to ${prefix}crash-1234" >&2
 exit 77
 )";
 
-// A fuzzer that lies in its report (hole 17 of issue 11): its artifact line names a host file
+// A fuzzer that lies in its report: its artifact line names a host file
 // and its error line carries terminal escape sequences. It also shows its environment.
 constexpr char kLyingFuzzer[] = "#!/bin/sh\n"
                                 "echo \"HOME=$HOME FROM_TOKENBOX=$FROM_TOKENBOX\" >&2\n"

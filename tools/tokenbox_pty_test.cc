@@ -138,7 +138,7 @@ TEST_CASE("--pty: the program's stdio is a terminal of its own, its controlling 
   }
 }
 
-// Hole 1 of issue 11 with --pty: what the program pushes into its terminal (TIOCSTI, with perl,
+// With --pty, what the program pushes into its terminal (TIOCSTI, with perl,
 // which Debian always has) lands in its own, which it reads itself; tokenbox's is untouched.
 TEST_CASE("--pty: input the program pushes into its terminal never reaches tokenbox's") {
   TB_REQUIRE_PRIVILEGE();

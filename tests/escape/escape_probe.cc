@@ -380,7 +380,7 @@ Outcome NoNewPrivsClear(const Args&) {
   return {"EINVAL", SysResult(prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0))};
 }
 
-// The launcher runs as host root; the sandbox is host uid 65534 without CAP_SYS_PTRACE.
+// The launcher runs as host root; the sandbox is a leased host uid without CAP_SYS_PTRACE.
 Outcome PtraceLauncher(const Args&) {
   pid_t parent = getppid();
   long r = ptrace(PTRACE_ATTACH, parent, nullptr, nullptr);

@@ -974,9 +974,9 @@ TEST_CASE("A program that clears its parent-death signal dies at the timeout") {
                          Ending::kTimedOut);
 }
 
-// Hole 18 of issue 11, without a pid namespace: what left the process group outlived the
-// timeout. The sandbox's leased host uid is its own, and at its end tokenbox kills every process
-// of that uid in one kill(-1) made as it. (A SIGKILLed tokenbox cannot: docs/SECURITY.md.)
+// Without a pid namespace, what leaves the process group would outlive the timeout. The
+// sandbox's leased host uid is its own, and at its end tokenbox kills every process of that uid
+// in one kill(-1) made as it. (A SIGKILLed tokenbox cannot: docs/SECURITY.md.)
 TEST_CASE("A program that clears its parent-death signal dies at the timeout (--no-unshare-pid)") {
   TB_REQUIRE_PRIVILEGE();
   ExpectGoneWithLauncher("timeout-escaping-no-unshare-pid",
@@ -1003,8 +1003,8 @@ TEST_CASE("A program that clears its parent-death signal dies with a SIGKILLed l
                          {"--no-unshare-pid", "--share-cgroup"}, "sleep-forever-escaping", 2);
 }
 
-// Hole 5 of issue 11: the timeout was tokenbox's alone, and a tokenbox stopped by ^Z or
-// SIGSTOP let the sandbox run on past it. The sandbox's pid 1 now holds the deadline too.
+// Were the timeout tokenbox's alone, a tokenbox stopped by ^Z or SIGSTOP would let the sandbox
+// run on past it. The sandbox's pid 1 holds the deadline too.
 TEST_CASE("The timeout holds while tokenbox is stopped") {
   TB_REQUIRE_PRIVILEGE();
   ExpectGoneWithLauncher("stopped-past-timeout",
@@ -1035,9 +1035,9 @@ std::string ProbeStates(const std::string& marker) {
   return states;
 }
 
-// Hole 5 of issue 11: ^Z stopped tokenbox, but the sandbox, in a session of its own, ran on.
-// SIGTSTP (what ^Z sends tokenbox's group) now stops everything in the sandbox, also what left
-// the program's process group, and SIGCONT (fg) continues it.
+// ^Z stops tokenbox, but the sandbox, in a session of its own, does not get the terminal's
+// SIGTSTP. SIGTSTP (what ^Z sends tokenbox's group) stops everything in the sandbox, also what
+// left the program's process group, and SIGCONT (fg) continues it.
 TEST_CASE("SIGTSTP stops the whole sandbox with tokenbox, and SIGCONT continues it") {
   TB_REQUIRE_PRIVILEGE();
   for (Via via : kBothWays) {

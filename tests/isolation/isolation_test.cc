@@ -220,9 +220,9 @@ int DropEveryConnection() {
                             O_RDONLY);
 }
 
-// Hole 11 of issue 11: with the host's network namespace shared, such a program dropped or
-// steered every connection to the host (and --share-net with sk_lookup is now refused at
-// Build()). In the sandbox's own namespace it reaches only the sandbox's connections.
+// With the host's network namespace shared, such a program could drop or steer every connection
+// to the host (so --share-net with sk_lookup is refused at Build()). In the sandbox's own
+// namespace it reaches only the sandbox's connections.
 TEST_CASE("A delegated sk_lookup program drops the sandbox's connections, not the host's") {
   TB_REQUIRE_PRIVILEGE();
   HostServices host;
@@ -354,9 +354,9 @@ int DropEveryPacketSent() {
                             VisibleCgroup2Root().c_str(), O_RDONLY | O_DIRECTORY);
 }
 
-// Hole 13 of issue 11: in a cgroup namespace of its own the sandbox still saw the host's
-// hierarchies, and with CAP_NET_ADMIN a cgroup program attached to a host cgroup. Now it sees
-// a cgroup2 hierarchy whose root is a cgroup of its own, and v1 hierarchies not at all.
+// A cgroup namespace of its own does not hide the host's hierarchies, and with CAP_NET_ADMIN a
+// cgroup program could attach to a host cgroup through them. The sandbox sees a cgroup2
+// hierarchy whose root is a cgroup of its own, and v1 hierarchies not at all.
 TEST_CASE("A delegated cgroup program attaches to the sandbox's own cgroup, not the host's") {
   TB_REQUIRE_PRIVILEGE();
   HostServices host;
@@ -433,8 +433,8 @@ int TakeEveryPseudoTerminal() {
   return HoldUntilChecked();
 }
 
-// Hole 19 of issue 11: the host's devpts was shared, and a sandbox could take every
-// pseudo-terminal of the machine, after which root's openpty() failed.
+// Sharing the host's devpts, a sandbox could take every pseudo-terminal of the machine, after
+// which root's openpty() would fail.
 TEST_CASE("The sandbox takes pseudo-terminals from a bounded devpts of its own") {
   TB_REQUIRE_PRIVILEGE();
   bool host_could_open = false;
@@ -470,9 +470,9 @@ int TakeEveryInotifyInstance() {
   return HoldUntilChecked();
 }
 
-// Hole 10 of issue 11: the user namespace was created by the root launcher, so what the sandbox
-// took counted against host root too, and one sandbox made root's inotify_init1 fail (EMFILE).
-// Created by the sandbox's own leased uid, it counts there.
+// Per-user counts are charged to the uid that created the user namespace: created by the root
+// launcher, what the sandbox takes would count against host root, and one sandbox could make
+// root's inotify_init1 fail (EMFILE). Created by the sandbox's own leased uid, it counts there.
 TEST_CASE("Per-user kernel counts are the sandbox's own host uid's, not root's") {
   TB_REQUIRE_PRIVILEGE();
   bool root_could = false;
@@ -515,8 +515,8 @@ int ReachPeerWhileHeld(const SandboxBuilder& sandbox) {
   return peer_result;
 }
 
-// Hole 10 of issue 11, the other half: every sandbox was host uid 65534, so one could signal
-// and trace another wherever it could see it (here, without pid namespaces).
+// Sandboxes sharing a host uid could signal and trace one another wherever they can see each
+// other (here, without pid namespaces).
 TEST_CASE("Sandboxes have distinct host uids and cannot signal or trace one another") {
   TB_REQUIRE_PRIVILEGE();
   CHECK(ReachPeerWhileHeld(Sharing([](NewNamespaces& ns) { ns.pid = false; })) == 0);

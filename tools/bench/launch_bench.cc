@@ -2,7 +2,7 @@
 // (the command, and the library's fork server) against peers configured with the same
 // namespaces and mounts: bubblewrap, unshare(1), and a plain fork+exec. Rounds are interleaved,
 // so that whatever else the machine does hits every peer alike; the figures to compare are the
-// ratios, each against the target issue 13 set. Run as root: tools/dev bench.
+// ratios, each against its target (docs/BENCHMARKS.md). Run as root: tools/dev bench.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
