@@ -13,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/monotonic_clock.h"
+#include "ns/fd_passing.h"
 #include "sandbox/child_process.h"
+#include "sandbox/service/service_protocol.h"
 
 namespace tokenbox {
 namespace {
@@ -70,9 +72,23 @@ absl::Status Child::Kill() {
   return KillLocked(/*timed_out=*/false);
 }
 
+void Child::Signal(int sig) const {
+  if (!process_) return;
+  if (process_->service) {
+    SendSignalFromHandler(process_->service.get(), sig);
+  } else {
+    (void)syscall(SYS_pidfd_send_signal, process_->pidfd.get(), sig, nullptr, 0);
+  }
+}
+
 absl::Status Child::KillLocked(bool timed_out) {
   if (!process_ || exit_status_.has_value()) return absl::OkStatus();
   if (timed_out) timed_out_ = true;
+  if (process_->service) {
+    // tokenboxd kills it, and then reports its end; a daemon that is gone has ended it already.
+    absl::Status sent = SendFdMessage(process_->service.get(), kServiceKill);
+    return sent.ok() || IsPeerClosed(sent) || ErrnoOf(sent) == EPIPE ? absl::OkStatus() : sent;
+  }
   const pid_t pid = process_->pid;
   // Not reaped while the lock is held, so its pid, and with it the group id, cannot have been
   // given to another process.
@@ -89,10 +105,31 @@ absl::Status Child::KillLocked(bool timed_out) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<ExitStatus> Child::ReapServed() {
+  for (;;) {
+    absl::StatusOr<FdMessage> message = ReceiveFdMessage(process_->service.get());
+    if (!message.ok()) {
+      process_->caller_stdio.Restore();
+      return absl::UnavailableError(absl::StrCat(
+          "tokenboxd, which started the sandbox, went away before it ended: ",
+          message.status().message()));
+    }
+    if (message->type != kServiceEnded) continue;
+    absl::StatusOr<ServiceEnd> end = DecodeServiceEnd(message->payload);
+    if (!end.ok()) return end.status();
+    process_->service.Reset();
+    process_->caller_stdio.Restore();
+    rusage_ = end->usage;
+    exit_status_ = timed_out_ ? ExitStatus::TimedOut() : end->status;
+    return *exit_status_;
+  }
+}
+
 absl::StatusOr<ExitStatus> Child::Reap() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (exit_status_.has_value()) return *exit_status_;
   if (!process_) return MovedFrom();
+  if (process_->service) return ReapServed();
   const pid_t pid = process_->pid;
   // Wait for the end without reaping: a zombie keeps its pid, so the group kill below can only
   // reach what the program left behind.
@@ -151,7 +188,8 @@ absl::StatusOr<ExitStatus> Child::WaitUntil(std::optional<absl::Duration> deadli
                                    : static_cast<int>(absl::ToInt64Milliseconds(
                                          absl::Ceil(left, absl::Milliseconds(1))));
     }
-    pollfd pfd = {process_->pidfd.get(), POLLIN, 0};
+    // tokenboxd reports the end of a sandbox it started on the socket it serves it on.
+    pollfd pfd = {process_->service ? process_->service.get() : process_->pidfd.get(), POLLIN, 0};
     int ready = poll(&pfd, 1, timeout_ms);
     if (ready > 0) return Reap();
     if (ready < 0 && errno != EINTR) return ErrnoStatus(errno, "poll(pidfd)");

@@ -46,6 +46,11 @@ class Child {
   // Kills the whole sandbox: its pid namespace, or its process group when it has none. Does
   // nothing once the sandbox has been waited for.
   absl::Status Kill();
+  // Sends `sig` to the sandbox's first process (its pid 1 passes SIGINT, SIGTERM, SIGHUP and
+  // SIGQUIT on to the program, and stops or continues it all for SIGTSTP and SIGCONT). Safe in
+  // a signal handler, where a launcher forwards what its terminal sent it; what cannot be sent
+  // is dropped.
+  void Signal(int sig) const;
 
   // Resource usage of the sandbox's first process, once it has been waited for.
   std::optional<rusage> resource_usage() const;
@@ -64,6 +69,8 @@ class Child {
   absl::Status KillLocked(bool timed_out);
   // Reaps the sandbox once it has ended (or returns how it ended, if another thread reaped it).
   absl::StatusOr<ExitStatus> Reap();
+  // Reap() of a sandbox tokenboxd started: its report of the end.
+  absl::StatusOr<ExitStatus> ReapServed();
   void EndIfRunning();
 
   // Null once moved from.

@@ -35,6 +35,10 @@ struct ChildProcess {
   UniqueFd program_status;
   // The primary end of the program's own pseudo-terminal, until the caller takes it.
   UniqueFd terminal;
+  // A sandbox that tokenboxd started for this launcher, which is not root
+  // (sandbox/service/service_protocol.h): the socket it is served on. tokenboxd waits for it and
+  // reports its end there; `pid` and `pidfd` name it but are not this process's child.
+  UniqueFd service;
 };
 
 }  // namespace tokenbox

@@ -35,6 +35,8 @@ absl::string_view StartNote(StartedAs started) {
 
 }  // namespace
 
+Child ChildStart::Adopt(std::unique_ptr<ChildProcess> process) { return Child(std::move(process)); }
+
 absl::StatusOr<Child> ChildStart::Await(const LauncherSteps& steps,
                                         std::unique_ptr<ChildProcess> process,
                                         bool shares_callers_terminal, int sock,

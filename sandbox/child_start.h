@@ -35,6 +35,8 @@ class ChildStart {
                                      bool shares_callers_terminal, int sock, ExpectedStart expect,
                                      absl::Duration setup_timeout,
                                      const std::function<absl::Status()>& handshake);
+  // A Child for a sandbox tokenboxd started and serves on `process->service`.
+  static Child Adopt(std::unique_ptr<ChildProcess> process);
 };
 
 }  // namespace tokenbox

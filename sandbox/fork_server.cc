@@ -20,7 +20,10 @@
 #include "sandbox/host_resources/sandbox_cgroup.h"
 #include "sandbox/parent_setup.h"
 #include "sandbox/protocol.h"
+#include "sandbox/sandbox_codec.h"
+#include "sandbox/service/service_client.h"
 #include "sandbox/setup_progress.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 namespace {
@@ -62,6 +65,76 @@ ForkServer::ForkServer(Child zygote, UniqueFd sock, std::shared_ptr<const HostId
 
 absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& sandbox,
                                                               ForkServerOptions options) {
+  if (!WhyCannotDelegate().empty()) return StartThroughService(sandbox, options);
+  return Start(sandbox, std::move(options), nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::StartThroughService(
+    const Sandbox& sandbox, const ForkServerOptions& options) {
+  if (options.function) {
+    return SetupFailure(SetupStep::kAskService,
+                        absl::InvalidArgumentError(
+                            "a launcher that is not root has tokenboxd prepare the fork server, "
+                            "and a function cannot cross into tokenboxd's process"));
+  }
+  absl::StatusOr<UniqueFd> sock = ConnectToService(options.launch);
+  if (!sock.ok()) return SetupFailure(SetupStep::kAskService, sock.status());
+  absl::StatusOr<std::vector<UniqueFd>> sources = OpenBindSourcesAsCaller(sandbox);
+  if (!sources.ok()) return SetupFailure(SetupStep::kOpenBindSources, sources.status());
+  ServiceRequest request;
+  request.kind = ServiceRequest::Kind::kForkServer;
+  request.sandbox = SandboxCodec::Encode(sandbox);
+  request.bind_sources = static_cast<uint32_t>(sources->size());
+  std::vector<int> fds;
+  for (const UniqueFd& source : *sources) fds.push_back(source.get());
+  if (absl::Status s = SendServiceRequest(sock->get(), request, fds); !s.ok()) {
+    return SetupFailure(SetupStep::kAskService, s);
+  }
+  absl::StatusOr<ServiceStarted> zygote = AwaitServiceStart(sock->get(), options.launch.setup_timeout);
+  if (!zygote.ok()) return zygote.status();
+  // The zygote is served on the connection: ending its Child ends the fork server.
+  const int service = sock->get();
+  Child child = ServiceChild(*std::move(zygote), *std::move(sock), std::nullopt, CallerStdio());
+  auto server = std::unique_ptr<ForkServer>(new ForkServer(
+      std::move(child), UniqueFd(), nullptr, nullptr, /*pid_namespace_per_launch=*/true, options));
+  server->through_service_ = true;
+  server->service_fd_ = service;
+  return server;
+}
+
+absl::StatusOr<Child> ForkServer::LaunchThroughService(const Command& command) {
+  const absl::Duration started = MonotonicNow();
+  if (command.kind() != Command::Kind::kProgram) {
+    return absl::InvalidArgumentError(
+        "this fork server was prepared by tokenboxd, which runs programs: a function cannot "
+        "cross into its process");
+  }
+  absl::StatusOr<SocketPair> channel = MakeSocketPair();
+  if (!channel.ok()) return SetupFailure(SetupStep::kSendLaunchRequest, channel.status());
+  const CommandForService encoded = EncodeCommandForService(command);
+  ServiceRequest request;
+  request.kind = ServiceRequest::Kind::kLaunchInServer;
+  request.command = encoded.bytes;
+  request.passed_fds = static_cast<uint32_t>(encoded.fds.size());
+  std::vector<int> fds = {channel->child.get()};
+  fds.insert(fds.end(), encoded.fds.begin(), encoded.fds.end());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (absl::Status s = SendServiceRequest(service_fd_, request, fds); !s.ok()) {
+      return SetupFailure(SetupStep::kSendLaunchRequest, s);
+    }
+  }
+  channel->child.Reset();
+  absl::StatusOr<ServiceStarted> start =
+      AwaitServiceStart(channel->parent.get(), launch_options_.setup_timeout);
+  if (!start.ok()) return start.status();
+  return ServiceChild(*std::move(start), std::move(channel->parent),
+                      LaunchDeadline(started, command.timeout()), CallerStdio::SharedWith(command));
+}
+
+absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& sandbox,
+                                                              ForkServerOptions options,
+                                                              const OnBehalfOf* on_behalf_of) {
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, /*timeout=*/std::nullopt, CallerStdio::All(), options.launch,
       ExpectedStart::kZygote,
@@ -71,7 +144,8 @@ absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::Start(const Sandbox& san
                              ServeLaunches(leased, options.function, context, reporter,
                                            std::move(token));
                            });
-      });
+      },
+      on_behalf_of);
   if (!started.ok()) return started.status();
   return std::unique_ptr<ForkServer>(new ForkServer(
       std::move(started->child), std::move(started->sock), std::move(started->host_ids),
@@ -83,6 +157,7 @@ ForkServer::~ForkServer() {
 }
 
 absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
+  if (through_service_) return LaunchThroughService(command);
   const LauncherSteps steps(launch_options_.verbose, MonotonicNow());
   const absl::Duration setup_timeout = launch_options_.setup_timeout;
   if (command.kind() == Command::Kind::kFunction) {

@@ -18,6 +18,7 @@ namespace tokenbox {
 
 class HostIdLease;    // sandbox/host_resources/host_id_lease.h
 class SandboxCgroup;  // sandbox/host_resources/sandbox_cgroup.h
+struct OnBehalfOf;    // sandbox/parent_setup.h
 
 struct ForkServerOptions {
   LaunchOptions launch;
@@ -44,6 +45,9 @@ struct ForkServerOptions {
 // launcher.
 class ForkServer {
  public:
+  // A caller that is not root has tokenboxd prepare the sandbox, and then launches programs
+  // only (a function cannot cross into tokenboxd's process), each with a pid namespace of its
+  // own.
   static absl::StatusOr<std::unique_ptr<ForkServer>> Start(const Sandbox& sandbox,
                                                            ForkServerOptions options = {});
   ~ForkServer();
@@ -57,6 +61,14 @@ class ForkServer {
   pid_t zygote_pid() const { return zygote_.pid(); }
 
  private:
+  friend class ServiceSession;  // tokenboxd's, for a user who is not root.
+  static absl::StatusOr<std::unique_ptr<ForkServer>> Start(const Sandbox& sandbox,
+                                                           ForkServerOptions options,
+                                                           const OnBehalfOf* on_behalf_of);
+  // Start() and Launch() through tokenboxd, which serves the zygote on `sock_`.
+  static absl::StatusOr<std::unique_ptr<ForkServer>> StartThroughService(
+      const Sandbox& sandbox, const ForkServerOptions& options);
+  absl::StatusOr<Child> LaunchThroughService(const Command& command);
   ForkServer(Child zygote, UniqueFd sock, std::shared_ptr<const HostIdLease> host_ids,
              std::shared_ptr<const SandboxCgroup> cgroup, bool pid_namespace_per_launch,
              const ForkServerOptions& options);
@@ -75,6 +87,10 @@ class ForkServer {
   const bool pid_namespace_per_launch_;
   const LaunchOptions launch_options_;
   const bool has_function_;
+  // Started by tokenboxd: each launch goes to it as a request on the connection the zygote's
+  // Child is served on (service_fd_, which that Child owns).
+  bool through_service_ = false;
+  int service_fd_ = -1;
 };
 
 }  // namespace tokenbox

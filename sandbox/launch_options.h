@@ -1,6 +1,8 @@
 #ifndef TOKENBOX_SANDBOX_LAUNCH_OPTIONS_H_
 #define TOKENBOX_SANDBOX_LAUNCH_OPTIONS_H_
 
+#include <string>
+
 #include "absl/time/time.h"
 
 namespace tokenbox {
@@ -11,6 +13,9 @@ struct LaunchOptions {
   // How long the launcher and the child wait for each other at any one step of the set-up
   // before they give up on it.
   absl::Duration setup_timeout = absl::Seconds(30);
+  // A launcher that is not root has tokenboxd launch in its place: where tokenboxd listens
+  // (empty: $TOKENBOX_SERVICE_SOCKET, else /run/tokenbox/tokenboxd.sock).
+  std::string service_socket;
 };
 
 }  // namespace tokenbox

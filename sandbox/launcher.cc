@@ -4,6 +4,8 @@
 
 #include "sandbox/child/child_setup.h"
 #include "sandbox/parent_setup.h"
+#include "sandbox/service/service_client.h"
+#include "token/process_capabilities.h"
 
 namespace tokenbox {
 
@@ -14,6 +16,8 @@ absl::StatusOr<Child> Launch(const Sandbox& sandbox, const Command& command,
         "a ForkServerFunction() command runs only through ForkServer::Launch(); give Launch() "
         "the function itself");
   }
+  // A launcher that cannot delegate a bpffs itself has tokenboxd launch in its place.
+  if (!WhyCannotDelegate().empty()) return LaunchThroughService(sandbox, command, options);
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       sandbox, command.timeout(), CallerStdio::SharedWith(command), options,
       command.own_terminal().has_value() ? ExpectedStart::kProgramWithOwnTerminal

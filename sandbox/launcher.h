@@ -12,7 +12,10 @@
 namespace tokenbox {
 
 // Starts `command` in the sandbox `sandbox` describes and returns once it runs (execve succeeded
-// or the function started). The caller must hold CAP_SYS_ADMIN in the initial user namespace.
+// or the function started). A caller that holds CAP_SYS_ADMIN in the initial user namespace
+// (root) launches it itself; any other has tokenboxd launch it in its place, as root would, with
+// what the administrator's policy grants that user (docs/SECURITY.md), and then runs programs
+// only, not functions (LaunchOptions::service_socket says where tokenboxd listens).
 // A failure at any step, in the launcher or in the child, comes back as
 //   "sandbox set-up failed at '<step>': <syscall>: <ERRNO> (...): <remedy>"
 // (SetupStepOf() gives the step), after the child has been killed and reaped.

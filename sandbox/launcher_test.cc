@@ -260,17 +260,23 @@ TEST_CASE("Launch() refuses a command meant for a fork server, and starts nothin
   CHECK(errno == ECHILD);
 }
 
-TEST_CASE("A launcher without CAP_SYS_ADMIN in the initial user namespace is told so") {
+// Without CAP_SYS_ADMIN in the initial user namespace, Launch() asks tokenboxd; with none
+// listening, it says so, and what to do.
+TEST_CASE("A launcher without CAP_SYS_ADMIN asks tokenboxd, and says what to do when none answers") {
   TB_REQUIRE_PRIVILEGE();
   Sandbox sandbox = Built(Base());
   Command command = Built(Run({"/bin/true"}));
+  LaunchOptions options;
+  options.service_socket = "/nonexistent/tokenboxd.sock";
   absl::Status status = RunInChild([&]() -> absl::Status {
     if (setresuid(1000, 1000, 1000) != 0) return ErrnoStatus(errno, "setresuid");
-    return Launch(sandbox, command).status();
+    return Launch(sandbox, command, options).status();
   });
   CHECK_FALSE(SetupStepOf(status).has_value());  // Payloads do not cross RunInChild; the text does.
-  CHECK(std::string(status.message()).rfind("sandbox set-up failed at 'check privileges': uid 1000 "
-                                            "lacks CAP_SYS_ADMIN", 0) == 0);
+  CHECK(std::string(status.message()).rfind("sandbox set-up failed at 'ask tokenboxd': "
+                                            "connect(/nonexistent/tokenboxd.sock): ENOENT", 0) == 0);
+  CHECK(std::string(status.message()).find("CAP_SYS_ADMIN in the initial user namespace") !=
+        std::string::npos);
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                         CallerStdio caller_stdio,
                                                         const LaunchOptions& options,
                                                         ExpectedStart expect,
-                                                        const ChildMain& child_main) {
+                                                        const ChildMain& child_main,
+                                                        const OnBehalfOf* on_behalf_of) {
   const LauncherSteps steps(options.verbose, MonotonicNow());
   if (absl::Status s = CheckPrivileges(); !s.ok()) {
     return SetupFailure(SetupStep::kCheckPrivileges, s);
@@ -63,6 +64,11 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   ChildContext context{getpid(), options.verbose, steps.started(), options.setup_timeout,
                        cgroup ? cgroup->dir_fds() : std::vector<int>()};
   context.deadline = LaunchDeadline(steps.started(), timeout);
+  if (on_behalf_of != nullptr) {
+    context.bind_sources_provided = true;
+    context.bind_source_fds = on_behalf_of->bind_sources;
+    context.caller_limits = on_behalf_of->limits;
+  }
   // A program (not a zygote, whose launches get pid namespaces of their own) in a pid namespace:
   // the child is forked as its pid 1, and reports how the program ended through a pipe.
   const bool as_pid1 = sandbox.namespaces().pid && expect != ExpectedStart::kZygote;

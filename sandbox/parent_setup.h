@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -25,6 +26,14 @@ namespace tokenbox {
 // zygote), writes its id maps and delegates its bpffs (sandbox/delegate_to_child.h), and
 // returns once the child confirms its start (sandbox/child_start.h), with the handshake socket
 // (a zygote serves launches on it).
+// A launch that tokenboxd makes for a user who is not root (sandbox/service): the bind sources
+// that user opened, in the order of the view's bind operations, and the resource limits that user
+// has, which the sandbox starts with.
+struct OnBehalfOf {
+  std::vector<int> bind_sources;
+  std::vector<ResourceLimit> limits;
+};
+
 class ParentSetup {
  public:
   // Runs in the forked child with its end of the handshake socket; must not return. `sandbox`
@@ -47,7 +56,8 @@ class ParentSetup {
   static absl::StatusOr<Started> Start(const Sandbox& sandbox,
                                        std::optional<absl::Duration> timeout,
                                        CallerStdio caller_stdio, const LaunchOptions& options,
-                                       ExpectedStart expect, const ChildMain& child_main);
+                                       ExpectedStart expect, const ChildMain& child_main,
+                                       const OnBehalfOf* on_behalf_of = nullptr);
 };
 
 }  // namespace tokenbox

@@ -17,6 +17,8 @@ constexpr absl::string_view kStepPayload = "tokenbox/step";
 absl::string_view SetupStepName(SetupStep step) {
   switch (step) {
     case SetupStep::kCheckPrivileges: return "check privileges";
+    case SetupStep::kAskService: return "ask tokenboxd";
+    case SetupStep::kServiceGrant: return "tokenboxd's grant";
     case SetupStep::kLeaseHostIds: return "lease host ids";
     case SetupStep::kCreateCgroup: return "create the sandbox's cgroup";
     case SetupStep::kCreateHandshakeSocket: return "create handshake socket";

@@ -14,6 +14,9 @@ namespace tokenbox {
 enum class SetupStep {
   // The launcher.
   kCheckPrivileges,
+  // A launcher that is not root, and tokenboxd on its behalf.
+  kAskService,
+  kServiceGrant,
   kLeaseHostIds,
   kCreateCgroup,
   kCreateHandshakeSocket,

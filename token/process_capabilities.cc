@@ -24,6 +24,18 @@ constexpr absl::string_view kCapabilityCallRefused =
     "the kernel refused a capability change that the sandbox's own user namespace allows: a "
     "seccomp filter or security module around the launcher may forbid it";
 
+// Drops from the bounding set every capability but `keep` (needs CAP_SETPCAP).
+absl::Status DropBoundingExcept(CapabilitySet keep) {
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (keep.Has(cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAPBSET_DROP, ", CapabilityName(cap), ")"),
+                         kCapabilityCallRefused);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status RestrictCapabilities(CapabilitySet keep) {
@@ -53,13 +65,7 @@ absl::Status LockCapabilitiesForExec(CapabilitySet keep) {
     return ErrnoStatus(errno, "prctl(PR_SET_SECUREBITS, NOROOT|NO_SETUID_FIXUP, locked)",
                        "needs CAP_SETPCAP in the sandbox's user namespace");
   }
-  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-    if (keep.Has(cap)) continue;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      return ErrnoStatus(errno, absl::StrCat("prctl(PR_CAPBSET_DROP, ", CapabilityName(cap), ")"),
-                       kCapabilityCallRefused);
-    }
-  }
+  if (absl::Status s = DropBoundingExcept(keep); !s.ok()) return s;
   if (absl::Status s = RestrictCapabilities(keep); !s.ok()) return s;
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
     return ErrnoStatus(errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)",
@@ -77,6 +83,11 @@ absl::Status LockCapabilitiesForExec(CapabilitySet keep) {
                        kCapabilityCallRefused);
   }
   return absl::OkStatus();
+}
+
+absl::Status KeepOnlyCapabilities(CapabilitySet keep) {
+  if (absl::Status s = DropBoundingExcept(keep); !s.ok()) return s;
+  return RestrictCapabilities(keep);
 }
 
 absl::StatusOr<ProcessCapabilities> ReadProcessCapabilities() {

@@ -26,6 +26,11 @@ absl::Status RestrictCapabilities(CapabilitySet keep);
 // After execve: CapEff = CapPrm = CapBnd = CapInh = CapAmb = `keep`, NoNewPrivs 1.
 absl::Status LockCapabilitiesForExec(CapabilitySet keep);
 
+// For a process that stays privileged (tokenboxd): the bounding set reduced to `keep`, and then
+// the effective, permitted and inheritable sets, so that neither it nor what it starts before a
+// new user namespace ever holds another.
+absl::Status KeepOnlyCapabilities(CapabilitySet keep);
+
 // The capabilities of the calling process as /proc/self/status lists them.
 struct ProcessCapabilities {
   CapabilitySet effective, permitted, inheritable, bounding, ambient;

@@ -194,7 +194,7 @@ int FuzzCommand(int argc, char** argv) {
     }
     child.emplace(*std::move(launched));
   }
-  ForwardTerminationSignalsTo(child->pidfd());
+  ForwardTerminationSignalsTo(&*child);
   // Tee the fuzzer's stderr until its sandbox is gone (the pid namespace ends everything in
   // it), or until the timeout, which Wait() then enforces.
   FuzzerOutput output;
@@ -203,7 +203,7 @@ int FuzzCommand(int argc, char** argv) {
       timeout.has_value() ? std::optional(started + *timeout) : std::nullopt, output);
   output.Finish();
   absl::StatusOr<ExitStatus> status = child->Wait();
-  ForwardTerminationSignalsTo(-1);
+  ForwardTerminationSignalsTo(nullptr);
   if (!copied.ok()) return Fail(copied.message());
   if (!status.ok()) return Fail(status.status().message());
   // What the fuzzer wrote is repeated only as printable text, and its artifact only when it is

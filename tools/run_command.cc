@@ -118,9 +118,9 @@ int RunCommand(int argc, char** argv) {
     }
     pty = *std::move(relay);
   }
-  ForwardTerminationSignalsTo(run->child.pidfd());
+  ForwardTerminationSignalsTo(&run->child);
   absl::StatusOr<ExitStatus> status = run->child.Wait();
-  ForwardTerminationSignalsTo(-1);
+  ForwardTerminationSignalsTo(nullptr);
   if (pty != nullptr) pty->Finish();
   if (!status.ok()) return Fail(status.status().message());
   if (status->kind == ExitStatus::Kind::kTimedOut) {

@@ -1,7 +1,6 @@
 #include "tools/run_support.h"
 
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,10 +12,10 @@
 namespace tokenbox {
 namespace {
 
-volatile int g_child_pidfd = -1;
+const Child* volatile g_child = nullptr;
 
 void ForwardSignal(int sig) {
-  if (g_child_pidfd >= 0) syscall(SYS_pidfd_send_signal, g_child_pidfd, sig, nullptr, 0);
+  if (const Child* child = g_child) child->Signal(sig);
 }
 
 // ^Z: the sandbox, in a session of its own, did not get the terminal's SIGTSTP. It is stopped
@@ -45,11 +44,12 @@ int ExitCodeForSetupFailure(const absl::Status& status) {
   return kExitTokenboxError;
 }
 
-void ForwardTerminationSignalsTo(int pidfd) {
-  g_child_pidfd = pidfd;
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) signal(sig, pidfd >= 0 ? ForwardSignal : SIG_DFL);
-  signal(SIGTSTP, pidfd >= 0 ? StopSandboxThenSelf : SIG_DFL);
-  signal(SIGCONT, pidfd >= 0 ? ContinueSandbox : SIG_DFL);
+void ForwardTerminationSignalsTo(const Child* child) {
+  g_child = child;
+  const bool forward = child != nullptr;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) signal(sig, forward ? ForwardSignal : SIG_DFL);
+  signal(SIGTSTP, forward ? StopSandboxThenSelf : SIG_DFL);
+  signal(SIGCONT, forward ? ContinueSandbox : SIG_DFL);
 }
 
 absl::StatusOr<StartedRun> StartRun(const Sandbox& sandbox, const Command& command,

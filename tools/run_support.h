@@ -34,8 +34,8 @@ absl::StatusOr<StartedRun> StartRun(const Sandbox& sandbox, const Command& comma
 
 // While a sandbox runs, termination signals sent to tokenbox go to it instead, so that it never
 // outlives tokenbox; SIGTSTP (^Z) stops the sandbox and then tokenbox, and SIGCONT continues
-// both. `pidfd` < 0 stops forwarding.
-void ForwardTerminationSignalsTo(int pidfd);
+// both. nullptr stops forwarding; `child` must outlive the forwarding.
+void ForwardTerminationSignalsTo(const Child* child);
 
 }  // namespace tokenbox
 

@@ -223,17 +223,23 @@ TEST_CASE("tokenbox run exits 127 for a missing program and 126 for one it canno
   }
 }
 
-TEST_CASE("tokenbox run as a user without CAP_SYS_ADMIN says exactly that, and exits 125") {
+// Not root, it asks tokenboxd; with none to ask, it says what to do.
+TEST_CASE("tokenbox run as a user who is not root, with no tokenboxd, says what to do, exits 125") {
   TB_REQUIRE_PRIVILEGE();
   StagedFiles staged({kTokenbox});
   CommandResult r = RunCommand({staged.path("tokenbox"), "run", "--delegate-cmds=map_create",
                                 "--delegate-maps=array", "--", "/bin/true"},
-                               {.uid = 1000});
+                               {.uid = 1000,
+                                .env = std::vector<std::string>{
+                                    "TOKENBOX_SERVICE_SOCKET=/nonexistent/tokenboxd.sock"}});
   CHECK(r.exit_code == 125);
   CHECK(r.err ==
-        "tokenbox run: sandbox set-up failed at 'check privileges': uid 1000 lacks "
-        "CAP_SYS_ADMIN: the launcher needs CAP_SYS_ADMIN in the initial user namespace to "
-        "configure a delegated bpffs; run it as root (e.g. with sudo)\n");
+        "tokenbox run: sandbox set-up failed at 'ask tokenboxd': "
+        "connect(/nonexistent/tokenboxd.sock): ENOENT (No such file or directory): tokenbox is "
+        "not root here (a launcher needs CAP_SYS_ADMIN in the initial user namespace to delegate "
+        "a bpffs), so it asks tokenboxd, which does not answer at /nonexistent/tokenboxd.sock: "
+        "run as root, or ask the administrator to start tokenboxd (tools/dev install) and grant "
+        "you a line in /etc/tokenbox/delegation.conf\n");
 }
 
 TEST_CASE("tokenbox run prints lint warnings before launching, and launches anyway") {

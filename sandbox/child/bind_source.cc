@@ -24,6 +24,29 @@ void PushComponentsFront(absl::string_view path, std::deque<std::string>& compon
   components.insert(components.begin(), parts.begin(), parts.end());
 }
 
+bool IsBind(const MountOperation& op) {
+  return op.kind == MountOperation::Kind::kBind || op.kind == MountOperation::Kind::kReadOnlyBind;
+}
+
+// A clone of the tree at `fd` (recursive: with the mounts below it), nosuid and nodev, and
+// read-only for --ro-bind.
+absl::StatusOr<UniqueFd> CloneSource(int fd, const MountOperation& op, bool recursive) {
+  absl::StatusOr<UniqueFd> tree =
+      OpenTree(fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+  if (!tree.ok()) {
+    return AppendRemedy(tree.status(), absl::StrCat("the bind source ", Printable(op.source, 256),
+                                                    " cannot be bound"));
+  }
+  const uint64_t attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                              (op.kind == MountOperation::Kind::kReadOnlyBind ? MOUNT_ATTR_RDONLY : 0);
+  if (absl::Status s = MountSetAttr(tree->get(), "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+                                    attributes, 0);
+      !s.ok()) {
+    return s;
+  }
+  return tree;
+}
+
 }  // namespace
 
 absl::StatusOr<UniqueFd> OpenHostSource(const std::string& path) {
@@ -85,26 +108,33 @@ absl::StatusOr<UniqueFd> OpenHostSource(const std::string& path) {
 absl::StatusOr<std::vector<UniqueFd>> OpenBindSources(const FilesystemView& view) {
   std::vector<UniqueFd> sources;
   for (const MountOperation& op : view.operations) {
-    const bool read_only = op.kind == MountOperation::Kind::kReadOnlyBind;
-    if (op.kind != MountOperation::Kind::kBind && !read_only) {
+    if (!IsBind(op)) {
       sources.emplace_back();
       continue;
     }
     absl::StatusOr<UniqueFd> path = OpenHostSource(op.source);
     if (!path.ok()) return path.status();
-    absl::StatusOr<UniqueFd> tree =
-        OpenTree(path->get(), "", OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH);
-    if (!tree.ok()) {
-      return AppendRemedy(tree.status(), absl::StrCat("the bind source ",
-                                                      Printable(op.source, 256),
-                                                      " cannot be bound"));
+    absl::StatusOr<UniqueFd> tree = CloneSource(path->get(), op, /*recursive=*/true);
+    if (!tree.ok()) return tree.status();
+    sources.push_back(*std::move(tree));
+  }
+  return sources;
+}
+
+absl::StatusOr<std::vector<UniqueFd>> CloneProvidedBindSources(const FilesystemView& view,
+                                                               const std::vector<int>& fds) {
+  std::vector<UniqueFd> sources;
+  size_t next = 0;
+  for (const MountOperation& op : view.operations) {
+    if (!IsBind(op)) {
+      sources.emplace_back();
+      continue;
     }
-    const uint64_t attributes =
-        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0);
-    if (absl::Status s = MountSetAttr(tree->get(), "", AT_EMPTY_PATH | AT_RECURSIVE, attributes, 0);
-        !s.ok()) {
-      return s;
+    if (next == fds.size()) {
+      return absl::InvalidArgumentError("fewer bind sources were given than the view binds");
     }
+    absl::StatusOr<UniqueFd> tree = CloneSource(fds[next++], op, /*recursive=*/false);
+    if (!tree.ok()) return tree.status();
     sources.push_back(*std::move(tree));
   }
   return sources;

@@ -21,6 +21,12 @@ absl::StatusOr<UniqueFd> OpenHostSource(const std::string& path);
 // operation, in order; invalid for operations that bind nothing.
 absl::StatusOr<std::vector<UniqueFd>> OpenBindSources(const FilesystemView& view);
 
+// The same for sources another user opened, and tokenboxd received (`fds`, one per bind
+// operation, in order): each cloned alone, without the mounts below it, which that user's bind
+// should not bring in (the host's /proc, its cgroup hierarchies).
+absl::StatusOr<std::vector<UniqueFd>> CloneProvidedBindSources(const FilesystemView& view,
+                                                               const std::vector<int>& fds);
+
 }  // namespace tokenbox
 
 #endif  // TOKENBOX_SANDBOX_CHILD_BIND_SOURCE_H_

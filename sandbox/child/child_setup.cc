@@ -90,8 +90,15 @@ UniqueFd ChildSetup::PrepareSandbox() {
   if (!context_.cgroup_fds.empty()) {
     reporter_.Step(SetupStep::kEnterCgroup, EnterCgroups(context_.cgroup_fds));
   }
-  // As the launcher's copy, in the host's namespaces: what it binds is what the launcher names.
-  absl::StatusOr<std::vector<UniqueFd>> bind_sources = OpenBindSources(sandbox_.filesystem());
+  if (!context_.caller_limits.empty()) {
+    reporter_.Step(SetupStep::kSetResourceLimits, SetResourceLimits(context_.caller_limits));
+  }
+  // As the launcher's copy, in the host's namespaces: what it binds is what the launcher names
+  // (or, for tokenboxd, what the user who asked opened).
+  absl::StatusOr<std::vector<UniqueFd>> bind_sources =
+      context_.bind_sources_provided
+          ? CloneProvidedBindSources(sandbox_.filesystem(), context_.bind_source_fds)
+          : OpenBindSources(sandbox_.filesystem());
   reporter_.Step(SetupStep::kOpenBindSources, bind_sources.status());
   if (context_.forked_as_pid1) reporter_.Step(SetupStep::kMountProc, MountOwnProc());
   EnterSandboxNamespaces(reporter_, sandbox_.host_uid(), *sandbox_.gid_map()->ToOutside(0),

@@ -24,6 +24,12 @@ struct ChildContext {
   // The command's timeout as the launcher counts it (sandbox/child_start.h), which the sandbox's
   // pid 1 holds too.
   std::optional<absl::Duration> deadline;
+  // A launch tokenboxd makes for a user who is not root (sandbox/service): the bind sources that
+  // user opened, one per bind operation, and that user's own resource limits, which the
+  // sandbox starts with (before the command's).
+  bool bind_sources_provided = false;
+  std::vector<int> bind_source_fds;
+  std::vector<ResourceLimit> caller_limits;
   // A fork-server launch: the launcher moves it into a cgroup of its own, which it awaits before
   // it can fork or exec.
   bool await_launch_cgroup = false;
