@@ -1,5 +1,8 @@
 // The one table of tokenbox's options: every option of run, fuzz and explain, each stated once
-// with the commands that take it (tools/sandbox_flags.h), and the defaults they give up.
+// with the commands that take it (tools/sandbox_flags.h). The defaults they give up are in
+// sandbox_defaults.cc.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -16,7 +19,13 @@ namespace {
 
 absl::Status Ok() { return absl::OkStatus(); }
 
-absl::Status SetId(const std::string& value, const char* option, std::optional<uint32_t>& id) {
+// A host id, or `self`: tokenbox's own (`own`).
+absl::Status SetId(const std::string& value, const char* option, uint32_t own,
+                   std::optional<uint32_t>& id) {
+  if (value == "self") {
+    id = own;
+    return Ok();
+  }
   absl::StatusOr<uint32_t> parsed = ParseId(value, option);
   if (!parsed.ok()) return parsed.status();
   id = *parsed;
@@ -104,13 +113,20 @@ const SandboxFlag kFlags[] = {
      [](const ParsedOption&, SandboxRequest& r) { r.sandbox.NoBpffs(); return Ok(); }},
     {"uid", "ID",
      "the host user the sandbox's root maps to (default: one leased for\n"
-     "this run, that no other process has); a uid the sandbox shares lets\n"
-     "it signal and trace that user's processes, and shares their counts",
+     "this run, that no other process has; \"self\": tokenbox's own); a uid\n"
+     "the sandbox shares lets it signal and trace that user's processes,\n"
+     "read what that user can read, and shares their counts",
      kSandbox, kRunFlag | kFuzzFlag,
-     [](const ParsedOption& o, SandboxRequest& r) { return SetId(o.value, "--uid", r.uid); }},
-    {"gid", "ID", "the host group the sandbox's root maps to (default: the leased id)",
+     [](const ParsedOption& o, SandboxRequest& r) {
+       return SetId(o.value, "--uid", getuid(), r.uid);
+     }},
+    {"gid", "ID",
+     "the host group the sandbox's root maps to (default: the leased id;\n"
+     "\"self\": tokenbox's own)",
      kSandbox, kRunFlag | kFuzzFlag,
-     [](const ParsedOption& o, SandboxRequest& r) { return SetId(o.value, "--gid", r.gid); }},
+     [](const ParsedOption& o, SandboxRequest& r) {
+       return SetId(o.value, "--gid", getgid(), r.gid);
+     }},
     {"map-users", "IN:OUT:COUNT", "map a uid range instead (repeatable; must map inside uid 0)",
      kSandbox, kRunFlag,
      [](const ParsedOption& o, SandboxRequest& r) { return AddRanges(o.value, "--map-users", r.user_ranges); }},
@@ -363,32 +379,9 @@ const SandboxFlag kFlags[] = {
      [](const ParsedOption&, SandboxRequest&) { return Ok(); }},
 };
 
-const SandboxDefault kDefaults[] = {
-    {"inner root is a host uid and gid leased for the run, that no other process has", "uid"},
-    {"inner root is never host root", "allow-host-root"},
-    {"CAP_BPF only, locked for exec; nothing that undoes the filesystem view", "allow-sys-admin"},
-    {"no program type that traces or changes the whole machine loads", "allow-host-tracing"},
-    {"a pid namespace and /proc of its own, under tokenbox's pid 1, dying with tokenbox",
-     "no-unshare-pid"},
-    {"a network namespace of its own, loopback only", "share-net"},
-    {"an IPC namespace of its own", "share-ipc"},
-    {"a hostname of its own", "share-uts"},
-    {"a cgroup of its own, the root of all /sys/fs/cgroup shows, killed and removed after it",
-     "share-cgroup"},
-    {"a session of its own, without tokenbox's controlling terminal", "share-session"},
-    {"a fresh session keyring", "share-keyring"},
-    {"the working directory entered by path as the sandbox's user, or /", nullptr},
-    {"a devpts instance of its own, at most 64 pseudo-terminals", nullptr},
-    {"tokenbox's stdio flags and terminal modes put back after it", nullptr},
-    {"the host's files read-only; /tmp, /var/tmp, /dev/shm and /run its own, gone with it",
-     "bind"},
-    {"at most 4096 processes and threads at once (a cgroup of its own)", "pids-max"},
-};
 
 }  // namespace
 
 absl::Span<const SandboxFlag> AllSandboxFlags() { return kFlags; }
-
-absl::Span<const SandboxDefault> SandboxDefaults() { return kDefaults; }
 
 }  // namespace tokenbox

@@ -44,6 +44,11 @@ TEST_CASE("Each option is in the table once, and every command takes the policy 
     CHECK(flag->section == FlagSection::kPolicy);
   }
   CHECK(FindSandboxFlag("no-such-option") == nullptr);
+  // What tokenbox probe lists as the option that gives a default up is one of the table's.
+  for (const SandboxDefault& protection : SandboxDefaults()) {
+    INFO(protection.protection);
+    if (protection.opt_out != nullptr) CHECK(FindSandboxFlag(protection.opt_out) != nullptr);
+  }
 }
 
 TEST_CASE("A policy option parses the same for run, fuzz and explain, and once only") {

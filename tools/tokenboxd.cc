@@ -28,6 +28,7 @@
 #include "token/capability_set.h"
 #include "token/process_capabilities.h"
 #include "tools/option_parser.h"
+#include "tools/option_values.h"
 
 namespace tokenbox {
 namespace {
@@ -49,6 +50,9 @@ Options:
                   socket activation (tokenboxd.socket) the socket it is given instead
   --policy=FILE   the grants (default /etc/tokenbox/delegation.conf), read for each request:
                   root's, writable by no one else; `tokenbox policy check` validates one
+  --request-timeout=DURATION
+                  how long a caller may take over each message of its request before it is
+                  dropped (default 10s)
   --help          print this help
 
 Exit status: 1 when it cannot start (not root, the socket), 2 on a usage error.
@@ -97,9 +101,11 @@ absl::StatusOr<std::optional<int>> ActivatedSocket() {
 }
 
 int Main(int argc, char** argv) {
-  enum { kOptSocket = 1, kOptPolicy, kOptHelp };
-  static constexpr OptionSpec kSpecs[] = {
-      {"socket", 1, kOptSocket}, {"policy", 1, kOptPolicy}, {"help", 0, kOptHelp}};
+  enum { kOptSocket = 1, kOptPolicy, kOptRequestTimeout, kOptHelp };
+  static constexpr OptionSpec kSpecs[] = {{"socket", 1, kOptSocket},
+                                          {"policy", 1, kOptPolicy},
+                                          {"request-timeout", 1, kOptRequestTimeout},
+                                          {"help", 0, kOptHelp}};
   absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv, kSpecs);
   if (!line.ok()) {
     Log(absl::StrCat(line.status().message(), " (see tokenboxd --help)"));
@@ -114,6 +120,15 @@ int Main(int argc, char** argv) {
     }
     if (option.id == kOptSocket) socket_path = option.value;
     if (option.id == kOptPolicy) config.policy_path = option.value;
+    if (option.id == kOptRequestTimeout) {
+      absl::StatusOr<absl::Duration> timeout = ParseTimeout(option.value);
+      if (!timeout.ok() || *timeout <= absl::ZeroDuration()) {
+        Log(absl::StrCat("--request-timeout: '", Printable(option.value),
+                         "' is not a duration (see tokenboxd --help)"));
+        return kExitUsage;
+      }
+      config.request_timeout = *timeout;
+    }
   }
   if (!line->operands.empty()) {
     Log(absl::StrCat("unexpected argument '", Printable(line->operands[0]),

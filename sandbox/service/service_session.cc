@@ -290,6 +290,9 @@ absl::Status ServiceSession::Launch(ReceivedRequest& received, const GrantPolicy
   received.fds.clear();
   Child& child = started->child;
   const uint32_t host_uid = started->host_ids ? started->host_ids->id() : sandbox->host_uid();
+  // The Child holds them too, and gives them back as soon as the sandbox is reaped.
+  started->host_ids.reset();
+  started->cgroup.reset();
   UniqueFd terminal = child.TakeTerminal();
   const ServiceStart start{child.pid(), host_uid, terminal.valid()};
   std::vector<int> fds = {child.pidfd()};
@@ -298,8 +301,11 @@ absl::Status ServiceSession::Launch(ReceivedRequest& received, const GrantPolicy
                                        FormatDelegationPolicy(sandbox->policy()), "]"));
   if (absl::Status s = SendFdMessage(connection_.get(), kServiceStarted, EncodeServiceStart(start), fds);
       !s.ok()) {
-    asked.Log(absl::StrCat("granted; the caller went away before it started: ", s.message()));
-    return absl::OkStatus();  // ~Child ends the sandbox.
+    (void)child.Kill();
+    (void)child.Wait();
+    asked.Log(absl::StrCat("granted; the caller went away before it started, and it was ended: ",
+                           s.message()));
+    return absl::OkStatus();
   }
   asked.Log(absl::StrCat("granted: sandbox pid ", child.pid(), ", host uid ", host_uid));
   Relay(connection_.get(), child, asked);
