@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -185,9 +186,27 @@ CommandResult RunAs(const TestUser& user, const TestDaemon& daemon,
   return RunCommand(argv, {.timeout = timeout, .uid = user.uid(), .env = daemon.CallerEnvironment()});
 }
 
-std::vector<std::string> LeaseFiles() {
-  std::vector<std::string> files = Entries(HostIdLease::kHostIdLockDirectory, "");
-  return files;
+std::vector<std::string> LeasesHeldBy(pid_t daemon_pid) {
+  // /proc/locks: "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF", the holder's pid and the
+  // file's device:inode.
+  std::vector<std::string> held_inodes;
+  for (absl::string_view line : absl::StrSplit(ReadProcFile("/proc/locks"), '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() >= 6 && fields[1] == "FLOCK" && fields[4] == absl::StrCat(daemon_pid)) {
+      std::vector<absl::string_view> id = absl::StrSplit(fields[5], ':');
+      if (id.size() == 3) held_inodes.emplace_back(id[2]);
+    }
+  }
+  std::vector<std::string> held;
+  for (const std::string& file : Entries(HostIdLease::kHostIdLockDirectory, "")) {
+    struct stat st;
+    if (stat(file.c_str(), &st) == 0 &&
+        std::find(held_inodes.begin(), held_inodes.end(), absl::StrCat(st.st_ino)) !=
+            held_inodes.end()) {
+      held.push_back(file);
+    }
+  }
+  return held;
 }
 
 std::vector<std::string> CgroupsMadeBy(pid_t daemon_pid) {

@@ -83,10 +83,11 @@ class TestUser {
 CommandResult RunAs(const TestUser& user, const TestDaemon& daemon,
                     const std::vector<std::string>& argv, absl::Duration timeout = absl::Seconds(60));
 
-// The lease files of host ids held or left (/run/tokenbox/host-ids), and the cgroups tokenboxd
-// `daemon_pid` made (tokenbox-<pid>-* below its own cgroup, in every hierarchy): what a request
-// must leave as it found it.
-std::vector<std::string> LeaseFiles();
+// The host-id leases (/run/tokenbox/host-ids) that tokenboxd `daemon_pid` holds, by the kernel's
+// list of file locks, and the cgroups it made (tokenbox-<pid>-* below its own cgroup, in every
+// hierarchy): what a request must give back when its sandbox has ended. Other tests' leases and
+// cgroups, running beside, are not its.
+std::vector<std::string> LeasesHeldBy(pid_t daemon_pid);
 std::vector<std::string> CgroupsMadeBy(pid_t daemon_pid);
 
 }  // namespace tokenbox::testing

@@ -264,7 +264,6 @@ TEST_CASE("What no grant gives is refused: another's ids, tokenboxd's session or
 
 TEST_CASE("Stalled, broken-off and abandoned requests are dropped, and nothing is left") {
   TB_REQUIRE_WORLD();
-  const std::vector<std::string> leases_before = testing::LeaseFiles();
   // Connects and says nothing: dropped at the request timeout (1 s for this daemon).
   absl::Status stalled = AsUser([](int sock) -> absl::Status { return Answer(sock); });
   CHECK(Contains(Refusal(stalled), "sandbox set-up failed at 'ask tokenboxd'"));
@@ -286,14 +285,7 @@ TEST_CASE("Stalled, broken-off and abandoned requests are dropped, and nothing i
   for (pid_t pid : testing::ProcessesWithArgument(marker)) CHECK(testing::AwaitExit(pid));
   CHECK_FALSE(testing::ProcessWithArgument(marker));
   CHECK(testing::CgroupsMadeBy(world.daemon.pid()).empty());
-  std::vector<std::string> added;
-  for (const std::string& file : testing::LeaseFiles()) {
-    if (std::find(leases_before.begin(), leases_before.end(), file) == leases_before.end()) {
-      added.push_back(file);
-    }
-  }
-  INFO(absl::StrJoin(added, " "));
-  CHECK(added.empty());
+  CHECK(testing::LeasesHeldBy(world.daemon.pid()).empty());
   CHECK(world.daemon.running());
 }
 
