@@ -146,6 +146,16 @@ absl::Status MountSetAttr(int dirfd, absl::string_view path, unsigned int flags,
   return absl::OkStatus();
 }
 
+absl::Status IdmapMount(int tree_fd, int userns_fd) {
+  mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  if (syscall(SYS_mount_setattr, tree_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) != 0) {
+    return ErrnoStatus(errno, "mount_setattr(MOUNT_ATTR_IDMAP)");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<UniqueFd> OpenMountRoot(int mount_fd) {
   int fd = openat(mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "openat(mount fd, \".\", O_DIRECTORY)");

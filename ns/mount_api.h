@@ -51,6 +51,11 @@ absl::StatusOr<UniqueFd> OpenTree(int dirfd, absl::string_view path, unsigned in
 absl::Status MountSetAttr(int dirfd, absl::string_view path, unsigned int flags,
                           uint64_t attr_set, uint64_t attr_clr);
 
+// Makes the detached mount `tree_fd` (an open_tree clone) idmapped by the user namespace
+// `userns_fd` (MOUNT_ATTR_IDMAP): what that namespace maps inside to outside, files on the mount
+// show as, and what is written through it by the outside id lands as the inside one.
+absl::Status IdmapMount(int tree_fd, int userns_fd);
+
 // Opens the root of the mount behind `mount_fd` as an ordinary O_RDONLY|O_DIRECTORY fd. The fd
 // fsmount returns is O_PATH-like, and some consumers (BPF_TOKEN_CREATE) refuse it with EBADF.
 absl::StatusOr<UniqueFd> OpenMountRoot(int mount_fd);

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,9 +16,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
+#include "ns/id_map.h"
 #include "ns/mount_namespace.h"
+#include "ns/user_namespace.h"
 #include "tests/test_support.h"
 
 #ifndef BPF_FS_MAGIC
@@ -280,6 +286,87 @@ TEST_CASE("open_tree clones a tree that can be attached elsewhere in a private n
   TB_CHECK_OK(inside);
   CHECK_FALSE(HasMountAt(target));
   rmdir(target.c_str());
+}
+
+// A tmpfs file owned by 1000 shows through the idmapped clone as 2000's, and a file 2000 creates
+// through it lands as 1000's; ids the idmapping does not name show as nobody's.
+TEST_CASE("An idmapped clone shows one id as another, and writes land as the first") {
+  TB_REQUIRE_PRIVILEGE();
+  const std::string dir = MakeTempDir();
+  absl::Status inside = testing::RunInChild([&]() -> absl::Status {
+    if (unshare(CLONE_NEWNS) != 0) return ErrnoStatus(errno, "unshare(CLONE_NEWNS)");
+    if (absl::Status s = MakeMountsPrivate(); !s.ok()) return s;
+    if (mount("tmpfs", dir.c_str(), "tmpfs", 0, "mode=0755") != 0) return ErrnoStatus(errno, "mount");
+    const std::string owned = dir + "/owned", stranger = dir + "/stranger";
+    if (mkdir(owned.c_str(), 0700) != 0 || chown(owned.c_str(), 1000, 1000) != 0 ||
+        mkdir(stranger.c_str(), 0700) != 0 || chown(stranger.c_str(), 1234, 1234) != 0) {
+      return ErrnoStatus(errno, "mkdir/chown");
+    }
+    auto uids = IdMap::Single(1000, 2000);
+    auto gids = IdMap::Single(1000, 2000);
+    if (!uids.ok() || !gids.ok()) return absl::InternalError("IdMap::Single");
+    absl::StatusOr<UniqueFd> idmapping = MakeIdmappingNamespace(*uids, *gids);
+    if (!idmapping.ok()) return idmapping.status();
+    auto tree = OpenTree(AT_FDCWD, dir, OPEN_TREE_CLONE);
+    if (!tree.ok()) return tree.status();
+    if (absl::Status s = IdmapMount(tree->get(), idmapping->get()); !s.ok()) return s;
+    const std::string view = dir + "/owned";  // Attached over a directory of the same tmpfs.
+    if (absl::Status s = AttachMount(tree->get(), view); !s.ok()) return s;
+    struct stat st;
+    if (stat((view + "/owned").c_str(), &st) != 0) return ErrnoStatus(errno, "stat(owned)");
+    if (st.st_uid != 2000 || st.st_gid != 2000) {
+      return absl::InternalError(absl::StrCat("owned shows as ", st.st_uid, ":", st.st_gid));
+    }
+    if (stat((view + "/stranger").c_str(), &st) != 0) return ErrnoStatus(errno, "stat(stranger)");
+    if (st.st_uid != 65534) return absl::InternalError(absl::StrCat("stranger shows as ", st.st_uid));
+    // As 2000, through the idmapped view (entered first: the test's directory above is root's):
+    // the new file is 1000's underneath.
+    const pid_t writer = fork();
+    if (writer == 0) {
+      if (chdir(view.c_str()) != 0) _exit(4);
+      if (setresgid(2000, 2000, 2000) != 0 || setresuid(2000, 2000, 2000) != 0) _exit(2);
+      const int fd = open("owned/new", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+      _exit(fd >= 0 ? 0 : 3);
+    }
+    int status = 0;
+    waitpid(writer, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      return absl::InternalError(absl::StrCat("2000 could not create a file: ", status));
+    }
+    tree->Reset();  // An open fd on the mount keeps it busy.
+    if (umount2(view.c_str(), 0) != 0) return ErrnoStatus(errno, "umount2");
+    if (stat((owned + "/new").c_str(), &st) != 0) return ErrnoStatus(errno, "stat(new)");
+    if (st.st_uid != 1000 || st.st_gid != 1000) {
+      return absl::InternalError(absl::StrCat("new is ", st.st_uid, ":", st.st_gid, " underneath"));
+    }
+    return absl::OkStatus();
+  });
+  TB_CHECK_OK(inside);
+  CHECK_FALSE(HasMountAt(dir));
+  rmdir(dir.c_str());
+}
+
+// Its maps are exactly those given: a process that enters it reads them back.
+TEST_CASE("An idmapping namespace maps what it was given, and nothing else") {
+  TB_REQUIRE_PRIVILEGE();
+  auto uids = IdMap::Single(1000, 2000);
+  auto gids = IdMap::Single(1001, 2001);
+  REQUIRE(uids.ok());
+  REQUIRE(gids.ok());
+  absl::StatusOr<UniqueFd> idmapping = MakeIdmappingNamespace(*uids, *gids);
+  TB_REQUIRE_OK(idmapping.status());
+  CHECK(ioctl(idmapping->get(), NS_GET_NSTYPE) == CLONE_NEWUSER);
+  absl::Status entered = testing::RunInChild([&]() -> absl::Status {
+    if (setns(idmapping->get(), CLONE_NEWUSER) != 0) return ErrnoStatus(errno, "setns");
+    const std::string uid_map = testing::ReadProcFile("/proc/self/uid_map");
+    const std::string gid_map = testing::ReadProcFile("/proc/self/gid_map");
+    if (absl::StrReplaceAll(uid_map, {{" ", ""}}) != "100020001\n" ||
+        absl::StrReplaceAll(gid_map, {{" ", ""}}) != "100120011\n") {
+      return absl::InternalError(absl::StrCat("maps: ", uid_map, gid_map));
+    }
+    return absl::OkStatus();
+  });
+  TB_CHECK_OK(entered);
 }
 
 TEST_CASE("fspick on a path that does not exist fails with ENOENT") {

@@ -2,19 +2,28 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
+#include "ns/fd_passing.h"
 #include "ns/unique_fd.h"
 
 namespace tokenbox {
 namespace {
+
+// What the idmapping helper sends.
+constexpr uint32_t kIdmappingNamespace = 1;
+constexpr uint32_t kIdmappingFailed = 2;
 
 // Writes `text` to `path` in a single write(), as /proc id-map files require.
 absl::Status WriteProcFile(const std::string& path, absl::string_view text,
@@ -45,6 +54,54 @@ absl::Status WriteIdMaps(pid_t pid, const IdMap& uid_map, const IdMap& gid_map) 
     return s;
   }
   return WriteProcFile(proc + "uid_map", uid_map.ToProcText(), kRemedy);
+}
+
+absl::StatusOr<UniqueFd> MakeIdmappingNamespace(const IdMap& uid_map, const IdMap& gid_map) {
+  absl::StatusOr<SocketPair> pair = MakeSocketPair();
+  if (!pair.ok()) return pair.status();
+  const pid_t helper = fork();
+  if (helper < 0) return ErrnoStatus(errno, "fork(idmapping helper)");
+  if (helper == 0) {
+    // Sends its own namespace (opening another process's needs ptrace access, which a launcher
+    // that is not dumpable and lacks CAP_SYS_PTRACE does not have to its own forks), then waits
+    // until its maps are written: they can only be written while it lives.
+    pair->parent.Reset();
+    const int sock = pair->child.get();
+    // Nothing here allocates: the launcher may have other threads.
+    if (unshare(CLONE_NEWUSER) != 0) {
+      const int unshare_errno = errno;
+      (void)SendFdMessage(sock, kIdmappingFailed,
+                          absl::string_view(reinterpret_cast<const char*>(&unshare_errno),
+                                            sizeof(unshare_errno)));
+      _exit(1);
+    }
+    const int ns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+    const int fds[] = {ns};
+    (void)SendFdMessage(sock, kIdmappingNamespace, {},
+                        absl::MakeConstSpan(fds, ns >= 0 ? 1 : 0));
+    char byte;
+    (void)!read(sock, &byte, 1);  // End-of-file: the launcher is done.
+    _exit(0);
+  }
+  pair->child.Reset();
+  absl::StatusOr<UniqueFd> taken = [&]() -> absl::StatusOr<UniqueFd> {
+    absl::StatusOr<FdMessage> sent = ReceiveFdMessage(pair->parent.get());
+    if (!sent.ok()) return sent.status();
+    int unshare_errno = 0;
+    if (sent->type == kIdmappingFailed && sent->payload.size() == sizeof(unshare_errno)) {
+      std::memcpy(&unshare_errno, sent->payload.data(), sizeof(unshare_errno));
+      return ErrnoStatus(unshare_errno, "unshare(CLONE_NEWUSER) for an idmapping");
+    }
+    if (sent->type != kIdmappingNamespace || sent->fds.size() != 1) {
+      return absl::InternalError("the idmapping helper could not open its user namespace");
+    }
+    if (absl::Status s = WriteIdMaps(helper, uid_map, gid_map); !s.ok()) return s;
+    return std::move(sent->fds[0]);
+  }();
+  pair->parent.Reset();  // The helper exits.
+  while (waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return taken;
 }
 
 absl::Status DropSupplementaryGroups() {

@@ -4,7 +4,9 @@
 #include <sys/types.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ns/id_map.h"
+#include "ns/unique_fd.h"
 
 namespace tokenbox {
 
@@ -12,6 +14,11 @@ namespace tokenbox {
 // first (so nothing inside can ever drop a group to slip past a group-deny permission), then
 // gid_map, then uid_map. Each file takes exactly one write in a namespace's life.
 absl::Status WriteIdMaps(pid_t pid, const IdMap& uid_map, const IdMap& gid_map);
+
+// A user namespace that only names an idmapping (for an idmapped mount, MOUNT_ATTR_IDMAP): made
+// by a helper process that unshares it and exits, with `uid_map` and `gid_map` written by the
+// caller, which needs CAP_SETUID and CAP_SETGID over the outside ids. Its nsfs fd keeps it.
+absl::StatusOr<UniqueFd> MakeIdmappingNamespace(const IdMap& uid_map, const IdMap& gid_map);
 
 // Child side, before unshare(CLONE_NEWUSER): drops every supplementary group while the process
 // still may. Afterwards setgroups is denied, and the host groups would otherwise stay attached

@@ -2,14 +2,18 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ns/fd_passing.h"
+#include "ns/id_map.h"
 #include "ns/monotonic_clock.h"
+#include "ns/user_namespace.h"
 #include "sandbox/delegate_to_child.h"
 #include "sandbox/fork_thread.h"
 #include "sandbox/protocol.h"
@@ -25,6 +29,29 @@ absl::Status CheckPrivileges() {
   return absl::PermissionDeniedError(absl::StrCat(
       why, ": the launcher needs CAP_SYS_ADMIN in the initial user namespace to configure a "
            "delegated bpffs; run it as root (e.g. with sudo)"));
+}
+
+// For a launch on behalf of a user: the user namespace whose idmapping shows that user's files,
+// in the sandbox's writable binds, as owned by the sandbox's host ids, so that what the sandbox
+// writes there is that user's. None when nothing is bound writable or the ids are the user's own.
+absl::StatusOr<UniqueFd> WritableBindIdmapping(const Sandbox& leased, const OnBehalfOf& caller) {
+  const bool binds_writable = std::any_of(
+      leased.filesystem().operations.begin(), leased.filesystem().operations.end(),
+      [](const MountOperation& op) { return op.kind == MountOperation::Kind::kBind; });
+  const uid_t sandbox_uid = leased.host_uid();
+  const std::optional<uint32_t> sandbox_gid =
+      leased.gid_map().has_value() ? leased.gid_map()->ToOutside(0) : std::nullopt;
+  if (!sandbox_gid.has_value()) {
+    return absl::FailedPreconditionError("the sandbox has no host gid for its gid 0");
+  }
+  if (!binds_writable || (caller.uid == sandbox_uid && caller.gid == *sandbox_gid)) {
+    return UniqueFd();
+  }
+  absl::StatusOr<IdMap> uids = IdMap::Single(caller.uid, sandbox_uid);
+  if (!uids.ok()) return uids.status();
+  absl::StatusOr<IdMap> gids = IdMap::Single(caller.gid, *sandbox_gid);
+  if (!gids.ok()) return gids.status();
+  return MakeIdmappingNamespace(*uids, *gids);
 }
 
 }  // namespace
@@ -68,6 +95,15 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
     context.bind_sources_provided = true;
     context.bind_source_fds = on_behalf_of->bind_sources;
     context.caller_limits = on_behalf_of->limits;
+  }
+  // The idmapping is made here, in the launcher's pid namespace, where /proc names the helper
+  // that holds it; the child, pid 1 of its own by then, could not write the helper's maps.
+  UniqueFd writable_bind_idmapping;
+  if (on_behalf_of != nullptr) {
+    absl::StatusOr<UniqueFd> made = WritableBindIdmapping(leased, *on_behalf_of);
+    if (!made.ok()) return SetupFailure(SetupStep::kOpenBindSources, made.status());
+    writable_bind_idmapping = *std::move(made);
+    context.writable_bind_idmapping = writable_bind_idmapping.get();
   }
   // A program (not a zygote, whose launches get pid namespaces of their own) in a pid namespace:
   // the child is forked as its pid 1, and reports how the program ended through a pipe.

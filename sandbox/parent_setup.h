@@ -26,10 +26,13 @@ namespace tokenbox {
 // zygote), writes its id maps and delegates its bpffs (sandbox/delegate_to_child.h), and
 // returns once the child confirms its start (sandbox/child_start.h), with the handshake socket
 // (a zygote serves launches on it).
-// A launch that tokenboxd makes for a user who is not root (sandbox/service): the bind sources
-// that user opened, in the order of the view's bind operations, and the resource limits that user
-// has, which the sandbox starts with.
+// A launch that tokenboxd makes for a user who is not root (sandbox/service): that user's ids,
+// whose files its writable binds show as the sandbox's, the bind sources that user opened, in
+// the order of the view's bind operations, and the resource limits that user has, which the
+// sandbox starts with.
 struct OnBehalfOf {
+  uid_t uid = 0;
+  gid_t gid = 0;
   std::vector<int> bind_sources;
   std::vector<ResourceLimit> limits;
 };

@@ -8,6 +8,8 @@ int ProbeCommand(int argc, char** argv);
 int ExplainCommand(int argc, char** argv);
 int RunCommand(int argc, char** argv);
 int FuzzCommand(int argc, char** argv);
+// In the tokenboxd binary, which can load NSS modules; `tokenbox policy` hands over to it.
+int PolicyCommand(int argc, char** argv);
 
 }  // namespace tokenbox
 

@@ -1,23 +1,31 @@
 #include "tools/host_probe.h"
 
 #include <bpf/libbpf.h>
+#include <limits.h>
 #include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/mount_api.h"
 #include "ns/run_in_child.h"
 #include "sandbox/host_resources/cgroup_hierarchy.h"
+#include "sandbox/launcher.h"
+#include "sandbox/service/grant_syntax.h"
+#include "sandbox/service/service_client.h"
 #include "sandbox/token_probe.h"
 #include "token/process_capabilities.h"
 
@@ -164,11 +172,33 @@ ProbeCheck CheckPrivilege() {
   ProbeCheck check{"CAP_SYS_ADMIN in the initial user namespace"};
   std::string why_not = WhyCannotDelegate();
   check.ok = why_not.empty();
-  check.detail = check.ok ? absl::StrCat("held (uid ", geteuid(), ")") : why_not;
+  check.detail = check.ok ? absl::StrCat("held (uid ", geteuid(), ")")
+                          : absl::StrCat(why_not, ": tokenbox asks tokenboxd (below)");
+  check.tested = check.ok;
+  return check;
+}
+
+// For a caller who is not root: whether tokenboxd answers, and what it grants this caller.
+ProbeCheck CheckService(absl::StatusOr<ServiceGrant>& grant) {
+  const LaunchOptions options;
+  ProbeCheck check{"tokenboxd"};
+  grant = AskServiceGrant(options);
+  if (!grant.ok()) {
+    check.detail = std::string(grant.status().message());
+    check.remedy = "ask the administrator to start tokenboxd (tools/dev install) and grant you a "
+                   "line in /etc/tokenbox/delegation.conf";
+    return check;
+  }
+  check.ok = !grant->policy.empty();
+  check.detail = grant->lines.empty()
+                     ? absl::StrCat("answers at ", ServiceSocketPath(options), "; no line of ",
+                                    grant->policy_file, " names uid ", getuid())
+                     : absl::StrCat("answers at ", ServiceSocketPath(options), "; grants ",
+                                    FormatGrant(grant->policy, grant->caps, grant->host_tracing),
+                                    " (", grant->policy_file, " lines ",
+                                    absl::StrJoin(grant->lines, ", "), ")");
   if (!check.ok) {
-    check.remedy =
-        "configuring a delegated bpffs needs CAP_SYS_ADMIN in the initial user namespace: run "
-        "tokenbox as root (sudo), outside any container's user namespace";
+    check.remedy = absl::StrCat("ask the administrator for a line in ", grant->policy_file);
   }
   return check;
 }
@@ -234,18 +264,89 @@ bool ParseKernelRelease(const std::string& release, int* major, int* minor) {
          absl::SimpleAtoi(minor_text.substr(0, digits), minor);
 }
 
-// Token checks configure real bpffs contexts, which only a privileged caller can do.
-static void AddTokenChecks(std::vector<ProbeCheck>* checks) {
-  const char* names[] = {"BPF token: delegate options", "BPF token: BTF names",
-                         "BPF token: creation"};
-  if (!WhyCannotDelegate().empty()) {
-    for (const char* name : names) {
-      checks->push_back({name, false,
-                         "needs CAP_SYS_ADMIN in the initial user namespace to check",
-                         "run tokenbox probe as root", /*tested=*/false});
+namespace {
+
+// Runs /bin/true in a sandbox tokenboxd starts with this caller's grant, with `writable` bound
+// in, as a test runner binds its output directory.
+absl::Status LaunchThroughServiceWith(const ServiceGrant& grant,
+                                      const std::vector<std::string>& writable) {
+  SandboxBuilder builder;
+  builder.Policy(grant.policy);
+  for (const std::string& dir : writable) builder.Bind(dir, dir);
+  absl::StatusOr<Sandbox> sandbox = builder.Build();
+  if (!sandbox.ok()) return sandbox.status();
+  absl::StatusOr<Command> command = CommandBuilder().Program({"/bin/true"}).Build();
+  if (!command.ok()) return command.status();
+  absl::StatusOr<Child> child = Launch(*sandbox, *command);
+  if (!child.ok()) return child.status();
+  absl::StatusOr<ExitStatus> status = child->Wait();
+  if (!status.ok()) return status.status();
+  return status->ShellExitCode() == 0
+             ? absl::OkStatus()
+             : absl::InternalError(absl::StrCat("/bin/true ", status->ToString()));
+}
+
+bool Grants(const absl::StatusOr<ServiceGrant>& grant) {
+  return grant.ok() && !grant->policy.empty();
+}
+
+// A caller who is not root sees tokens work in a sandbox tokenboxd starts with its grant: the
+// daemon configures the bpffs with names, so delegate options and BTF names work too.
+void AddTokenChecksThroughService(const absl::StatusOr<ServiceGrant>& grant,
+                                         const char* const (&names)[3],
+                                         std::vector<ProbeCheck>* checks) {
+  const absl::Status launched =
+      Grants(grant) ? LaunchThroughServiceWith(*grant, {})
+                    : absl::FailedPreconditionError("tokenboxd grants nothing to check with");
+  for (const char* name : names) {
+    ProbeCheck check{name, launched.ok()};
+    check.detail = launched.ok() ? "a sandbox tokenboxd started with your grant made its token"
+                                 : std::string(launched.message());
+    check.tested = Grants(grant);
+    if (!launched.ok() && check.tested) {
+      check.remedy = "BPF tokens need Linux >= 6.9 with CONFIG_DEBUG_INFO_BTF=y";
     }
-    return;
+    checks->push_back(check);
   }
+}
+
+// Whether a writable bind works for this caller where it will bind (its working directory, the
+// temporary directory): tokenboxd idmaps each, and refuses a filesystem that cannot be.
+ProbeCheck CheckIdmappedBinds(const absl::StatusOr<ServiceGrant>& grant) {
+  ProbeCheck check{"idmapped writable binds"};
+  check.tested = Grants(grant);
+  if (!check.tested) {
+    check.detail = "tokenboxd grants nothing to check with";
+    return check;
+  }
+  char cwd[PATH_MAX];
+  std::vector<std::string> dirs;
+  if (getcwd(cwd, sizeof(cwd)) != nullptr) dirs.push_back(cwd);
+  const char* tmpdir = std::getenv("TMPDIR");
+  dirs.push_back(tmpdir != nullptr && tmpdir[0] == '/' ? tmpdir : "/tmp");
+  std::vector<std::string> failed;
+  for (const std::string& dir : dirs) {
+    absl::Status bound = LaunchThroughServiceWith(*grant, {dir});
+    if (!bound.ok()) failed.push_back(absl::StrCat(dir, ": ", bound.message()));
+  }
+  check.ok = failed.empty();
+  check.detail = check.ok ? absl::StrCat("tokenboxd idmaps ", absl::StrJoin(dirs, " and "),
+                                         ": what a sandbox writes there is yours")
+                          : absl::StrJoin(failed, "; ");
+  if (!check.ok) {
+    check.remedy = "bind directories on a filesystem that can be idmapped (ext4, xfs, btrfs, "
+                   "tmpfs), or run as yourself with --uid=self --gid=self";
+  }
+  return check;
+}
+
+// Token checks configure real bpffs contexts, which only a privileged caller can do, or
+// tokenboxd for one who is not.
+void AddTokenChecks(std::vector<ProbeCheck>* checks,
+                           const absl::StatusOr<ServiceGrant>* grant) {
+  static const char* const names[] = {"BPF token: delegate options", "BPF token: BTF names",
+                                      "BPF token: creation"};
+  if (grant != nullptr) return AddTokenChecksThroughService(*grant, names, checks);
   TokenSupport support = ProbeTokenSupport();
   const std::pair<absl::Status, const char*> results[] = {
       {support.delegate_options, "the kernel refuses a bogus delegate_cmds value (EINVAL)"},
@@ -261,6 +362,8 @@ static void AddTokenChecks(std::vector<ProbeCheck>* checks) {
   }
 }
 
+}  // namespace
+
 std::vector<ProbeCheck> ProbeHost() {
   std::vector<ProbeCheck> checks = {
       CheckKernel(),
@@ -274,7 +377,11 @@ std::vector<ProbeCheck> ProbeHost() {
       CheckMountApi(),
       CheckPrivilege(),
   };
-  AddTokenChecks(&checks);
+  absl::StatusOr<ServiceGrant> grant = absl::UnknownError("not asked");
+  const bool through_service = !WhyCannotDelegate().empty();
+  if (through_service) checks.push_back(CheckService(grant));
+  AddTokenChecks(&checks, through_service ? &grant : nullptr);
+  if (through_service) checks.push_back(CheckIdmappedBinds(grant));
   checks.push_back(CheckLibbpf());
   checks.push_back(CheckCgroupController("pids", "every sandbox (the default --pids-max)"));
   checks.push_back(CheckCgroupController("memory", "--memory-max"));

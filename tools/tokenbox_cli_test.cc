@@ -99,16 +99,24 @@ TEST_CASE("tokenbox probe with a bad option says so in one line and exits 2") {
   CHECK(testing::CountLines(r.err) == 1);
 }
 
-TEST_CASE("tokenbox probe run by an unprivileged user reports the missing privilege and exits 1") {
+// Without root, tokenbox asks tokenboxd; here none answers (a socket path no daemon has).
+TEST_CASE("tokenbox probe run by an unprivileged user without a tokenboxd says what is missing") {
   TB_REQUIRE_PRIVILEGE();
   testing::StagedFiles staged({Tokenbox()});
-  CommandResult r = RunCommand({staged.path("tokenbox"), "probe"}, {.uid = 65534});
+  CommandResult r = RunCommand(
+      {staged.path("tokenbox"), "probe"},
+      {.uid = 65534, .env = std::vector<std::string>{
+                         "PATH=/usr/bin:/bin", "TOKENBOX_SERVICE_SOCKET=" + staged.dir() + "/none"}});
   INFO(r.out, r.err);
   CHECK(r.exit_code == 1);
-  CHECK(Contains(r.out, "MISSING  CAP_SYS_ADMIN in the initial user namespace"));
+  CHECK(Contains(r.out, "UNTESTED CAP_SYS_ADMIN in the initial user namespace"));
+  CHECK(Contains(r.out, "tokenbox asks tokenboxd"));
+  CHECK(Contains(r.out, "MISSING  tokenboxd "));
+  CHECK(Contains(r.out, "connect(" + staged.dir() + "/none): ENOENT"));
+  CHECK(Contains(r.out, "fix: ask the administrator to start tokenboxd"));
   CHECK(Contains(r.out, "UNTESTED BPF token: creation"));
+  CHECK(Contains(r.out, "UNTESTED idmapped writable binds"));
   CHECK_FALSE(Contains(r.out, "MISSING  BPF token"));
-  CHECK(Contains(r.out, "run tokenbox as root"));
 }
 
 // fsopen refuses a caller without CAP_SYS_ADMIN with EPERM, which proves the mount API exists:

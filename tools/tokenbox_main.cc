@@ -1,6 +1,11 @@
 // The `tokenbox` command: one binary, one subcommand per job.
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "tools/commands.h"
 
@@ -19,6 +24,7 @@ Commands:
   fuzz      run a libFuzzer binary in one, its corpus the only writable place
   probe     report what this machine supports (kernel, namespaces, bpffs, tokens, libbpf)
   explain   show what a delegation policy means: canonical form, capabilities, warnings
+  policy    check tokenboxd's grants, or show what a user may have it start
   help      print this help
 
 Run 'tokenbox COMMAND --help' for a command's options and exit codes.
@@ -36,6 +42,38 @@ constexpr Command kCommands[] = {
     {"fuzz", tokenbox::FuzzCommand},
 };
 
+// tokenboxd beside this tokenbox: in the same directory (a build tree), in the sbin of the same
+// prefix (an install), or where packages put it.
+std::string FindTokenboxd() {
+  char self[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  std::string dir = length > 0 ? std::string(self, static_cast<size_t>(length)) : "";
+  dir = dir.substr(0, dir.rfind('/'));
+  for (const std::string& candidate :
+       {dir + "/tokenboxd", dir + "/../sbin/tokenboxd", std::string("/usr/local/sbin/tokenboxd"),
+        std::string("/usr/sbin/tokenboxd")}) {
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// `tokenbox policy` looks users and groups up through NSS, whose modules a static binary such as
+// this one cannot load: tokenboxd, which can, does it.
+int HandPolicyToTokenboxd(char** argv) {
+  const std::string tokenboxd = FindTokenboxd();
+  if (tokenboxd.empty()) {
+    std::fputs("tokenbox policy: tokenboxd, which reads the policy as the daemon does, is not "
+               "beside tokenbox (nor in /usr/local/sbin or /usr/sbin): install it (tools/dev "
+               "install)\n",
+               stderr);
+    return kExitUsage;
+  }
+  argv[0] = const_cast<char*>("tokenboxd");
+  execv(tokenboxd.c_str(), argv);
+  std::fprintf(stderr, "tokenbox policy: execv(%s): %s\n", tokenboxd.c_str(), std::strerror(errno));
+  return kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,6 +87,7 @@ int main(int argc, char** argv) {
     std::fputs(kHelp, stdout);
     return 0;
   }
+  if (std::strcmp(name, "policy") == 0) return HandPolicyToTokenboxd(argv);
   for (const Command& command : kCommands) {
     if (std::strcmp(name, command.name) == 0) return command.run(argc - 1, argv + 1);
   }

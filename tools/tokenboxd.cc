@@ -27,6 +27,7 @@
 #include "sandbox/service/service_session.h"
 #include "token/capability_set.h"
 #include "token/process_capabilities.h"
+#include "tools/commands.h"
 #include "tools/option_parser.h"
 #include "tools/option_values.h"
 
@@ -56,6 +57,7 @@ Options:
   --help          print this help
 
 Exit status: 1 when it cannot start (not root, the socket), 2 on a usage error.
+(tokenboxd policy ... is tokenbox policy, which tokenbox hands over to it.)
 )";
 
 // What tokenboxd keeps of root's capabilities, for itself and for what it starts before a
@@ -101,6 +103,8 @@ absl::StatusOr<std::optional<int>> ActivatedSocket() {
 }
 
 int Main(int argc, char** argv) {
+  // `tokenbox policy`, handed over: it needs NSS, and neither root nor the daemon's set-up.
+  if (argc >= 2 && std::strcmp(argv[1], "policy") == 0) return PolicyCommand(argc - 1, argv + 1);
   enum { kOptSocket = 1, kOptPolicy, kOptRequestTimeout, kOptHelp };
   static constexpr OptionSpec kSpecs[] = {{"socket", 1, kOptSocket},
                                           {"policy", 1, kOptPolicy},

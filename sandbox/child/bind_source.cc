@@ -122,7 +122,8 @@ absl::StatusOr<std::vector<UniqueFd>> OpenBindSources(const FilesystemView& view
 }
 
 absl::StatusOr<std::vector<UniqueFd>> CloneProvidedBindSources(const FilesystemView& view,
-                                                               const std::vector<int>& fds) {
+                                                               const std::vector<int>& fds,
+                                                               int idmapping) {
   std::vector<UniqueFd> sources;
   size_t next = 0;
   for (const MountOperation& op : view.operations) {
@@ -135,6 +136,14 @@ absl::StatusOr<std::vector<UniqueFd>> CloneProvidedBindSources(const FilesystemV
     }
     absl::StatusOr<UniqueFd> tree = CloneSource(fds[next++], op, /*recursive=*/false);
     if (!tree.ok()) return tree.status();
+    if (op.kind == MountOperation::Kind::kBind && idmapping >= 0) {
+      if (absl::Status s = IdmapMount(tree->get(), idmapping); !s.ok()) {
+        return AppendRemedy(s, absl::StrCat(
+            "the bind source ", Printable(op.source, 256), " is on a filesystem that cannot be "
+            "idmapped, so what the sandbox writes there could not be yours: bind a directory on "
+            "another filesystem, or run as yourself (--uid=self --gid=self)"));
+      }
+    }
     sources.push_back(*std::move(tree));
   }
   return sources;

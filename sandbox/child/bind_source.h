@@ -23,9 +23,14 @@ absl::StatusOr<std::vector<UniqueFd>> OpenBindSources(const FilesystemView& view
 
 // The same for sources another user opened, and tokenboxd received (`fds`, one per bind
 // operation, in order): each cloned alone, without the mounts below it, which that user's bind
-// should not bring in (the host's /proc, its cgroup hierarchies).
+// should not bring in (the host's /proc, its cgroup hierarchies). The writable ones take the
+// idmapping of the user namespace `idmapping` (unless it is -1), which shows that user's files
+// as the sandbox's, so that what the sandbox writes there is that user's; one that cannot be
+// idmapped is refused. The read-only ones are bound as they are: there, that user's own files
+// show as nobody's, out of the leased uid's reach as on the host.
 absl::StatusOr<std::vector<UniqueFd>> CloneProvidedBindSources(const FilesystemView& view,
-                                                               const std::vector<int>& fds);
+                                                               const std::vector<int>& fds,
+                                                               int idmapping);
 
 }  // namespace tokenbox
 

@@ -97,7 +97,8 @@ UniqueFd ChildSetup::PrepareSandbox() {
   // (or, for tokenboxd, what the user who asked opened).
   absl::StatusOr<std::vector<UniqueFd>> bind_sources =
       context_.bind_sources_provided
-          ? CloneProvidedBindSources(sandbox_.filesystem(), context_.bind_source_fds)
+          ? CloneProvidedBindSources(sandbox_.filesystem(), context_.bind_source_fds,
+                                     context_.writable_bind_idmapping)
           : OpenBindSources(sandbox_.filesystem());
   reporter_.Step(SetupStep::kOpenBindSources, bind_sources.status());
   if (context_.forked_as_pid1) reporter_.Step(SetupStep::kMountProc, MountOwnProc());

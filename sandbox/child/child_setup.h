@@ -30,6 +30,9 @@ struct ChildContext {
   bool bind_sources_provided = false;
   std::vector<int> bind_source_fds;
   std::vector<ResourceLimit> caller_limits;
+  // The user namespace whose idmapping its writable binds take (-1: none), which shows that
+  // user's files as the sandbox's.
+  int writable_bind_idmapping = -1;
   // A fork-server launch: the launcher moves it into a cgroup of its own, which it awaits before
   // it can fork or exec.
   bool await_launch_cgroup = false;

@@ -20,32 +20,13 @@
 #include "ns/errno_status.h"
 #include "ns/unique_fd.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/service/grant_syntax.h"
 #include "token/policy_lint.h"
 
 namespace tokenbox {
 namespace {
 
 constexpr size_t kMaxPolicyBytes = 1 << 20;
-
-// The delegate kind a key names ("cmds" -> kCmds), if it names one.
-std::optional<DelegateKind> KindOfKey(absl::string_view key) {
-  static constexpr std::pair<absl::string_view, DelegateKind> kKeys[] = {
-      {"cmds", DelegateKind::kCmds},
-      {"maps", DelegateKind::kMaps},
-      {"progs", DelegateKind::kProgs},
-      {"attachs", DelegateKind::kAttachs}};
-  for (const auto& [name, kind] : kKeys) {
-    if (key == name) return kind;
-  }
-  return std::nullopt;
-}
-
-// The short key a policy line uses for `kind` ("cmds").
-absl::string_view KeyOf(DelegateKind kind) {
-  absl::string_view option = OptionName(kind);  // "delegate_cmds"
-  absl::ConsumePrefix(&option, "delegate_");
-  return option;
-}
 
 bool UserExists(const std::string& name) {
   passwd entry, *found = nullptr;
@@ -132,7 +113,7 @@ absl::StatusOr<GrantPolicy::Line> ParseLine(absl::string_view text, const std::s
       return LineError(path, number, absl::StrCat("'", Printable(key), "' is given twice"));
     }
     seen.push_back(key);
-    if (std::optional<DelegateKind> kind = KindOfKey(key)) {
+    if (std::optional<DelegateKind> kind = DelegateKindOfGrantKey(key)) {
       absl::StatusOr<DelegateMask> mask = ParseDelegateMask(*kind, value);
       if (!mask.ok()) return LineError(path, number, mask.status().message());
       line.grant.policy[*kind] = *mask;
@@ -273,7 +254,7 @@ absl::Status GrantPolicy::Check(const Grant& grant, const Sandbox& sandbox,
     std::vector<std::string> beyond = Beyond(kind, sandbox.policy()[kind], grant.policy[kind]);
     if (!beyond.empty()) {
       return absl::PermissionDeniedError(absl::StrCat(
-          KeyOf(kind), " '", absl::StrJoin(beyond, ":"), "' is not granted to ", user, by));
+          GrantKeyOf(kind), " '", absl::StrJoin(beyond, ":"), "' is not granted to ", user, by));
     }
   }
   const CapabilitySet extra =

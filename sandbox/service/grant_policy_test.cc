@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/service/grant_syntax.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -51,6 +52,23 @@ TEST_CASE("A caller gets the union of the lines that name it, its groups, or any
   CHECK(nobody.lines == std::vector<int>{4, 5});
   CHECK(FormatDelegationPolicy(nobody.policy) == "delegate_cmds=btf_load");
   CHECK(nobody.caps.empty());
+}
+
+TEST_CASE("A grant shown in the file's syntax parses back to the same grant") {
+  absl::StatusOr<GrantPolicy> policy = GrantPolicy::Parse(kPolicy, "/p");
+  REQUIRE(policy.ok());
+  const Grant root = policy->For(0);
+  const std::string shown = FormatGrant(root.policy, root.caps, root.host_tracing);
+  CHECK(shown ==
+        "cmds=map_create:prog_load:btf_load maps=hash:array progs=socket_filter attachs=any "
+        "caps=cap_net_admin");
+  absl::StatusOr<GrantPolicy> again = GrantPolicy::Parse(absl::StrCat("root ", shown, "\n"), "/q");
+  REQUIRE(again.ok());
+  const Grant reparsed = again->For(0);
+  CHECK(reparsed.policy == root.policy);
+  CHECK(reparsed.caps == root.caps);
+  CHECK(FormatGrant(DelegationPolicy(), CapabilitySet(), false) == "-");
+  CHECK(FormatGrant(DelegationPolicy(), CapabilitySet(), true) == "tracing=host");
 }
 
 TEST_CASE("What lies beyond the grant is refused whole, naming the item and the file") {

@@ -124,6 +124,21 @@ Child ServiceChild(ServiceStarted started, UniqueFd channel, std::optional<absl:
   return ChildStart::Adopt(std::move(process));
 }
 
+absl::StatusOr<ServiceGrant> AskServiceGrant(const LaunchOptions& options) {
+  absl::StatusOr<UniqueFd> sock = ConnectToService(options);
+  if (!sock.ok()) return sock.status();
+  ServiceRequest request;
+  request.kind = ServiceRequest::Kind::kShowGrant;
+  if (absl::Status s = SendServiceRequest(sock->get(), request, {}); !s.ok()) return s;
+  absl::StatusOr<FdMessage> reply = ReceiveFdMessage(sock->get(), options.setup_timeout);
+  if (!reply.ok()) return reply.status();
+  if (reply->type == kServiceRefused) return DecodeSetupFailure(reply->payload);
+  if (reply->type != kServiceGrantIs) {
+    return absl::DataLossError(absl::StrCat("tokenboxd answered with message ", reply->type));
+  }
+  return DecodeServiceGrant(reply->payload);
+}
+
 absl::StatusOr<Child> LaunchThroughService(const Sandbox& sandbox, const Command& command,
                                            const LaunchOptions& options) {
   const absl::Duration started = MonotonicNow();

@@ -57,6 +57,9 @@ absl::StatusOr<ServiceStarted> AwaitServiceStart(int sock, absl::Duration timeou
 Child ServiceChild(ServiceStarted started, UniqueFd channel, std::optional<absl::Duration> deadline,
                    CallerStdio caller_stdio);
 
+// What tokenboxd's policy grants this caller (tokenbox probe).
+absl::StatusOr<ServiceGrant> AskServiceGrant(const LaunchOptions& options);
+
 // Launch(), through tokenboxd.
 absl::StatusOr<Child> LaunchThroughService(const Sandbox& sandbox, const Command& command,
                                            const LaunchOptions& options);

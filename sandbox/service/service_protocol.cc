@@ -33,7 +33,7 @@ absl::StatusOr<ServiceRequest> DecodeRequest(absl::string_view bytes) {
         "the launcher speaks tokenboxd's protocol version ", version, ", this tokenboxd ",
         kServiceProtocolVersion, ": use the tokenbox that came with this tokenboxd"));
   }
-  in.U32AtMost(static_cast<uint32_t>(ServiceRequest::Kind::kLaunchInServer), &kind);
+  in.U32AtMost(static_cast<uint32_t>(ServiceRequest::Kind::kShowGrant), &kind);
   in.String(&request.sandbox);
   in.String(&request.command);
   in.U32AtMost(kMaxServiceRequestFds, &request.bind_sources);
@@ -169,6 +169,42 @@ absl::StatusOr<ServiceEnd> DecodeServiceEnd(absl::string_view payload) {
                 static_cast<int>(signal)};
   end.usage.ru_maxrss = static_cast<long>(maxrss);
   return end;
+}
+
+std::string EncodeServiceGrant(const ServiceGrant& grant) {
+  WireWriter out;
+  out.String(grant.policy_file);
+  out.U32(static_cast<uint32_t>(grant.lines.size()));
+  for (int line : grant.lines) out.U32(static_cast<uint32_t>(line));
+  for (DelegateKind kind : kAllDelegateKinds) {
+    out.U64(grant.policy[kind].bits);
+    out.Bool(grant.policy[kind].any);
+  }
+  out.U64(grant.caps.bits());
+  out.Bool(grant.host_tracing);
+  return out.bytes();
+}
+
+absl::StatusOr<ServiceGrant> DecodeServiceGrant(absl::string_view payload) {
+  WireReader in(payload);
+  ServiceGrant grant;
+  uint32_t lines = 0;
+  in.String(&grant.policy_file);
+  in.U32AtMost(WireReader::kMaxItems, &lines);
+  for (uint32_t i = 0; in.ok() && i < lines; ++i) {
+    uint32_t line = 0;
+    if (in.U32(&line)) grant.lines.push_back(static_cast<int>(line));
+  }
+  for (DelegateKind kind : kAllDelegateKinds) {
+    in.U64(&grant.policy[kind].bits);
+    in.Bool(&grant.policy[kind].any);
+  }
+  uint64_t caps = 0;
+  in.U64(&caps);
+  grant.caps = CapabilitySet(caps);
+  in.Bool(&grant.host_tracing);
+  if (!in.Done()) return absl::DataLossError("tokenboxd's grant message is malformed");
+  return grant;
 }
 
 void SendSignalFromHandler(int sock, int sig) {

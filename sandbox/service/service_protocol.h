@@ -14,6 +14,8 @@
 #include "ns/fd_passing.h"
 #include "ns/unique_fd.h"
 #include "sandbox/exit_status.h"
+#include "token/capability_set.h"
+#include "token/delegation_policy.h"
 
 namespace tokenbox {
 
@@ -45,6 +47,7 @@ enum ServiceMessage : uint32_t {
   kServiceKill = 106,
   kServiceSignal = 107,    // Payload: EncodeSignal(); one of the signals pid 1 relays.
   kServiceEnded = 108,     // Payload: EncodeServiceEnd().
+  kServiceGrantIs = 109,   // Payload: EncodeServiceGrant(), the answer to kShowGrant.
 };
 
 // What one request may carry: bounded, so that a caller cannot make the daemon hold more.
@@ -57,6 +60,7 @@ struct ServiceRequest {
     kLaunch,          // `sandbox` and `command`: start the command in the sandbox.
     kForkServer,      // `sandbox`: prepare it as a fork server on this connection.
     kLaunchInServer,  // `command`, on a fork server's connection: launch it there.
+    kShowGrant,       // Nothing: what would the caller be granted (tokenbox probe)?
   };
   Kind kind = Kind::kLaunch;
   std::string sandbox;  // SandboxCodec bytes.
@@ -100,6 +104,17 @@ struct ServiceEnd {
 };
 std::string EncodeServiceEnd(const ServiceEnd& end);
 absl::StatusOr<ServiceEnd> DecodeServiceEnd(absl::string_view payload);
+
+// kServiceGrantIs: what the policy grants the caller, by which lines of which file.
+struct ServiceGrant {
+  std::string policy_file;
+  std::vector<int> lines;
+  DelegationPolicy policy;
+  CapabilitySet caps;  // Besides CAP_BPF.
+  bool host_tracing = false;
+};
+std::string EncodeServiceGrant(const ServiceGrant& grant);
+absl::StatusOr<ServiceGrant> DecodeServiceGrant(absl::string_view payload);
 
 // kServiceSignal: a signal number, one of those the sandbox's pid 1 relays.
 absl::StatusOr<int> DecodeSignal(absl::string_view payload);

@@ -225,11 +225,11 @@ void ServiceSession::Serve(UniqueFd connection, const ServiceConfig& config) {
 }
 
 void ServiceSession::ServeRequest(ReceivedRequest received) {
-  const char* what = received.request.kind == ServiceRequest::Kind::kForkServer
-                         ? "a fork server"
-                         : received.request.kind == ServiceRequest::Kind::kLaunch
-                               ? "a launch"
-                               : "a fork-server launch";
+  const char* what = received.request.kind == ServiceRequest::Kind::kForkServer ? "a fork server"
+                     : received.request.kind == ServiceRequest::Kind::kLaunch   ? "a launch"
+                     : received.request.kind == ServiceRequest::Kind::kShowGrant
+                         ? "what it is granted"
+                         : "a fork-server launch";
   if (received.request.kind == ServiceRequest::Kind::kLaunchInServer) {
     return Refuse(connection_.get(),
                   SetupFailure(SetupStep::kAskService,
@@ -243,6 +243,12 @@ void ServiceSession::ServeRequest(ReceivedRequest received) {
     return Refuse(connection_.get(), SetupFailure(SetupStep::kServiceGrant, policy.status()), what);
   }
   const Grant grant = policy->For(peer_.uid);
+  if (received.request.kind == ServiceRequest::Kind::kShowGrant) {
+    const ServiceGrant shown{policy->path(), grant.lines, grant.policy, grant.caps,
+                             grant.host_tracing};
+    (void)SendFdMessage(connection_.get(), kServiceGrantIs, EncodeServiceGrant(shown));
+    return Ask("what it is granted").Log(FormatDelegationPolicy(grant.policy));
+  }
   absl::Status served = received.request.kind == ServiceRequest::Kind::kLaunch
                             ? Launch(received, *policy, grant)
                             : StartForkServer(received, *policy, grant);
@@ -276,7 +282,8 @@ absl::Status ServiceSession::Launch(ReceivedRequest& received, const GrantPolicy
   }
   absl::StatusOr<std::vector<ResourceLimit>> limits = CallerLimits(peer_);
   if (!limits.ok()) return SetupFailure(SetupStep::kServiceGrant, limits.status());
-  const OnBehalfOf on_behalf_of{Raw(received.fds, 0, request.bind_sources), *limits};
+  const OnBehalfOf on_behalf_of{peer_.uid, peer_.gid, Raw(received.fds, 0, request.bind_sources),
+                                *limits};
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
       *sandbox, command->timeout(), CallerStdio(), config_.launch,
       command->own_terminal().has_value() ? ExpectedStart::kProgramWithOwnTerminal
@@ -338,7 +345,8 @@ absl::Status ServiceSession::StartForkServer(ReceivedRequest& received, const Gr
   }
   absl::StatusOr<std::vector<ResourceLimit>> limits = CallerLimits(peer_);
   if (!limits.ok()) return SetupFailure(SetupStep::kServiceGrant, limits.status());
-  const OnBehalfOf on_behalf_of{Raw(received.fds, 0, request.bind_sources), *limits};
+  const OnBehalfOf on_behalf_of{peer_.uid, peer_.gid, Raw(received.fds, 0, request.bind_sources),
+                                *limits};
   ForkServerOptions options;
   options.launch = config_.launch;
   absl::StatusOr<std::unique_ptr<ForkServer>> server =
