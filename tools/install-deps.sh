@@ -18,7 +18,7 @@ set -euo pipefail
 # Packages from the release itself, by job.
 readonly BUILD_PACKAGES=(bazel-bootstrap openjdk-17-jdk-headless g++ clang libcap-dev libabsl-dev
   libseccomp-dev)
-readonly TEST_PACKAGES=(doctest-dev strace iproute2 util-linux xdp-tools)
+readonly TEST_PACKAGES=(doctest-dev strace iproute2 util-linux xdp-tools pkg-config)
 readonly FUZZ_PACKAGES=(libclang-rt-14-dev)
 readonly BENCH_PACKAGES=(bubblewrap util-linux)
 # Packages that must come from bookworm-backports: libbpf >= 1.4 (token API) and uapi headers
