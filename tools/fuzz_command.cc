@@ -19,6 +19,7 @@
 #include "sandbox/launcher.h"
 #include "sandbox/sandbox.h"
 #include "token/policy_lint.h"
+#include "token/process_capabilities.h"
 #include "tools/commands.h"
 #include "tools/fuzzer_output.h"
 #include "tools/option_parser.h"
@@ -37,7 +38,9 @@ arguments) and the artifact directory (-artifact_prefix= or -exact_artifact_path
 are bound in writable. -jobs, -workers and -fork work; their logs and temporary files go to
 the working directory, which is the artifact directory (else the first corpus directory).
 These directories must be writable by the sandbox's host user: by everyone (mode 1777, like
-/tmp) for the host uid leased for each run, or by the owner given with --uid. /tmp, /var/tmp,
+/tmp) for the host uid leased for each run, or by the owner given with --uid. Run by a user
+who is not root (through tokenboxd), your own directories do: tokenboxd idmaps them, so that
+the sandbox writes there as you, and what it writes is yours. /tmp, /var/tmp,
 /dev/shm and /run are the sandbox's own; the fuzzer is bound in read-only where it is.
 --memory-max, --pids-max and --cpu-max bound the whole sandbox (libFuzzer's -rss_limit_mb
 bounds one process).
@@ -82,6 +85,17 @@ absl::Status CheckWritableBy(const std::string& dir, std::optional<uint32_t> uid
   bool writable = (uid.has_value() && st.st_uid == *uid && (st.st_mode & S_IWUSR)) ||
                   (st.st_mode & S_IWOTH);
   if (writable) return absl::OkStatus();
+  // A caller who is not root has tokenboxd start the sandbox, which idmaps a writable bind so
+  // that the caller's own uid and gid are the sandbox's there (its other groups are not).
+  if (!uid.has_value() && !WhyCannotDelegate().empty()) {
+    if ((st.st_uid == getuid() && (st.st_mode & S_IWUSR)) ||
+        (st.st_gid == getgid() && (st.st_mode & S_IWGRP))) {
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(absl::StrCat(
+        dir, " is not writable by you as its owner or its group's, which is what the sandbox "
+        "writes it as: chown it to yourself, or chmod 1777 ", dir));
+  }
   if (!uid.has_value()) {
     return absl::PermissionDeniedError(absl::StrCat(
         dir, " is not writable by the sandbox's host user, a uid leased for this run: chmod "
