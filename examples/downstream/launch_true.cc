@@ -1,4 +1,5 @@
-// Launches /bin/true in a delegated sandbox through tokenbox's library, as root.
+// Launches /bin/true in a delegated sandbox through tokenbox's library: as root, or through
+// tokenboxd for a user who is not.
 #include <cstdio>
 
 #include "sandbox/launcher.h"

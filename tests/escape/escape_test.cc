@@ -1,9 +1,10 @@
 // The escape and least-privilege suite. Each test case runs one probe (tests/escape/escape_probe,
 // one row of the table below) inside `tokenbox run` with a policy that delegates something
 // real, and checks that the one way the probe tries to get more than the policy gives is
-// refused exactly as the kernel should refuse it. Every probe runs twice: in a sandbox launched
-// directly, and in one launched by a fork server (`tokenbox run --via-fork-server`), which must
-// hold the same way. Where a probe needs something from the host (a host-owned delegated bpffs,
+// refused exactly as the kernel should refuse it. Every probe runs three times: in a sandbox
+// launched directly, in one launched by a fork server (`tokenbox run --via-fork-server`), and in
+// one tokenboxd launched for a real user who is not root (tokenbox run as that user), which must
+// each hold the same way. Where a probe needs something from the host (a host-owned delegated bpffs,
 // a binary with file capabilities, a setuid-root binary, leaked fds), the test sets it up as
 // root and shows that it would grant privilege outside the sandbox, so that the refusal inside
 // means something.
@@ -45,6 +46,7 @@
 #include "ns/pipe.h"
 #include "ns/unique_fd.h"
 #include "tests/command_runner.h"
+#include "tests/service/daemon_harness.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -122,13 +124,39 @@ const StagedFiles& StagedProbe() {
 }
 std::string ProbePath() { return StagedProbe().path("escape_probe"); }
 
-// How a probe's sandbox is launched: by Launch(), or by a fork server's zygote.
-enum class Via { kLaunch, kForkServer };
+// How a probe's sandbox is launched: by Launch(), by a fork server's zygote, or by tokenboxd for
+// a user who is not root (tokenbox run as that user).
+enum class Via { kLaunch, kForkServer, kTokenboxd };
+constexpr Via kEveryWay[] = {Via::kLaunch, Via::kForkServer, Via::kTokenboxd};
+// The two ways of root's, for the probes that need root's launcher beside them (leaked fds, a
+// launcher to SIGKILL, a host mount the test makes in the launcher's namespace).
 constexpr Via kBothWays[] = {Via::kLaunch, Via::kForkServer};
 
-// The name of a table row: the probe (and its options), marked when a fork server launched it.
+// The name of a table row: the probe (and its options), marked when a fork server or tokenboxd
+// launched it.
 std::string RowName(const std::string& probe, Via via) {
-  return via == Via::kForkServer ? absl::StrCat(probe, " (fork server)") : probe;
+  switch (via) {
+    case Via::kLaunch: return probe;
+    case Via::kForkServer: return absl::StrCat(probe, " (fork server)");
+    case Via::kTokenboxd: return absl::StrCat(probe, " (tokenboxd, as a user)");
+  }
+  return probe;
+}
+
+// A real user who is not root, granted the suite's policy by a tokenboxd of the suite's own;
+// made at the first probe that needs them, removed at exit.
+struct UserWorld {
+  testing::TestUser user{"tbx-escape"};
+  testing::TestDaemon daemon{
+      "tbx-escape cmds=map_create:prog_load:btf_load maps=array progs=socket_filter "
+      "attachs=cgroup_inet_ingress\n"};
+  StagedFiles tokenbox{{kTokenbox}};  // Where the user can run it: the runfiles are root's.
+};
+const UserWorld& TheUserWorld() {
+  static UserWorld world;
+  REQUIRE_MESSAGE(world.user.created(), "the test user could not be made");
+  REQUIRE_MESSAGE(world.daemon.running(), "tokenboxd could not be started: ", world.daemon.log());
+  return world;
 }
 
 std::vector<std::string> TokenboxArgv(const std::vector<std::string>& extra_options,
@@ -179,10 +207,18 @@ void ExpectRefused(const std::string& probe, const std::string& what, const std:
   std::vector<std::string> program = {ProbePath(), probe};
   program.insert(program.end(), probe_args.begin(), probe_args.end());
   const std::string row = options.empty() ? probe : absl::StrCat(probe, " ", absl::StrJoin(options, " "));
-  for (Via via : kBothWays) {
+  for (Via via : kEveryWay) {
     INFO(RowName(row, via));
-    CheckProbe(probe, what, expected, RunCommand(TokenboxArgv(options, program, via)),
-               RowName(row, via));
+    CommandResult r;
+    if (via == Via::kTokenboxd) {
+      const UserWorld& world = TheUserWorld();
+      std::vector<std::string> argv = TokenboxArgv(options, program, Via::kLaunch);
+      argv[0] = world.tokenbox.path("tokenbox");
+      r = testing::RunAs(world.user, world.daemon, argv);
+    } else {
+      r = RunCommand(TokenboxArgv(options, program, via));
+    }
+    CheckProbe(probe, what, expected, r, RowName(row, via));
   }
 }
 
