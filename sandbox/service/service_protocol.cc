@@ -10,9 +10,8 @@
 #include "sandbox/child/signals.h"
 
 namespace tokenbox {
-namespace {
 
-std::string EncodeRequest(const ServiceRequest& request) {
+std::string EncodeServiceRequest(const ServiceRequest& request) {
   WireWriter out;
   out.U32(kServiceProtocolVersion);
   out.U32(static_cast<uint32_t>(request.kind));
@@ -24,7 +23,7 @@ std::string EncodeRequest(const ServiceRequest& request) {
   return out.bytes();
 }
 
-absl::StatusOr<ServiceRequest> DecodeRequest(absl::string_view bytes) {
+absl::StatusOr<ServiceRequest> DecodeServiceRequest(absl::string_view bytes) {
   WireReader in(bytes);
   uint32_t version = 0, kind = 0;
   ServiceRequest request;
@@ -44,11 +43,9 @@ absl::StatusOr<ServiceRequest> DecodeRequest(absl::string_view bytes) {
   return request;
 }
 
-}  // namespace
-
 absl::Status SendServiceRequest(int sock, const ServiceRequest& request,
                                 const std::vector<int>& fds) {
-  const std::string bytes = EncodeRequest(request);
+  const std::string bytes = EncodeServiceRequest(request);
   if (bytes.size() > kMaxServiceRequestBytes || fds.size() > kMaxServiceRequestFds) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the request to tokenboxd is too large (", bytes.size(), " bytes, ", fds.size(),
@@ -96,7 +93,7 @@ absl::StatusOr<ReceivedRequest> ReceiveServiceRequest(int sock, absl::Duration f
         if (!message->payload.empty() || !message->fds.empty()) {
           return absl::InvalidArgumentError("a request's end carries nothing");
         }
-        absl::StatusOr<ServiceRequest> request = DecodeRequest(bytes);
+        absl::StatusOr<ServiceRequest> request = DecodeServiceRequest(bytes);
         if (!request.ok()) return request.status();
         const size_t expected = request->bind_sources + request->passed_fds +
                                 (request->kind == ServiceRequest::Kind::kLaunchInServer ? 1 : 0);

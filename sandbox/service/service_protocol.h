@@ -72,6 +72,11 @@ struct ServiceRequest {
   bool verbose = false;
 };
 
+// A request's bytes, as they cross: what the parts of one request add up to. Decoding refuses
+// another protocol version, and any byte that is not exactly one encoded request.
+std::string EncodeServiceRequest(const ServiceRequest& request);
+absl::StatusOr<ServiceRequest> DecodeServiceRequest(absl::string_view bytes);
+
 // Sends `request` with `fds` (in the order above) as one request.
 absl::Status SendServiceRequest(int sock, const ServiceRequest& request,
                                 const std::vector<int>& fds);
