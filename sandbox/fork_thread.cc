@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "ns/errno_status.h"
+#include "ns/start_thread.h"
 #include "ns/unique_fd.h"
 #include "sandbox/child/signals.h"
 #include "sandbox/protocol.h"
@@ -72,7 +73,9 @@ absl::StatusOr<pid_t> ForkHere(const std::function<void()>& in_child, bool as_pi
 // The thread that forks for callers other than the main thread (fork_thread.h says why).
 class ForkThread {
  public:
-  static ForkThread& Get() {
+  // The process's fork thread, started by the first caller; an error when no thread can be
+  // made (the next caller tries again).
+  static absl::StatusOr<ForkThread*> Get() {
     static const bool registered = [] {
       // A process forked from this one has the object but not its thread (threads do not
       // survive fork), and maybe a mutex held by a thread that is gone: it starts afresh.
@@ -82,14 +85,20 @@ class ForkThread {
     (void)registered;
     ForkThread* instance = instance_.load();
     if (instance == nullptr) {
-      ForkThread* created = new ForkThread();  // Never destroyed: the thread outlives main.
+      auto* created = new ForkThread();  // Never destroyed: the thread outlives main.
+      absl::StatusOr<std::thread> serving = StartThread([created] { created->Serve(); });
+      if (!serving.ok()) {
+        delete created;
+        return serving.status();
+      }
+      created->thread_ = *std::move(serving);
       if (instance_.compare_exchange_strong(instance, created)) {
         instance = created;
       } else {
         created->Abandon();
       }
     }
-    return *instance;
+    return instance;
   }
 
   // ForkHere() on the fork thread.
@@ -108,7 +117,7 @@ class ForkThread {
   }
 
  private:
-  ForkThread() : thread_([this] { Serve(); }) {}
+  ForkThread() = default;
   // A losing racer in Get(): its thread stays parked forever, which costs one idle thread once.
   void Abandon() { thread_.detach(); }
 
@@ -129,14 +138,16 @@ class ForkThread {
   bool as_pid1_ = false;
   bool done_ = false;
   absl::StatusOr<pid_t> result_;
-  std::thread thread_;  // Last: it starts serving once the members above exist.
+  std::thread thread_;  // Started once the members above exist.
 };
 
 }  // namespace
 
 absl::StatusOr<pid_t> ForkChild(const std::function<void()>& in_child, bool as_pid1) {
   if (static_cast<pid_t>(syscall(SYS_gettid)) != getpid()) {
-    return ForkThread::Get().Fork(in_child, as_pid1);
+    absl::StatusOr<ForkThread*> thread = ForkThread::Get();
+    if (!thread.ok()) return thread.status();
+    return (*thread)->Fork(in_child, as_pid1);
   }
   return ForkHere(in_child, as_pid1);
 }

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
+#include "ns/start_thread.h"
 #include "ns/pipe.h"
 #include "ns/write_all.h"
 
@@ -71,7 +72,9 @@ absl::StatusOr<std::unique_ptr<PtyRelay>> PtyRelay::Start(UniqueFd primary) {
     }
   }
   PtyRelay* self = relay.get();
-  relay->thread_ = std::thread([self] { self->Relay(); });
+  absl::StatusOr<std::thread> relaying = StartThread([self] { self->Relay(); });
+  if (!relaying.ok()) return relaying.status();
+  relay->thread_ = *std::move(relaying);
   return relay;
 }
 

@@ -8,12 +8,15 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
+#include "ns/start_thread.h"
+#include "ns/unique_fd.h"
 #include "sandbox/protocol.h"
 #include "sandbox/setup_step.h"
 
@@ -100,7 +103,13 @@ absl::Status ServeCallers(int listen_fd, const ServiceConfig& config, const List
     }
     ucred cred = {};
     socklen_t length = sizeof(cred);
-    if (getsockopt(connection.get(), SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) continue;
+    if (getsockopt(connection.get(), SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
+      const absl::Status unnamed = ErrnoStatus(errno, "getsockopt(SO_PEERCRED)");
+      (void)SendFdMessage(connection.get(), kServiceRefused,
+                          EncodeSetupFailure(SetupFailure(SetupStep::kAskService, unnamed)));
+      if (config.log) config.log(absl::StrCat("a caller tokenboxd cannot name: ", unnamed.message()));
+      continue;
+    }
     if (std::string why = count->TryTake(cred.uid); !why.empty()) {
       (void)SendFdMessage(connection.get(), kServiceRefused,
                           EncodeSetupFailure(SetupFailure(SetupStep::kAskService,
@@ -108,10 +117,23 @@ absl::Status ServeCallers(int listen_fd, const ServiceConfig& config, const List
       if (config.log) config.log(absl::StrCat("uid ", cred.uid, " pid ", cred.pid, ": refused: ", why));
       continue;
     }
-    std::thread([connection = std::move(connection), &config, uid = cred.uid]() mutable {
-      ServiceSession::Serve(std::move(connection), config);
+    // Shared, so that the caller is still told why when no thread can serve it.
+    auto shared = std::make_shared<UniqueFd>(std::move(connection));
+    absl::StatusOr<std::thread> serving = StartThread([shared, &config, uid = cred.uid] {
+      ServiceSession::Serve(std::move(*shared), config);
       count->Give(uid);
-    }).detach();
+    });
+    if (!serving.ok()) {
+      count->Give(cred.uid);
+      (void)SendFdMessage(shared->get(), kServiceRefused,
+                          EncodeSetupFailure(SetupFailure(SetupStep::kAskService, serving.status())));
+      if (config.log) {
+        config.log(absl::StrCat("uid ", cred.uid, " pid ", cred.pid,
+                                ": refused: no thread to serve it: ", serving.status().message()));
+      }
+      continue;
+    }
+    serving->detach();
   }
 }
 

@@ -24,6 +24,7 @@
 #include "absl/strings/strip.h"
 #include "ns/errno_status.h"
 #include "ns/fd_passing.h"
+#include "ns/start_thread.h"
 #include "ns/unique_fd.h"
 #include "sandbox/child/child_setup.h"
 #include "sandbox/command_codec.h"
@@ -210,6 +211,8 @@ absl::StatusOr<Peer> PeerOf(int connection) {
 void ServiceSession::Serve(UniqueFd connection, const ServiceConfig& config) {
   absl::StatusOr<Peer> peer = PeerOf(connection.get());
   if (!peer.ok()) {
+    (void)SendFdMessage(connection.get(), kServiceRefused,
+                        EncodeSetupFailure(SetupFailure(SetupStep::kAskService, peer.status())));
     if (config.log) config.log(absl::StrCat("a caller tokenboxd cannot name: ", peer.status().message()));
     return;
   }
@@ -416,17 +419,34 @@ absl::Status ServiceSession::StartForkServer(ReceivedRequest& received, const Gr
     Asked launch = asked;
     launch.what = absl::StrCat(asked.what, ": run ", DescribeCommand(*command));
     running->fetch_add(1);
-    std::thread([host_uid, running, channel = std::move(channel), child = *std::move(child),
-                 launch = std::move(launch)]() mutable {
-      UniqueFd terminal = child.TakeTerminal();
-      const ServiceStart start{child.pid(), host_uid, terminal.valid()};
-      std::vector<int> fds = {child.pidfd()};
+    // Shared, so that a launch no thread can serve is still ended and refused here.
+    struct Served {
+      UniqueFd channel;
+      Child child;
+      Asked launch;
+    };
+    auto served = std::make_shared<Served>(
+        Served{std::move(channel), *std::move(child), std::move(launch)});
+    absl::StatusOr<std::thread> serving = StartThread([host_uid, running, served] {
+      UniqueFd terminal = served->child.TakeTerminal();
+      const ServiceStart start{served->child.pid(), host_uid, terminal.valid()};
+      std::vector<int> fds = {served->child.pidfd()};
       if (terminal) fds.push_back(terminal.get());
-      if (SendFdMessage(channel.get(), kServiceStarted, EncodeServiceStart(start), fds).ok()) {
-        Relay(channel.get(), child, launch);
+      if (SendFdMessage(served->channel.get(), kServiceStarted, EncodeServiceStart(start), fds)
+              .ok()) {
+        Relay(served->channel.get(), served->child, served->launch);
       }
       running->fetch_sub(1);
-    }).detach();
+    });
+    if (!serving.ok()) {
+      running->fetch_sub(1);
+      (void)served->child.Kill();
+      (void)served->child.Wait();
+      Refuse(served->channel.get(), SetupFailure(SetupStep::kAskService, serving.status()),
+             "a fork-server launch");
+      continue;
+    }
+    serving->detach();
   }
   server->reset();
   // The zygote's end, which the caller's fork server waits for when it is destroyed.
@@ -438,7 +458,8 @@ absl::Status ServiceSession::StartForkServer(ReceivedRequest& received, const Gr
 
 void ServiceSession::Relay(int channel, Child& child, const Asked& asked) {
   // The caller's side, read on a thread of its own: Wait() holds the command's deadline here.
-  std::thread caller([&] {
+  // Without that thread nothing would end the sandbox when the caller goes: it is ended now.
+  absl::StatusOr<std::thread> caller = StartThread([&] {
     for (;;) {
       absl::StatusOr<FdMessage> message = ReceiveFdMessage(channel);
       if (!message.ok() || message->type == kServiceKill) {
@@ -451,6 +472,10 @@ void ServiceSession::Relay(int channel, Child& child, const Asked& asked) {
       }
     }
   });
+  if (!caller.ok()) {
+    asked.Log(absl::StrCat("ending it: no thread to relay for it: ", caller.status().message()));
+    (void)child.Kill();
+  }
   absl::StatusOr<ExitStatus> status = child.Wait();
   if (status.ok()) {
     const ServiceEnd end{*status, child.resource_usage().value_or(rusage{})};
@@ -460,7 +485,7 @@ void ServiceSession::Relay(int channel, Child& child, const Asked& asked) {
     asked.Log(absl::StrCat("ended, and could not be waited for: ", status.status().message()));
   }
   shutdown(channel, SHUT_RDWR);  // Ends the reader above.
-  caller.join();
+  if (caller.ok()) caller->join();
 }
 
 void ServiceSession::Refuse(int channel, const absl::Status& failure,

@@ -49,8 +49,9 @@ std::vector<std::string> Entries(const std::string& dir, const std::string& pref
 
 }  // namespace
 
-TestDaemon::TestDaemon(const std::string& policy, const std::vector<std::string>& options)
-    : options_(options) {
+TestDaemon::TestDaemon(const std::string& policy, const std::vector<std::string>& options,
+                       const std::vector<std::string>& wrapper)
+    : options_(options), wrapper_(wrapper) {
   char dir[] = "/run/tokenbox-test-XXXXXX";
   if (mkdtemp(dir) == nullptr) return;
   dir_ = dir;
@@ -70,7 +71,8 @@ void TestDaemon::SetPolicy(const std::string& text) {
 void TestDaemon::Start() {
   absl::StatusOr<Pipe> log = MakePipe();
   if (!log.ok()) return;
-  std::vector<std::string> argv = {kDaemon, "--socket=" + socket_, "--policy=" + policy_path_};
+  std::vector<std::string> argv = wrapper_;
+  argv.insert(argv.end(), {kDaemon, "--socket=" + socket_, "--policy=" + policy_path_});
   argv.insert(argv.end(), options_.begin(), options_.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -78,7 +80,7 @@ void TestDaemon::Start() {
     std::vector<char*> args;
     for (std::string& arg : argv) args.push_back(arg.data());
     args.push_back(nullptr);
-    execv(kDaemon, args.data());
+    execv(args[0], args.data());
     _exit(127);
   }
   log->write_end.Reset();
@@ -96,6 +98,25 @@ void TestDaemon::Start() {
     }
   });
   listening_ = pid_ > 0 && AwaitLog("tokenboxd: listening on ");
+}
+
+pid_t TestDaemon::pid() const {
+  if (wrapper_.empty() || pid_ <= 0) return pid_;
+  // The wrapper's only child: /proc/PID/task/PID/children lists it.
+  pid_t child = -1;
+  std::ifstream(absl::StrCat("/proc/", pid_, "/task/", pid_, "/children")) >> child;
+  return child;
+}
+
+bool TestDaemon::alive() const {
+  const pid_t daemon = pid();
+  if (daemon <= 0) return false;
+  std::string state;
+  for (absl::string_view line :
+       absl::StrSplit(ReadProcFile(absl::StrCat("/proc/", daemon, "/status")), '\n')) {
+    if (absl::StartsWith(line, "State:")) state = std::string(line);
+  }
+  return !state.empty() && state.find("zombie") == std::string::npos;
 }
 
 std::string TestDaemon::log() const {
@@ -123,6 +144,7 @@ int TestDaemon::AwaitLogOf(const std::vector<std::string>& texts, absl::Duration
 
 void TestDaemon::Kill() {
   if (pid_ <= 0) return;
+  if (pid() != pid_) kill(pid(), SIGKILL);
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
@@ -138,7 +160,8 @@ void TestDaemon::Restart() {
 
 TestDaemon::~TestDaemon() {
   if (pid_ > 0) {
-    kill(pid_, SIGTERM);
+    // The daemon itself: a wrapper (strace) that is signalled detaches and leaves it running.
+    kill(pid(), SIGTERM);
     if (!AwaitExit(pid_, absl::Seconds(5))) kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }

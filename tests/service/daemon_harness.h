@@ -17,17 +17,22 @@ namespace tokenbox::testing {
 
 // A real tokenboxd of the test's own (the //tools:tokenboxd the test has in its runfiles): its
 // socket and policy file in a fresh directory of root's (0755), started when made and stopped
-// when destroyed, its stderr kept as its log.
+// when destroyed, its stderr kept as its log. With a `wrapper` (strace with a fault to inject),
+// the daemon runs under it.
 class TestDaemon {
  public:
-  explicit TestDaemon(const std::string& policy, const std::vector<std::string>& options = {});
+  explicit TestDaemon(const std::string& policy, const std::vector<std::string>& options = {},
+                      const std::vector<std::string>& wrapper = {});
   ~TestDaemon();
   TestDaemon(const TestDaemon&) = delete;
   TestDaemon& operator=(const TestDaemon&) = delete;
 
   // Whether it started and listens.
   bool running() const { return pid_ > 0 && listening_; }
-  pid_t pid() const { return pid_; }
+  // tokenboxd's pid (under a wrapper, the wrapper's child).
+  pid_t pid() const;
+  // Whether it is alive: not exited, nor a zombie.
+  bool alive() const;
   const std::string& socket() const { return socket_; }
   const std::string& policy_path() const { return policy_path_; }
   // Replaces the policy file's text (root's, 0644); the next request reads it.
@@ -49,7 +54,7 @@ class TestDaemon {
  private:
   void Start();
 
-  std::vector<std::string> options_;
+  std::vector<std::string> options_, wrapper_;
   std::string dir_, socket_, policy_path_;
   pid_t pid_ = -1;
   bool listening_ = false;

@@ -2,8 +2,14 @@
 // (the command, and the library's fork server) against peers configured with the same
 // namespaces and mounts: bubblewrap, unshare(1), and a plain fork+exec. Rounds are interleaved,
 // so that whatever else the machine does hits every peer alike; the figures to compare are the
-// ratios, each against its target (docs/BENCHMARKS.md). Run as root: tools/dev bench.
+// ratios, each against its target (docs/BENCHMARKS.md). A user made for the run launches through a
+// tokenboxd the bench starts, against root's launch and against bwrap run by that same user.
+// Run as root: tools/dev bench.
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +17,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +73,133 @@ bool SpawnAndWait(const std::vector<std::string>& argv, std::string* out = nullp
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// Runs `argv` to its end as `uid` (its own gid, no supplementary group), with `env`; whether it
+// exited 0. A fork, where SpawnAndWait vforks: rows that compare with it use it on both sides.
+bool RunAsAndWait(uid_t uid, const std::vector<std::string>& argv,
+                  const std::vector<std::string>& env) {
+  std::vector<char*> args, envp;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  args.push_back(nullptr);
+  envp.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    if (uid != 0 && (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 ||
+                     setresuid(uid, uid, uid) != 0)) {
+      _exit(126);
+    }
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// A user who is not root, made for the bench, granted the bench's policy by a tokenboxd of its
+// own; the user, the daemon and their files are removed when it is destroyed.
+class UnprivilegedCaller {
+ public:
+  static std::optional<UnprivilegedCaller> Start(const std::string& tokenbox,
+                                                const std::string& tokenboxd,
+                                                const std::string& grant) {
+    UnprivilegedCaller caller;
+    char dir[] = "/var/lib/tokenbox-bench-XXXXXX";
+    if (mkdtemp(dir) == nullptr) return std::nullopt;
+    caller.dir_ = dir;
+    chmod(dir, 0755);
+    if (!SpawnAndWait({"/usr/sbin/useradd", "-M", "-s", "/bin/false", kUser})) {
+      std::fprintf(stderr, "launch_bench: useradd %s failed (left by an earlier run?)\n", kUser);
+      return std::nullopt;
+    }
+    caller.made_user_ = true;
+    passwd* entry = getpwnam(kUser);
+    if (entry == nullptr) return std::nullopt;
+    caller.uid_ = entry->pw_uid;
+    caller.tokenbox_ = caller.dir_ + "/tokenbox";
+    if (!SpawnAndWait({"/usr/bin/install", "-m", "755", tokenbox, caller.tokenbox_})) {
+      return std::nullopt;
+    }
+    const std::string policy = caller.dir_ + "/delegation.conf";
+    std::ofstream(policy) << kUser << " " << grant << "\n";
+    chmod(policy.c_str(), 0644);
+    caller.socket_ = caller.dir_ + "/tokenboxd.sock";
+    int log[2];
+    if (pipe(log) != 0) return std::nullopt;
+    caller.daemon_ = fork();
+    if (caller.daemon_ == 0) {
+      dup2(log[1], 2);
+      const std::string socket_option = "--socket=" + caller.socket_;
+      const std::string policy_option = "--policy=" + policy;
+      execl(tokenboxd.c_str(), "tokenboxd", socket_option.c_str(), policy_option.c_str(),
+            nullptr);
+      _exit(127);
+    }
+    close(log[1]);
+    // Its log is drained for the whole run (a line a request), and its first line awaited.
+    std::promise<std::string> first_line;
+    std::future<std::string> listening = first_line.get_future();
+    caller.log_reader_ = std::thread([fd = log[0], promise = std::move(first_line)]() mutable {
+      std::string line;
+      bool told = false;
+      char c;
+      while (read(fd, &c, 1) == 1) {
+        if (!told && c == '\n') {
+          promise.set_value(line);
+          told = true;
+        }
+        if (!told) line += c;
+      }
+      if (!told) promise.set_value(line);
+      close(fd);
+    });
+    const std::string first = listening.get();
+    if (first.find("listening on " + caller.socket_) == std::string::npos) {
+      std::fprintf(stderr, "launch_bench: tokenboxd did not start: %s\n", first.c_str());
+      return std::nullopt;
+    }
+    return caller;
+  }
+
+  UnprivilegedCaller(UnprivilegedCaller&& other) noexcept { *this = std::move(other); }
+  UnprivilegedCaller& operator=(UnprivilegedCaller&& other) noexcept {
+    std::swap(dir_, other.dir_);
+    std::swap(made_user_, other.made_user_);
+    std::swap(uid_, other.uid_);
+    std::swap(tokenbox_, other.tokenbox_);
+    std::swap(socket_, other.socket_);
+    std::swap(daemon_, other.daemon_);
+    std::swap(log_reader_, other.log_reader_);
+    return *this;
+  }
+  ~UnprivilegedCaller() {
+    if (daemon_ > 0) {
+      kill(daemon_, SIGTERM);
+      waitpid(daemon_, nullptr, 0);
+    }
+    if (log_reader_.joinable()) log_reader_.join();
+    if (made_user_) SpawnAndWait({"/usr/sbin/userdel", kUser});
+    if (!dir_.empty()) SpawnAndWait({"/bin/rm", "-rf", dir_});
+  }
+
+  uid_t uid() const { return uid_; }
+  const std::string& tokenbox() const { return tokenbox_; }
+  std::vector<std::string> Environment() const {
+    return {"PATH=/usr/bin:/bin", "TOKENBOX_SERVICE_SOCKET=" + socket_};
+  }
+
+ private:
+  static constexpr char kUser[] = "tbx-bench";
+  UnprivilegedCaller() = default;
+  std::string dir_;
+  bool made_user_ = false;
+  uid_t uid_ = 0;
+  std::string tokenbox_, socket_;
+  pid_t daemon_ = -1;
+  std::thread log_reader_;
+};
+
 // Waits for a library launch of /bin/true; whether it started and exited 0.
 bool ExitedZero(absl::StatusOr<Child> child) {
   return child.ok() && child->Wait().value_or(ExitStatus::TimedOut()) == ExitStatus::Exited(0);
@@ -99,14 +235,15 @@ std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<st
 }
 
 int Main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: launch_bench TOKENBOX PEAK_RSS [ROUNDS]\n");
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: launch_bench TOKENBOX TOKENBOXD PEAK_RSS [ROUNDS]\n");
     return 2;
   }
   const std::string tokenbox = argv[1];
-  const std::string peak_rss = argv[2];
+  const std::string tokenboxd = argv[2];
+  const std::string peak_rss = argv[3];
   int rounds = 200;
-  if (argc > 3 && (!absl::SimpleAtoi(argv[3], &rounds) || rounds < 10)) {
+  if (argc > 4 && (!absl::SimpleAtoi(argv[4], &rounds) || rounds < 10)) {
     std::fprintf(stderr, "launch_bench: ROUNDS must be a number >= 10\n");
     return 2;
   }
@@ -121,6 +258,10 @@ int Main(int argc, char** argv) {
   auto shared_pid_sandbox = SandboxBuilder().Policy(delegation).Namespaces(shared_pid).Build();
   auto command = CommandBuilder().Program({"/bin/true"}).Build();
   if (!sandbox.ok() || !shared_pid_sandbox.ok() || !command.ok()) return 1;
+  std::optional<UnprivilegedCaller> user = UnprivilegedCaller::Start(
+      tokenbox, tokenboxd,
+      "cmds=map_create:prog_load:btf_load maps=array progs=socket_filter attachs=any");
+  if (!user.has_value()) return 1;
   auto server = ForkServer::Start(*sandbox);
   auto shared_pid_server = ForkServer::Start(*shared_pid_sandbox);
   for (const auto* started : {&server, &shared_pid_server}) {
@@ -167,6 +308,17 @@ int Main(int argc, char** argv) {
        [&] { return ExitedZero((*server)->Launch(*command)); }},
       {"Launch() in-process (library, defaults)",
        [&] { return ExitedZero(Launch(*sandbox, *command)); }},
+      // Forked, not vforked, and setresuid()ed to the user first (the root rows: uid 0 stays).
+      {"tokenbox run (defaults), as root, forked",
+       [&] { return RunAsAndWait(0, tokenbox_defaults, user->Environment()); }},
+      {"tokenbox run (defaults), as a user, through tokenboxd",
+       [&] {
+         return RunAsAndWait(user->uid(),
+                             Concat(Concat({user->tokenbox(), "run"}, policy), {"--", "/bin/true"}),
+                             user->Environment());
+       }},
+      {"bwrap (same options and view as above), as the same user",
+       [&] { return RunAsAndWait(user->uid(), bwrap_defaults, user->Environment()); }},
   };
   for (Peer& peer : peers) {  // Warm up caches.
     for (int i = 0; i < 5; ++i) {
@@ -238,6 +390,10 @@ int Main(int argc, char** argv) {
       1.35);
   row("200 launches 8 at a time, wall time: tokenbox run / bwrap",
       Percentile(tokenbox_wall, 0.5) / Percentile(bwrap_wall, 0.5), 0.75);
+  row("tokenbox run as a user, through tokenboxd / as root (both forked)", median(10) / median(9),
+      1.20);
+  row("tokenbox run as a user, through tokenboxd / bwrap as that user, same view",
+      median(10) / median(11), 1.00);
   std::printf("\n%d launches %d at a time (median of %d batches, alternating): tokenbox run "
               "%.0f ms, bwrap %.0f ms\n",
               kTotal, kParallel, kBatches, Percentile(tokenbox_wall, 0.5),
