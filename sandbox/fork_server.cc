@@ -87,9 +87,7 @@ absl::StatusOr<std::unique_ptr<ForkServer>> ForkServer::StartThroughService(
   request.bind_sources = static_cast<uint32_t>(sources->size());
   std::vector<int> fds;
   for (const UniqueFd& source : *sources) fds.push_back(source.get());
-  if (absl::Status s = SendServiceRequest(sock->get(), request, fds); !s.ok()) {
-    return SetupFailure(SetupStep::kAskService, s);
-  }
+  if (absl::Status s = SendRequestToService(sock->get(), request, fds); !s.ok()) return s;
   absl::StatusOr<ServiceStarted> zygote = AwaitServiceStart(sock->get(), options.launch.setup_timeout);
   if (!zygote.ok()) return zygote.status();
   // The zygote is served on the connection: ending its Child ends the fork server.
@@ -158,7 +156,7 @@ ForkServer::~ForkServer() {
 
 absl::StatusOr<Child> ForkServer::Launch(const Command& command) {
   if (through_service_) return LaunchThroughService(command);
-  const LauncherSteps steps(launch_options_.verbose, MonotonicNow());
+  const LauncherSteps steps(launch_options_.verbose ? STDERR_FILENO : -1, MonotonicNow());
   const absl::Duration setup_timeout = launch_options_.setup_timeout;
   if (command.kind() == Command::Kind::kFunction) {
     return absl::InvalidArgumentError(

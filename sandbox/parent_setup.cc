@@ -63,7 +63,10 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
                                                         ExpectedStart expect,
                                                         const ChildMain& child_main,
                                                         const OnBehalfOf* on_behalf_of) {
-  const LauncherSteps steps(options.verbose, MonotonicNow());
+  const int progress_fd = !options.verbose         ? -1
+                          : on_behalf_of != nullptr ? on_behalf_of->progress_fd
+                                                    : STDERR_FILENO;
+  const LauncherSteps steps(progress_fd, MonotonicNow());
   if (absl::Status s = CheckPrivileges(); !s.ok()) {
     return SetupFailure(SetupStep::kCheckPrivileges, s);
   }
@@ -88,7 +91,7 @@ absl::StatusOr<ParentSetup::Started> ParentSetup::Start(const Sandbox& sandbox,
   const Sandbox leased = host_ids ? sandbox.WithLeasedIds(host_ids->id()) : sandbox;
   absl::StatusOr<SocketPair> pair = MakeSocketPair();
   if (!pair.ok()) return SetupFailure(SetupStep::kCreateHandshakeSocket, pair.status());
-  ChildContext context{getpid(), options.verbose, steps.started(), options.setup_timeout,
+  ChildContext context{getpid(), progress_fd, steps.started(), options.setup_timeout,
                        cgroup ? cgroup->dir_fds() : std::vector<int>()};
   context.deadline = LaunchDeadline(steps.started(), timeout);
   if (on_behalf_of != nullptr) {

@@ -28,13 +28,14 @@ namespace tokenbox {
 // (a zygote serves launches on it).
 // A launch that tokenboxd makes for a user who is not root (sandbox/service): that user's ids,
 // whose files its writable binds show as the sandbox's, the bind sources that user opened, in
-// the order of the view's bind operations, and the resource limits that user has, which the
-// sandbox starts with.
+// the order of the view's bind operations, the resource limits that user has, which the
+// sandbox starts with, and that user's stderr, where --verbose prints.
 struct OnBehalfOf {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<int> bind_sources;
   std::vector<ResourceLimit> limits;
+  int progress_fd = -1;  // Where --verbose's lines go: that user's stderr.
 };
 
 class ParentSetup {

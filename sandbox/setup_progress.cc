@@ -1,13 +1,16 @@
 #include "sandbox/setup_progress.h"
 
+#include <stdio.h>
+
 #include <cstdio>
 
 #include "ns/monotonic_clock.h"
 
 namespace tokenbox {
 
-void PrintSetupProgress(absl::Duration started, absl::string_view who, absl::string_view what) {
-  std::fprintf(stderr, "tokenbox: %8.3f ms  %.*s: %.*s\n",
+void PrintSetupProgress(int fd, absl::Duration started, absl::string_view who,
+                        absl::string_view what) {
+  dprintf(fd, "tokenbox: %8.3f ms  %.*s: %.*s\n",
                absl::ToDoubleMilliseconds(MonotonicNow() - started), static_cast<int>(who.size()),
                who.data(), static_cast<int>(what.size()), what.data());
 }
@@ -20,7 +23,7 @@ absl::Status LauncherSteps::Step(SetupStep step, const absl::Status& status,
 }
 
 void LauncherSteps::Note(absl::string_view what) const {
-  if (verbose_) PrintSetupProgress(started_, "launcher", what);
+  if (progress_fd_ >= 0) PrintSetupProgress(progress_fd_, started_, "launcher", what);
 }
 
 }  // namespace tokenbox

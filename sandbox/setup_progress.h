@@ -8,27 +8,30 @@
 
 namespace tokenbox {
 
-// --verbose's line for a step that `who` ("launcher", "child") finished, timed from `started`
-// (MonotonicNow() when the launch began).
-void PrintSetupProgress(absl::Duration started, absl::string_view who, absl::string_view what);
+// --verbose's line, on `fd`, for a step that `who` ("launcher", "child") finished, timed from
+// `started` (MonotonicNow() when the launch began).
+void PrintSetupProgress(int fd, absl::Duration started, absl::string_view who,
+                        absl::string_view what);
 
 // How each step of the launcher's side of a set-up ends: a failure comes back as that step's
-// (SetupFailure()), for the caller to return; a success is printed under --verbose. The
+// (SetupFailure()), for the caller to return; a success is printed under --verbose, on
+// `progress_fd` (-1: not printed; the launcher's stderr, or for tokenboxd its caller's). The
 // child's side ends its steps on a SetupReporter (sandbox/child/setup_reporter.h).
 class LauncherSteps {
  public:
-  LauncherSteps(bool verbose, absl::Duration started) : verbose_(verbose), started_(started) {}
+  LauncherSteps(int progress_fd, absl::Duration started)
+      : progress_fd_(progress_fd), started_(started) {}
 
   // OK when `status` is, after printing `note` (the step's name when empty); else the failure.
   absl::Status Step(SetupStep step, const absl::Status& status, absl::string_view note = {}) const;
   // Prints `what` under --verbose.
   void Note(absl::string_view what) const;
 
-  bool verbose() const { return verbose_; }
+  int progress_fd() const { return progress_fd_; }
   absl::Duration started() const { return started_; }
 
  private:
-  const bool verbose_;
+  const int progress_fd_;
   const absl::Duration started_;  // MonotonicNow() when the launch began.
 };
 

@@ -37,7 +37,7 @@ absl::Status RunWithDelegatedBpffs(const DelegationPolicy& policy,
         return fn(bpffs->get());
       },
       [&](pid_t pid, int sock) {
-        return DelegateToChild(LauncherSteps(/*verbose=*/false, MonotonicNow()), sock, pid,
+        return DelegateToChild(LauncherSteps(/*progress_fd=*/-1, MonotonicNow()), sock, pid,
                                *nobody, *nobody, policy, timeout);
       });
 }

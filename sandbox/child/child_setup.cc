@@ -38,7 +38,7 @@ class ChildSetup {
   ChildSetup(const Sandbox& sandbox, const ChildContext& context, UniqueFd sock)
       : sandbox_(sandbox),
         context_(context),
-        reporter_(std::move(sock), context.verbose, context.started) {}
+        reporter_(std::move(sock), context.progress_fd, context.started) {}
 
   // Namespaces, id maps, filesystem view, delegated bpffs, token, loopback and hostname.
   UniqueFd PrepareSandbox();
@@ -169,6 +169,9 @@ void ChildSetup::StartCommand(const Command& command, const std::function<int()>
                               std::optional<pid_t> parent) {
   const ProgramFds fds = ProgramFdsOf(command, own_terminal.get());
   reporter_.Step(SetupStep::kArrangeFds, ApplyFdLayout(PlanFdLayout(fds.targets), token, fds.sources));
+  // The fd it printed on may be gone or another now; the program's stderr is where its
+  // launcher's (or tokenboxd's caller's) stderr went.
+  reporter_.PrintProgressOn(STDERR_FILENO);
   if (command.controlling_terminal()) {
     reporter_.Step(SetupStep::kTakeControllingTerminal, TakeControllingTerminal());
   }

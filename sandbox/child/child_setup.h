@@ -17,7 +17,7 @@ namespace tokenbox {
 
 struct ChildContext {
   pid_t launcher_pid;             // To notice a launcher that died before PR_SET_PDEATHSIG held.
-  bool verbose;                   // Print each step and its time to stderr.
+  int progress_fd;                // Where --verbose prints each step and its time (-1: nowhere).
   absl::Duration started;         // MonotonicNow() when the launch began, for --verbose.
   absl::Duration setup_timeout;   // How long to wait for the launcher at each step.
   std::vector<int> cgroup_fds;    // The sandbox's own cgroups' directories, to enter.

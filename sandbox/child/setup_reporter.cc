@@ -17,7 +17,7 @@ void SetupReporter::Step(SetupStep step, const absl::Status& status) {
 }
 
 void SetupReporter::Done(SetupStep step) const {
-  if (verbose_) PrintSetupProgress(started_, "child", SetupStepName(step));
+  if (progress_fd_ >= 0) PrintSetupProgress(progress_fd_, started_, "child", SetupStepName(step));
 }
 
 void SetupReporter::Fail(SetupStep step, const absl::Status& status) {

@@ -14,8 +14,9 @@ namespace tokenbox {
 // its steps on LauncherSteps (sandbox/setup_progress.h).
 class SetupReporter {
  public:
-  SetupReporter(UniqueFd sock, bool verbose, absl::Duration started)
-      : sock_(std::move(sock)), verbose_(verbose), started_(started) {}
+  // Successes are printed on `progress_fd` (-1: not printed).
+  SetupReporter(UniqueFd sock, int progress_fd, absl::Duration started)
+      : sock_(std::move(sock)), progress_fd_(progress_fd), started_(started) {}
 
   // Ends `step` with `status`: returns when it is OK, else reports it and exits.
   void Step(SetupStep step, const absl::Status& status);
@@ -26,10 +27,14 @@ class SetupReporter {
   int sock() const { return sock_.get(); }
   // Closes the socket, in a process that must not hold the launcher's end-of-file back.
   void CloseSocket() { sock_.Reset(); }
+  // Prints what follows on `fd`: once the program's fds are in place, its stderr.
+  void PrintProgressOn(int fd) {
+    if (progress_fd_ >= 0) progress_fd_ = fd;
+  }
 
  private:
   UniqueFd sock_;  // Close-on-exec, so a successful execve closes it.
-  const bool verbose_;
+  int progress_fd_;
   const absl::Duration started_;  // MonotonicNow() when the launch began.
 };
 

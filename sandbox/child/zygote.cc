@@ -85,7 +85,7 @@ void ServeLaunch(const Sandbox& sandbox, const std::function<int()>& function,
   if (pid < 0) return refuse(ErrnoStatus(clone_errno, "clone(CLONE_PARENT)"));
   if (pid == 0) {
     reporter.CloseSocket();
-    ChildContext launch_context{context.launcher_pid, context.verbose, launch->started,
+    ChildContext launch_context{context.launcher_pid, context.progress_fd, launch->started,
                                 context.setup_timeout};
     launch_context.deadline = LaunchDeadline(launch->started, command->timeout());
     launch_context.await_launch_cgroup = launch->into_cgroup;

@@ -86,6 +86,18 @@ CommandForService EncodeCommandForService(const Command& command) {
   return encoded;
 }
 
+absl::Status SendRequestToService(int sock, const ServiceRequest& request,
+                                  const std::vector<int>& fds) {
+  const absl::Status sent = SendServiceRequest(sock, request, fds);
+  if (sent.ok()) return sent;
+  // A refusal sent before the daemon closed is queued already; the bound is for none at all.
+  absl::StatusOr<FdMessage> answered = ReceiveFdMessage(sock, absl::Milliseconds(100));
+  if (answered.ok() && answered->type == kServiceRefused) {
+    return DecodeSetupFailure(answered->payload);
+  }
+  return SetupFailure(SetupStep::kAskService, sent);
+}
+
 absl::StatusOr<ServiceStarted> AwaitServiceStart(int sock, absl::Duration timeout) {
   absl::StatusOr<FdMessage> reply = ReceiveFdMessage(sock, timeout);
   if (!reply.ok()) {
@@ -129,7 +141,7 @@ absl::StatusOr<ServiceGrant> AskServiceGrant(const LaunchOptions& options) {
   if (!sock.ok()) return sock.status();
   ServiceRequest request;
   request.kind = ServiceRequest::Kind::kShowGrant;
-  if (absl::Status s = SendServiceRequest(sock->get(), request, {}); !s.ok()) return s;
+  if (absl::Status s = SendRequestToService(sock->get(), request, {}); !s.ok()) return s;
   absl::StatusOr<FdMessage> reply = ReceiveFdMessage(sock->get(), options.setup_timeout);
   if (!reply.ok()) return reply.status();
   if (reply->type == kServiceRefused) return DecodeSetupFailure(reply->payload);
@@ -163,9 +175,7 @@ absl::StatusOr<Child> LaunchThroughService(const Sandbox& sandbox, const Command
   std::vector<int> fds;
   for (const UniqueFd& source : *sources) fds.push_back(source.get());
   fds.insert(fds.end(), encoded.fds.begin(), encoded.fds.end());
-  if (absl::Status s = SendServiceRequest(sock->get(), request, fds); !s.ok()) {
-    return SetupFailure(SetupStep::kAskService, s);
-  }
+  if (absl::Status s = SendRequestToService(sock->get(), request, fds); !s.ok()) return s;
   absl::StatusOr<ServiceStarted> start = AwaitServiceStart(sock->get(), options.setup_timeout);
   if (!start.ok()) return start.status();
   return ServiceChild(*std::move(start), *std::move(sock),

@@ -43,6 +43,13 @@ struct CommandForService {
 };
 CommandForService EncodeCommandForService(const Command& command);
 
+// Sends `request` with `fds` on a new connection `sock`, as a set-up failure at kAskService when
+// it cannot. tokenboxd may answer before the whole request arrived (a caller it cannot name,
+// one with too many connections): its refusal, which says why, is returned then, not the broken
+// pipe.
+absl::Status SendRequestToService(int sock, const ServiceRequest& request,
+                                  const std::vector<int>& fds);
+
 // Waits on `sock` for the reply to a request: the sandbox started (its pidfd, and its terminal
 // when the command asked for one), or tokenboxd's refusal, as the set-up failure it is.
 struct ServiceStarted {

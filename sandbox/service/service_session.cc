@@ -285,10 +285,16 @@ absl::Status ServiceSession::Launch(ReceivedRequest& received, const GrantPolicy
   }
   absl::StatusOr<std::vector<ResourceLimit>> limits = CallerLimits(peer_);
   if (!limits.ok()) return SetupFailure(SetupStep::kServiceGrant, limits.status());
-  const OnBehalfOf on_behalf_of{peer_.uid, peer_.gid, Raw(received.fds, 0, request.bind_sources),
-                                *limits};
+  OnBehalfOf on_behalf_of{peer_.uid, peer_.gid, Raw(received.fds, 0, request.bind_sources),
+                          *limits};
+  // --verbose prints on the caller's stderr, as a root launch prints on its own.
+  LaunchOptions options = config_.launch;
+  options.verbose = request.verbose;
+  for (const PassedFd& passed_fd : command->passed_fds()) {
+    if (passed_fd.target == STDERR_FILENO) on_behalf_of.progress_fd = passed_fd.fd->get();
+  }
   absl::StatusOr<ParentSetup::Started> started = ParentSetup::Start(
-      *sandbox, command->timeout(), CallerStdio(), config_.launch,
+      *sandbox, command->timeout(), CallerStdio(), options,
       command->own_terminal().has_value() ? ExpectedStart::kProgramWithOwnTerminal
                                           : ExpectedStart::kProgram,
       [&](const Sandbox& leased, UniqueFd sock, const ChildContext& context) {

@@ -319,6 +319,22 @@ exit 77
   rmdir(artifacts.c_str());
 }
 
+// The daemon's steps and the child's are printed where the caller's stderr is, as a root
+// launch prints its own.
+TEST_CASE("--verbose through tokenboxd prints each step on the caller's stderr") {
+  TB_REQUIRE_WORLD();
+  CommandResult r = RunAs(world.granted, world.daemon,
+                          world.Run(Concat(kArrayMaps, {"--verbose"}), {"/bin/true"}));
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  for (const char* step : {"launcher: leased host id ", "launcher: forked the child\n",
+                           "child: create BPF token\n", "child: drop capabilities\n",
+                           "launcher: program started (execve succeeded)\n"}) {
+    CHECK(Contains(r.err, step));
+  }
+  CHECK_FALSE(Contains(world.daemon.log(), "child: create BPF token"));
+}
+
 TEST_CASE("Exit codes, a timeout and a fork server work as for root") {
   TB_REQUIRE_WORLD();
   CHECK(RunAs(world.granted, world.daemon, world.Run(kArrayMaps, {"/bin/sh", "-c", "exit 7"}))
