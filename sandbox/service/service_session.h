@@ -13,6 +13,7 @@
 #include "ns/unique_fd.h"
 #include "sandbox/child.h"
 #include "sandbox/launch_options.h"
+#include "sandbox/service/caller_checks.h"
 #include "sandbox/service/grant_policy.h"
 #include "sandbox/service/service_protocol.h"
 
@@ -30,15 +31,6 @@ struct ServiceConfig {
   std::function<void(absl::string_view line)> log;
 };
 
-// Who is at the other end of a connection, as the kernel tells it: never what the caller says.
-struct Peer {
-  pid_t pid = -1;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  UniqueFd pidfd;    // SO_PEERPIDFD where the kernel has it (6.5), else pidfd_open(pid).
-  std::string user;  // The name of uid in the user database.
-};
-absl::StatusOr<Peer> PeerOf(int connection);
 
 // tokenboxd's side of one connection: the caller's identity from the kernel, its request, the
 // grant the administrator's policy gives it, and then, if that covers the request, the sandbox
@@ -57,6 +49,10 @@ class ServiceSession {
 
   // One request, granted or refused; the sandbox or fork server it starts is served to its end.
   void ServeRequest(ReceivedRequest received);
+  // The request's sandbox, decoded, within `grant`, asking nothing no grant gives, with bind
+  // sources and passed fds of kinds a caller may pass; else the set-up failure that says why.
+  absl::StatusOr<Sandbox> GrantedSandbox(const ReceivedRequest& received, const GrantPolicy& policy,
+                                         const Grant& grant) const;
   absl::Status Launch(ReceivedRequest& received, const GrantPolicy& policy, const Grant& grant);
   absl::Status StartForkServer(ReceivedRequest& received, const GrantPolicy& policy,
                                const Grant& grant);
