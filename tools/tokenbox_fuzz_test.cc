@@ -1,6 +1,6 @@
-// `tokenbox fuzz` with a stand-in fuzzer (a script that behaves as libFuzzer does at the edges):
-// the corpus and artifact directories are writable, nothing else of the host is, a crash is
-// reported with its input, and libFuzzer's exit code passes through.
+// `tokenbox fuzz` with a stand-in fuzzer (tests/stand_in_fuzzer.h): the corpus and artifact
+// directories are writable, nothing else of the host is, a crash is reported with its input,
+// and libFuzzer's exit code passes through.
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tests/command_runner.h"
+#include "tests/stand_in_fuzzer.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -18,25 +19,6 @@ using ::tokenbox::testing::CommandResult;
 using ::tokenbox::testing::Contains;
 using ::tokenbox::testing::RunCommand;
 using ::tokenbox::testing::StagedFiles;
-
-// Called as libFuzzer would be: ... -artifact_prefix=DIR/ CORPUS. Writes one corpus entry,
-// tries the host's /etc, then "crashes" as libFuzzer reports a crash.
-constexpr char kFakeFuzzer[] = R"(#!/bin/sh
-for arg; do
-  case "$arg" in
-    -artifact_prefix=*) prefix=${arg#-artifact_prefix=} ;;
-    -*) ;;
-    *) corpus=$arg ;;
-  esac
-done
-echo seed > "$corpus/new-entry" && echo "corpus writable" >&2
-touch /etc/tokenbox-fuzz-escape 2>/dev/null && echo "HOST WRITABLE" >&2
-echo "cwd=$(pwd) tmpdir=$TMPDIR" >&2
-echo "==2== ERROR: libFuzzer: deadly signal" >&2
-echo crash > "${prefix}crash-1234"
-echo "artifact_prefix='$prefix'; Test unit written to ${prefix}crash-1234" >&2
-exit 77
-)";
 
 // A fuzzer that lies in its report: its artifact line names a host file
 // and its error line carries terminal escape sequences. It also shows its environment.
@@ -49,7 +31,7 @@ constexpr char kLyingFuzzer[] = "#!/bin/sh\n"
 struct FuzzDirs {
   StagedFiles files;
   std::string fuzzer, corpus, artifacts;
-  explicit FuzzDirs(const char* script = kFakeFuzzer) {
+  explicit FuzzDirs(const char* script = testing::kStandInFuzzer) {
     fuzzer = files.Write("fake_fuzzer", script, 0755);
     corpus = files.path("corpus");
     artifacts = files.path("artifacts");

@@ -23,6 +23,7 @@
 #include "tests/command_runner.h"
 #include "tests/process_state.h"
 #include "tests/service/daemon_harness.h"
+#include "tests/stand_in_fuzzer.h"
 #include "tests/test_support.h"
 
 namespace tokenbox {
@@ -270,26 +271,13 @@ TEST_CASE("A bind gives the sandbox what the caller may do there, and no more") 
   CHECK(Contains(listed.err, "Permission denied"));
 }
 
-// tokenbox fuzz as the user, with a stand-in fuzzer (a script that acts as libFuzzer does at the
-// edges): its corpus and artifact directories, the user's own and private, are writable inside
-// and what the fuzzer writes there is the user's; the host is not; a crash is reported.
+// tokenbox fuzz as the user, with a stand-in fuzzer (tests/stand_in_fuzzer.h): its corpus and
+// artifact directories, the user's own and private, are writable inside and what the fuzzer
+// writes there is the user's; the host is not; a crash is reported.
 TEST_CASE("tokenbox fuzz works for the user, its corpus and crash the user's afterwards") {
   TB_REQUIRE_WORLD();
-  const std::string fuzzer = world.staged.Write("stand_in_fuzzer", R"(#!/bin/sh
-for arg; do
-  case "$arg" in
-    -artifact_prefix=*) prefix=${arg#-artifact_prefix=} ;;
-    -*) ;;
-    *) corpus=$arg ;;
-  esac
-done
-echo seed > "$corpus/new-entry"
-touch /etc/tokenbox-fuzz-escape 2>/dev/null && echo "HOST WRITABLE" >&2
-echo "==2== ERROR: libFuzzer: deadly signal" >&2
-echo crash > "${prefix}crash-1"
-echo "Test unit written to ${prefix}crash-1" >&2
-exit 77
-)", 0755);
+  const std::string fuzzer =
+      world.staged.Write("stand_in_fuzzer", testing::kStandInFuzzer, 0755);
   const std::string corpus = world.staged.dir() + "/corpus", artifacts = world.staged.dir() + "/art";
   for (const std::string& dir : {corpus, artifacts}) {
     REQUIRE(mkdir(dir.c_str(), 0700) == 0);
@@ -305,15 +293,16 @@ exit 77
   CHECK(access("/etc/tokenbox-fuzz-escape", F_OK) != 0);
   CHECK(Contains(r.err, "tokenbox fuzz: the fuzzer exited with code 77 after: ==2== ERROR: "
                         "libFuzzer: deadly signal; the input is saved at " + artifacts +
-                            "/crash-1\n"));
-  for (const std::string& file : {corpus + "/new-entry", artifacts + "/crash-1"}) {
+                            "/crash-1234\n"));
+  CHECK(Contains(r.err, "corpus writable"));
+  for (const std::string& file : {corpus + "/new-entry", artifacts + "/crash-1234"}) {
     struct stat st;
     CHECK(stat(file.c_str(), &st) == 0);
     CHECK(st.st_uid == world.granted.uid());
   }
   // The user cleans up what the fuzzer made, as a fuzzing job does.
   CHECK(RunAs(world.granted, world.daemon,
-              {"/bin/rm", "-r", corpus + "/new-entry", artifacts + "/crash-1"})
+              {"/bin/rm", "-r", corpus + "/new-entry", artifacts + "/crash-1234"})
             .exit_code == 0);
   rmdir(corpus.c_str());
   rmdir(artifacts.c_str());
