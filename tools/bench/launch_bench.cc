@@ -5,11 +5,6 @@
 // ratios, each against its target (docs/BENCHMARKS.md). A user made for the run launches through a
 // tokenboxd the bench starts, against root's launch and against bwrap run by that same user.
 // Run as root: tools/dev bench.
-#include <grp.h>
-#include <pwd.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,9 +12,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
-#include <future>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,8 +24,9 @@
 #include "absl/time/clock.h"
 #include "sandbox/fork_server.h"
 #include "sandbox/launcher.h"
+#include "tools/bench/spawn.h"
+#include "tools/bench/unprivileged_caller.h"
 
-extern char** environ;
 
 namespace tokenbox {
 namespace {
@@ -41,163 +35,6 @@ struct Peer {
   std::string name;
   std::function<bool()> run_once;  // Starts /bin/true and waits for it; false on failure.
   std::vector<double> ms;
-};
-
-// Runs `argv` to its end; whether it exited 0. With `out`, what it printed.
-bool SpawnAndWait(const std::vector<std::string>& argv, std::string* out = nullptr) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  int pipe_fds[2] = {-1, -1};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (out != nullptr) {
-    if (pipe(pipe_fds) != 0) return false;
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  }
-  pid_t pid;
-  const bool spawned = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0;
-  posix_spawn_file_actions_destroy(&actions);
-  if (out != nullptr) {
-    close(pipe_fds[1]);
-    char buffer[256];
-    for (ssize_t n; spawned && (n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0;) {
-      out->append(buffer, static_cast<size_t>(n));
-    }
-    close(pipe_fds[0]);
-  }
-  if (!spawned) return false;
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return false;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-// Runs `argv` to its end as `uid` (its own gid, no supplementary group), with `env`; whether it
-// exited 0. A fork, where SpawnAndWait vforks: rows that compare with it use it on both sides.
-bool RunAsAndWait(uid_t uid, const std::vector<std::string>& argv,
-                  const std::vector<std::string>& env) {
-  std::vector<char*> args, envp;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  args.push_back(nullptr);
-  envp.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    if (uid != 0 && (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 ||
-                     setresuid(uid, uid, uid) != 0)) {
-      _exit(126);
-    }
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return false;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-// A user who is not root, made for the bench, granted the bench's policy by a tokenboxd of its
-// own; the user, the daemon and their files are removed when it is destroyed.
-class UnprivilegedCaller {
- public:
-  static std::optional<UnprivilegedCaller> Start(const std::string& tokenbox,
-                                                const std::string& tokenboxd,
-                                                const std::string& grant) {
-    UnprivilegedCaller caller;
-    char dir[] = "/var/lib/tokenbox-bench-XXXXXX";
-    if (mkdtemp(dir) == nullptr) return std::nullopt;
-    caller.dir_ = dir;
-    chmod(dir, 0755);
-    if (!SpawnAndWait({"/usr/sbin/useradd", "-M", "-s", "/bin/false", kUser})) {
-      std::fprintf(stderr, "launch_bench: useradd %s failed (left by an earlier run?)\n", kUser);
-      return std::nullopt;
-    }
-    caller.made_user_ = true;
-    passwd* entry = getpwnam(kUser);
-    if (entry == nullptr) return std::nullopt;
-    caller.uid_ = entry->pw_uid;
-    caller.tokenbox_ = caller.dir_ + "/tokenbox";
-    if (!SpawnAndWait({"/usr/bin/install", "-m", "755", tokenbox, caller.tokenbox_})) {
-      return std::nullopt;
-    }
-    const std::string policy = caller.dir_ + "/delegation.conf";
-    std::ofstream(policy) << kUser << " " << grant << "\n";
-    chmod(policy.c_str(), 0644);
-    caller.socket_ = caller.dir_ + "/tokenboxd.sock";
-    int log[2];
-    if (pipe(log) != 0) return std::nullopt;
-    caller.daemon_ = fork();
-    if (caller.daemon_ == 0) {
-      dup2(log[1], 2);
-      const std::string socket_option = "--socket=" + caller.socket_;
-      const std::string policy_option = "--policy=" + policy;
-      execl(tokenboxd.c_str(), "tokenboxd", socket_option.c_str(), policy_option.c_str(),
-            nullptr);
-      _exit(127);
-    }
-    close(log[1]);
-    // Its log is drained for the whole run (a line a request), and its first line awaited.
-    std::promise<std::string> first_line;
-    std::future<std::string> listening = first_line.get_future();
-    caller.log_reader_ = std::thread([fd = log[0], promise = std::move(first_line)]() mutable {
-      std::string line;
-      bool told = false;
-      char c;
-      while (read(fd, &c, 1) == 1) {
-        if (!told && c == '\n') {
-          promise.set_value(line);
-          told = true;
-        }
-        if (!told) line += c;
-      }
-      if (!told) promise.set_value(line);
-      close(fd);
-    });
-    const std::string first = listening.get();
-    if (first.find("listening on " + caller.socket_) == std::string::npos) {
-      std::fprintf(stderr, "launch_bench: tokenboxd did not start: %s\n", first.c_str());
-      return std::nullopt;
-    }
-    return caller;
-  }
-
-  UnprivilegedCaller(UnprivilegedCaller&& other) noexcept { *this = std::move(other); }
-  UnprivilegedCaller& operator=(UnprivilegedCaller&& other) noexcept {
-    std::swap(dir_, other.dir_);
-    std::swap(made_user_, other.made_user_);
-    std::swap(uid_, other.uid_);
-    std::swap(tokenbox_, other.tokenbox_);
-    std::swap(socket_, other.socket_);
-    std::swap(daemon_, other.daemon_);
-    std::swap(log_reader_, other.log_reader_);
-    return *this;
-  }
-  ~UnprivilegedCaller() {
-    if (daemon_ > 0) {
-      kill(daemon_, SIGTERM);
-      waitpid(daemon_, nullptr, 0);
-    }
-    if (log_reader_.joinable()) log_reader_.join();
-    if (made_user_) SpawnAndWait({"/usr/sbin/userdel", kUser});
-    if (!dir_.empty()) SpawnAndWait({"/bin/rm", "-rf", dir_});
-  }
-
-  uid_t uid() const { return uid_; }
-  const std::string& tokenbox() const { return tokenbox_; }
-  std::vector<std::string> Environment() const {
-    return {"PATH=/usr/bin:/bin", "TOKENBOX_SERVICE_SOCKET=" + socket_};
-  }
-
- private:
-  static constexpr char kUser[] = "tbx-bench";
-  UnprivilegedCaller() = default;
-  std::string dir_;
-  bool made_user_ = false;
-  uid_t uid_ = 0;
-  std::string tokenbox_, socket_;
-  pid_t daemon_ = -1;
-  std::thread log_reader_;
 };
 
 // Waits for a library launch of /bin/true; whether it started and exited 0.
