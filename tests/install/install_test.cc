@@ -47,6 +47,13 @@ struct Prefix {
   }
 };
 
+// The archive is built as this test is: a sanitized one needs the sanitizers' runtimes linked.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr char kSanitizers[] = "-fsanitize=address,undefined";
+#else
+constexpr char kSanitizers[] = "";
+#endif
+
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
 mode_t ModeOf(const std::string& path) {
@@ -117,9 +124,9 @@ TEST_CASE("A program links the installed library with pkg-config's flags, and la
   CommandResult built = RunCommand(
       {"/bin/sh", "-c",
        "PKG_CONFIG_PATH=\"$0/lib/pkgconfig\" && export PKG_CONFIG_PATH && "
-       "g++ -std=c++17 -o \"$1\" tests/install/linked_program.cc "
+       "g++ -std=c++17 $2 -o \"$1\" tests/install/linked_program.cc "
        "$(pkg-config --cflags --libs tokenbox)",
-       prefix.dir, program},
+       prefix.dir, program, kSanitizers},
       {.timeout = absl::Seconds(120)});
   INFO(built.err);
   REQUIRE(built.exit_code == 0);

@@ -39,6 +39,9 @@ class TestDaemon {
   void SetPolicy(const std::string& text);
   // What it logged so far.
   std::string log() const;
+  // While held, the thread that reads the log allocates nothing: a sanitized build's allocator
+  // is not fork-safe, and a child forked while that thread allocates hangs in its first malloc.
+  std::unique_lock<std::mutex> HoldLog() const { return std::unique_lock<std::mutex>(mutex_); }
   // Waits until the log holds `count` lines containing `text`; false after `bound`.
   bool AwaitLog(const std::string& text, int count = 1, absl::Duration bound = absl::Seconds(20));
   // Waits until it holds one of `texts`; which one, or -1 after `bound`.

@@ -77,6 +77,7 @@ UniqueFd Connect(const std::string& path) {
 absl::Status AsUser(const std::function<absl::Status(int sock)>& exchange) {
   World& world = TheWorld();
   const uid_t uid = world.user.uid();
+  const auto log_held = world.daemon.HoldLog();
   return RunInChild([&]() -> absl::Status {
     if (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 ||
         setresuid(uid, uid, uid) != 0) {
@@ -160,8 +161,8 @@ TEST_CASE("A namespace, proc, cgroup or directory fd is refused, as a passed fd 
       {"/proc/self/ns/net", O_RDONLY, true, "bind source 1 is on nsfs"},
   };
   for (const Case& c : cases) {
-    CAPTURE(c.path);
-    CAPTURE(c.bind_source);
+    const std::string label = std::string(c.path) + (c.bind_source ? " as a bind source" : " as a passed fd");
+    INFO(label);
     absl::Status refused = AsUser([&](int sock) -> absl::Status {
       UniqueFd fd(open(c.path, c.flags | O_CLOEXEC));
       if (!fd) return ErrnoStatus(errno, c.path);
@@ -180,6 +181,7 @@ TEST_CASE("A namespace, proc, cgroup or directory fd is refused, as a passed fd 
       }
       return Answer(sock);
     });
+    INFO(refused.ToString());
     CHECK(Contains(Refusal(refused), c.refusal));
     CHECK(Contains(Refusal(refused), "sandbox set-up failed at 'tokenboxd's grant'"));
   }
