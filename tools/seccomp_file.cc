@@ -15,7 +15,9 @@ namespace tokenbox {
 
 absl::StatusOr<std::vector<sock_filter>> ReadSeccompFile(const std::string& path) {
   const std::string what = absl::StrCat("--seccomp: ", Printable(path));
-  UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Opened without blocking (a FIFO would wait for a writer forever) and without taking a
+  // terminal as tokenbox's own; what it is is checked next.
+  UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!file) return ErrnoStatus(errno, absl::StrCat(what, ": open"));
   struct stat st;
   if (fstat(file.get(), &st) != 0) return ErrnoStatus(errno, absl::StrCat(what, ": fstat"));
