@@ -3,6 +3,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -113,6 +114,24 @@ TEST_CASE("tokenbox run --seccomp runs the program under the filter, installed l
 }
 #endif
 
+// The token and the passed fds are moved above the targets on their way into place: a limit
+// below that is said as such, with the number that would do.
+TEST_CASE("--rlimit=nofile below the fds tokenbox places says so, and how many it needs") {
+  TB_REQUIRE_PRIVILEGE();
+  for (const std::vector<std::string>& way : kLaunchWays) {
+    CommandResult r = Run(Concat({"--delegate-cmds=map_create", "--delegate-maps=array",
+                                  "--rlimit=nofile=3"},
+                                 way),
+                          {"/bin/true"});
+    INFO(r.err);
+    CHECK(r.exit_code == 125);
+    CHECK(testing::CountLines(r.err) == 1);
+    CHECK(Contains(r.err, "sandbox set-up failed at 'arrange fds'"));
+    CHECK(Contains(r.err, "the fd limit (RLIMIT_NOFILE, as --rlimit=nofile sets it) is below"));
+    CHECK(Contains(r.err, "allow at least 4"));
+  }
+}
+
 TEST_CASE("A --seccomp file that is no filter is one line, and the kernel's refusal another") {
   TB_REQUIRE_PRIVILEGE();
   const std::vector<std::string> policy = {"--delegate-cmds=map_create", "--delegate-maps=array"};
@@ -130,6 +149,21 @@ TEST_CASE("A --seccomp file that is no filter is one line, and the kernel's refu
   CHECK(not_a_filter.exit_code == 125);
   CHECK(Contains(not_a_filter.err, "is not a compiled seccomp filter"));
   CHECK(testing::CountLines(not_a_filter.err) == 1);
+  // A FIFO no one writes to, and a terminal: refused as what they are, without waiting on one or
+  // taking the other.
+  const std::string fifo = absl::StrCat(dir != nullptr ? dir : "/tmp", "/filter.fifo");
+  unlink(fifo.c_str());
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  for (const std::string& odd_file : {fifo, std::string("/dev/tty"), std::string("/dev/null")}) {
+    CommandResult refused_file = RunCommand(
+        testing::TokenboxRunArgv(Concat(policy, {"--seccomp=" + odd_file}), {"/bin/true"}),
+        {.timeout = absl::Seconds(10)});
+    INFO(odd_file);
+    CHECK_FALSE(refused_file.timed_out);
+    CHECK(refused_file.exit_code == 125);
+    CHECK(testing::CountLines(refused_file.err) == 1);
+  }
+  unlink(fifo.c_str());
   // Eight bytes the kernel does not take as a program (an unknown opcode).
   const std::string bad = absl::StrCat(dir != nullptr ? dir : "/tmp", "/bad.bpf");
   file = fopen(bad.c_str(), "wb");

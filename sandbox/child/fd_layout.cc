@@ -42,15 +42,23 @@ ProgramFds ProgramFdsOf(const Command& command, int own_terminal) {
 absl::Status ApplyFdLayout(const FdLayout& plan, UniqueFd& token, absl::Span<const int> sources) {
   // Move the token and every source above all targets, so no dup2 below clobbers one of them.
   const int floor = plan.highest_target + 1;
+  // EINVAL (a floor at or above the limit) or EMFILE: the fd limit, which the command's
+  // --rlimit=nofile may have set, is below the numbers this needs on the way.
+  const std::string too_few = absl::StrCat(
+      "the fd limit (RLIMIT_NOFILE, as --rlimit=nofile sets it) is below what tokenbox must "
+      "place: 0-2, the passed fds and the BPF token, moved above fd ", floor - 1,
+      " on the way: allow at least ", floor + 1 + static_cast<int>(sources.size()));
+  auto moving_failed = [&](absl::string_view call) {
+    return errno == EINVAL || errno == EMFILE ? ErrnoStatus(errno, call, too_few)
+                                              : ErrnoStatus(errno, call);
+  };
   int moved_token = fcntl(token.get(), F_DUPFD_CLOEXEC, floor);
-  if (moved_token < 0) return ErrnoStatus(errno, "fcntl(token, F_DUPFD_CLOEXEC)");
+  if (moved_token < 0) return moving_failed("fcntl(token, F_DUPFD_CLOEXEC)");
   token.Reset(moved_token);
   std::vector<UniqueFd> moved;
   for (size_t i = 0; i < sources.size(); ++i) {
     int fd = fcntl(sources[i], F_DUPFD_CLOEXEC, floor);
-    if (fd < 0) {
-      return ErrnoStatus(errno, absl::StrCat("fcntl(fd for ", plan.passed_targets[i], ")"));
-    }
+    if (fd < 0) return moving_failed(absl::StrCat("fcntl(fd for ", plan.passed_targets[i], ")"));
     moved.emplace_back(fd);
   }
   if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
